@@ -1,0 +1,51 @@
+# fc-rust: `make local` runs sync-forks as FC would, offline; `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup local test test-rust test-python lint fmt package bench clean
+
+# Idempotent: re-installs Python packages only when pyproject.toml changes.
+setup: $(VENV)/.installed
+	cargo fetch --locked --quiet
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
+	$(PY) -m pip install --quiet --disable-pip-version-check --group dev -e .
+	touch $@
+
+local: setup
+	$(PY) -m infra.local demo
+
+test: setup lint test-rust test-python
+
+test-rust:
+	cargo test --workspace --locked
+	cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+	cargo fmt --all --check
+
+test-python:
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy infra tests __main__.py
+
+fmt: setup
+	cargo fmt --all
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# dist/<function>/bootstrap.zip and manifest.json for every function in functions/.
+package: setup
+	$(PY) -m infra.bootstrap package --all
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf dist target/fc-rust

@@ -1,0 +1,36 @@
+"""fc-rust: Pulumi components that deploy Rust functions to Alibaba Cloud Function Compute."""
+
+from __future__ import annotations
+
+from infra.access import FunctionRole, FunctionRoleArgs
+from infra.artifacts import ArtifactBucket, ArtifactBucketArgs
+from infra.function import (
+    BucketArgs,
+    LogsArgs,
+    RoleArgs,
+    RustFunction,
+    RustFunctionArgs,
+    validate,
+)
+from infra.limits import ConfigError
+from infra.logs import FunctionLogs, FunctionLogsArgs
+from infra.timer import TimerArgs, next_fire_times, trigger_config
+
+__all__ = [
+    "ArtifactBucket",
+    "ArtifactBucketArgs",
+    "BucketArgs",
+    "ConfigError",
+    "FunctionLogs",
+    "FunctionLogsArgs",
+    "FunctionRole",
+    "FunctionRoleArgs",
+    "LogsArgs",
+    "RoleArgs",
+    "RustFunction",
+    "RustFunctionArgs",
+    "TimerArgs",
+    "next_fire_times",
+    "trigger_config",
+    "validate",
+]

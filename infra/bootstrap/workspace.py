@@ -1,0 +1,152 @@
+"""The Cargo workspace as the build sees it: its crates, their path dependencies, their files."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from infra.bootstrap.errors import BuildError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# Never part of a crate's sources: build output, VCS data, editor and Python caches.
+_SKIP_DIRS = frozenset({"target", "dist", ".git", "__pycache__", ".venv", "node_modules"})
+
+
+@dataclass(frozen=True)
+class Crate:
+    """One package of the workspace."""
+
+    name: str
+    directory: Path
+    binary: str
+    """The executable `cargo build -p <name>` produces; it becomes `bootstrap`."""
+    include: tuple[str, ...]
+    """Extra files for the code package, globs relative to the crate (`[package.metadata.fc]`)."""
+    path_dependencies: tuple[Path, ...]
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise BuildError(f"{path} not found: is this a Cargo workspace root?") from error
+    except tomllib.TOMLDecodeError as error:
+        raise BuildError(f"{path} is not valid TOML: {error}") from error
+
+
+def _path_dependencies(
+    manifest: dict[str, Any], crate_dir: Path, workspace_deps: dict[str, Any], root: Path
+) -> tuple[Path, ...]:
+    """Directories of the crates this manifest depends on by path (dev-dependencies excluded)."""
+    found: set[Path] = set()
+    sections = [manifest.get("dependencies", {}), manifest.get("build-dependencies", {})]
+    for target in manifest.get("target", {}).values():
+        sections += [target.get("dependencies", {}), target.get("build-dependencies", {})]
+    for deps in sections:
+        for name, spec in deps.items():
+            if not isinstance(spec, dict):
+                continue
+            if "path" in spec:
+                found.add((crate_dir / spec["path"]).resolve())
+            elif spec.get("workspace"):
+                shared = workspace_deps.get(spec.get("package", name), {})
+                if isinstance(shared, dict) and "path" in shared:
+                    found.add((root / shared["path"]).resolve())
+    return tuple(sorted(found))
+
+
+class Workspace:
+    """A Cargo workspace root: `Cargo.toml` with `[workspace]` and a committed `Cargo.lock`."""
+
+    def __init__(self, root: Path) -> None:
+        """Read the workspace manifest and every member's manifest; no cargo process runs."""
+        self.root = root.resolve()
+        manifest = _read_toml(self.root / "Cargo.toml")
+        workspace = manifest.get("workspace")
+        if not isinstance(workspace, dict):
+            raise BuildError(f"{self.root / 'Cargo.toml'} has no [workspace] section")
+        if not (self.root / "Cargo.lock").is_file():
+            raise BuildError(
+                f"{self.root / 'Cargo.lock'} is missing: builds are --locked, "
+                "run `cargo generate-lockfile` and commit it"
+            )
+        shared_deps = workspace.get("dependencies", {})
+        self.crates: dict[str, Crate] = {}
+        for member in workspace.get("members", []):
+            for directory in sorted(self.root.glob(member)):
+                crate = self._read_crate(directory, shared_deps)
+                if crate is not None:
+                    self.crates[crate.name] = crate
+
+    def _read_crate(self, directory: Path, shared_deps: dict[str, Any]) -> Crate | None:
+        if not (directory / "Cargo.toml").is_file():
+            return None
+        manifest = _read_toml(directory / "Cargo.toml")
+        package = manifest.get("package", {})
+        name = package.get("name")
+        if not isinstance(name, str):
+            return None
+        bins = [b.get("name", name) for b in manifest.get("bin", [])]
+        metadata = package.get("metadata", {}).get("fc", {})
+        return Crate(
+            name=name,
+            directory=directory.resolve(),
+            binary=bins[0] if bins else name,
+            include=tuple(metadata.get("include", [])),
+            path_dependencies=_path_dependencies(manifest, directory, shared_deps, self.root),
+        )
+
+    def crate(self, name: str) -> Crate:
+        """The crate called `name`, or an error listing the crates that exist."""
+        try:
+            return self.crates[name]
+        except KeyError:
+            known = ", ".join(sorted(self.crates)) or "none"
+            raise BuildError(
+                f"crate {name!r} is not in the workspace at {self.root}; crates: {known}"
+            ) from None
+
+    def functions(self) -> list[str]:
+        """The crates under `functions/`: the deployable bootstraps."""
+        functions_dir = self.root / "functions"
+        return sorted(
+            name for name, crate in self.crates.items() if crate.directory.parent == functions_dir
+        )
+
+    def source_dirs(self, crate: Crate) -> list[Path]:
+        """The crate's directory and, transitively, those of its path dependencies."""
+        seen: dict[Path, None] = {}
+        pending = [crate.directory]
+        by_dir = {c.directory: c for c in self.crates.values()}
+        while pending:
+            directory = pending.pop()
+            if directory in seen:
+                continue
+            seen[directory] = None
+            dep = by_dir.get(directory)
+            if dep is not None:
+                pending.extend(dep.path_dependencies)
+        return sorted(seen)
+
+    def source_files(self, crate: Crate) -> list[Path]:
+        """Every file that can change the crate's binary, in a stable order."""
+        files = [self.root / "Cargo.toml", self.root / "Cargo.lock"]
+        extras = ("rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml")
+        files += [self.root / extra for extra in extras if (self.root / extra).is_file()]
+        for directory in self.source_dirs(crate):
+            files.extend(_walk(directory))
+        return sorted(set(files))
+
+
+def _walk(directory: Path) -> list[Path]:
+    out: list[Path] = []
+    for entry in directory.iterdir():
+        if entry.is_dir():
+            if entry.name not in _SKIP_DIRS:
+                out.extend(_walk(entry))
+        elif entry.is_file():
+            out.append(entry)
+    return out
