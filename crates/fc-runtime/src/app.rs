@@ -1,0 +1,246 @@
+//! Routing and invocation, independent of any socket: a request in, a response out.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Body;
+
+use crate::context::Environment;
+use crate::error::X_FC_STATUS;
+use crate::logger::{print_line, with_request_id};
+use crate::{Context, Diagnostic, Error};
+
+/// The error type a request body may fail with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A future that can be sent between threads.
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// The type-erased handler: body bytes and context in, response body and content type out.
+pub(crate) type InvokeFn =
+    dyn Fn(Bytes, Context) -> BoxFuture<Result<(Bytes, &'static str), Error>> + Send + Sync;
+
+/// A type-erased lifecycle hook.
+pub(crate) type HookFn = dyn Fn(Context) -> BoxFuture<Result<(), Diagnostic>> + Send + Sync;
+
+/// FC's invocation body limit for synchronous calls: 32 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The function as an HTTP service: routes FC's calls to the handler and the hooks.
+///
+/// Built by [`Runtime::app`](crate::Runtime::app); [`App::handle`] answers one request
+/// without a socket, which is how handlers are tested end to end.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) invoke: Arc<InvokeFn>,
+    pub(crate) initializer: Option<Arc<HookFn>>,
+    pub(crate) pre_stop: Option<Arc<HookFn>>,
+    pub(crate) pre_freeze: Option<Arc<HookFn>>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) environment: Arc<Environment>,
+}
+
+/// The lifecycle hooks FC may call, with their paths and log names.
+#[derive(Clone, Copy)]
+enum Hook {
+    Initialize,
+    PreStop,
+    PreFreeze,
+}
+
+impl Hook {
+    fn log_name(self) -> &'static str {
+        match self {
+            Self::Initialize => "Initialize",
+            Self::PreStop => "PreStop",
+            Self::PreFreeze => "PreFreeze",
+        }
+    }
+}
+
+impl App {
+    /// Answers one request the way FC expects: `POST /invoke` runs the handler,
+    /// `POST /initialize`, `GET /pre-stop` and `GET /pre-freeze` run the configured hooks.
+    /// Unknown paths and unconfigured hooks get 404, a wrong method 405. Never panics, even
+    /// when the handler does.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let is_http_trigger = request
+            .headers()
+            .get("x-fc-control-path")
+            .is_some_and(|path| path.as_bytes() == b"/http-invoke");
+        if is_http_trigger {
+            return Error::HttpTriggerUnsupported.into_response();
+        }
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let (allowed, hook) = match path.as_str() {
+            "/invoke" => (Method::POST, None),
+            "/initialize" => (Method::POST, self.hook(Hook::Initialize)),
+            "/pre-stop" => (Method::GET, self.hook(Hook::PreStop)),
+            "/pre-freeze" => (Method::GET, self.hook(Hook::PreFreeze)),
+            _ => (Method::GET, None),
+        };
+        let known = path == "/invoke" || hook.is_some();
+        if !known {
+            return Error::NotFound {
+                method: method.to_string(),
+                path,
+            }
+            .into_response();
+        }
+        if method != allowed {
+            return Error::MethodNotAllowed {
+                method: method.to_string(),
+                path,
+                allowed: if allowed == Method::POST {
+                    "POST"
+                } else {
+                    "GET"
+                },
+            }
+            .into_response();
+        }
+        let context = Context::from_request(request.headers(), &self.environment);
+        match hook {
+            None => self.invoke(request, context).await,
+            Some((hook, function)) => run_hook(hook, function, context).await,
+        }
+    }
+
+    /// The hook configured for `hook`, if any.
+    fn hook(&self, hook: Hook) -> Option<(Hook, &Arc<HookFn>)> {
+        let function = match hook {
+            Hook::Initialize => self.initializer.as_ref(),
+            Hook::PreStop => self.pre_stop.as_ref(),
+            Hook::PreFreeze => self.pre_freeze.as_ref(),
+        };
+        function.map(|function| (hook, function))
+    }
+
+    /// Runs the handler on the request body, between FC's Start and End log lines.
+    async fn invoke<B>(&self, request: Request<B>, context: Context) -> Response<Full<Bytes>>
+    where
+        B: Body,
+        B::Error: Into<BoxError>,
+    {
+        let request_id: Arc<str> = Arc::from(context.request_id.as_str());
+        print_line(format_args!("FC Invoke Start RequestId: {request_id}"));
+        let outcome = with_request_id(Arc::clone(&request_id), async {
+            let body = read_body(request, self.max_body_bytes).await?;
+            catch_unwind((self.invoke)(body, context)).await?
+        })
+        .await;
+        let response = match outcome {
+            Ok((body, content_type)) => success(body, content_type),
+            Err(error) => {
+                log_failure(&request_id, &error);
+                error.into_response()
+            }
+        };
+        print_line(format_args!("FC Invoke End RequestId: {request_id}"));
+        response
+    }
+}
+
+/// Runs a lifecycle hook between its Start and End log lines: 200 on success, 500 with the
+/// error body on failure or panic.
+async fn run_hook(hook: Hook, function: &Arc<HookFn>, context: Context) -> Response<Full<Bytes>> {
+    let name = hook.log_name();
+    let request_id: Arc<str> = Arc::from(context.request_id.as_str());
+    print_line(format_args!("FC {name} Start RequestId: {request_id}"));
+    let outcome = with_request_id(Arc::clone(&request_id), async {
+        catch_unwind(function(context))
+            .await?
+            .map_err(Error::Handler)
+    })
+    .await;
+    let response = match outcome {
+        Ok(()) => success(Bytes::new(), "text/plain"),
+        Err(error) => {
+            log_failure(&request_id, &error);
+            let mut response = error.into_response();
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response
+        }
+    };
+    print_line(format_args!("FC {name} End RequestId: {request_id}"));
+    response
+}
+
+/// Reads the whole body, refusing more than `limit` bytes (checked against `Content-Length`
+/// first, so an oversized upload is refused before it is read).
+async fn read_body<B>(request: Request<B>, limit: usize) -> Result<Bytes, Error>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(Error::PayloadTooLarge { limit });
+    }
+    match Limited::new(request.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(Error::PayloadTooLarge { limit }),
+        Err(error) => Err(Error::BodyRead(error.to_string())),
+    }
+}
+
+/// A 200 answer with `x-fc-status: 200`.
+fn success(body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(X_FC_STATUS, HeaderValue::from_static("200"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// Records a failed invocation in the log (the handler's message only, as in the response).
+fn log_failure(request_id: &str, error: &Error) {
+    log::error!("invocation {request_id} failed: {error}");
+}
+
+/// Polls `future`, turning a panic into [`Error::Panic`] with the panic's message.
+pub(crate) async fn catch_unwind<T>(future: BoxFuture<T>) -> Result<T, Error> {
+    CatchUnwind(future).await
+}
+
+/// The future behind [`catch_unwind`].
+struct CatchUnwind<T>(BoxFuture<T>);
+
+impl<T> Future for CatchUnwind<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(payload) => Poll::Ready(Err(Error::Panic(panic_message(payload.as_ref())))),
+        }
+    }
+}
+
+/// The panic's message when its payload is a string (as `panic!` makes it).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "panic without a message".to_owned()
+    }
+}

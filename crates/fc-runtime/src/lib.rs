@@ -1,0 +1,52 @@
+//! Run Rust functions on Alibaba Cloud Function Compute (FC)'s custom runtime.
+//!
+//! FC starts the function's `bootstrap` and talks HTTP to it: every event arrives as
+//! `POST /invoke`, lifecycle hooks as `POST /initialize`, `GET /pre-stop` and `GET /pre-freeze`.
+//! This crate owns that server, so a function is a handler and one call:
+//!
+//! ```no_run
+//! use fc_runtime::{Event, TimerEvent};
+//!
+//! async fn tick(event: Event<TimerEvent>) -> Result<String, std::convert::Infallible> {
+//!     log::info!("{} fired at {}", event.payload.trigger_name, event.payload.trigger_time);
+//!     Ok(format!("handled {}", event.context.request_id))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), fc_runtime::Error> {
+//!     fc_runtime::run(tick).await
+//! }
+//! ```
+//!
+//! What the runtime does for every handler:
+//! - listens on `0.0.0.0` at `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000;
+//! - builds the [`Context`] from FC's `x-fc-*` headers and environment;
+//! - decodes the body (raw bytes, [`TimerEvent`], or any JSON type) and encodes the result;
+//! - answers `x-fc-status: 200` on success and `x-fc-status: 404` with
+//!   `{"errorType": ..., "errorMessage": ...}` on an error, a panic, a bad or oversized body;
+//! - prints `FC Invoke Start RequestId: <id>` / `FC Invoke End RequestId: <id>` and installs a
+//!   [`log`] backend whose lines carry the time and the request id (level from `FC_LOG_LEVEL`
+//!   or `RUST_LOG`, default `info`);
+//! - on SIGTERM or Ctrl-C stops accepting, finishes in-flight invocations, and returns.
+//!
+//! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
+//! without a socket for tests.
+
+// Tests may unwrap: a failed unwrap is a failed test.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod app;
+mod context;
+mod error;
+mod event;
+mod logger;
+mod runtime;
+
+pub use app::{App, BoxError, DEFAULT_MAX_BODY_BYTES};
+pub use context::{Context, Credentials};
+pub use error::{Diagnostic, Error};
+pub use event::{Event, TimerEvent};
+pub use runtime::{run, Runtime};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,309 @@
+//! The real `hello` binary, started as FC starts it and driven over HTTP with FC's headers.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// A running `hello` with its captured stdout.
+struct Function {
+    child: Child,
+    url: String,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Function {
+    /// Starts the binary on a free port; tries another port if one was taken meanwhile.
+    fn start() -> Self {
+        for _ in 0..5 {
+            if let Some(function) = Self::try_start() {
+                return function;
+            }
+        }
+        panic!("hello did not start");
+    }
+
+    fn try_start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hello"))
+            .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
+            .env_remove("FC_SERVER_PORT")
+            .env_remove("RUST_LOG")
+            .env_remove("FC_LOG_LEVEL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let lines = BufReader::new(child.stdout.take().unwrap());
+        let sink = Arc::clone(&stdout);
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let started = Instant::now();
+        let ready = format!("listening on 0.0.0.0:{port}");
+        while !stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line: &String| line.ends_with(&ready))
+        {
+            if child.try_wait().unwrap().is_some() {
+                return None;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "hello did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            stdout,
+        })
+    }
+
+    fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Posts `body` to `/invoke` with FC's headers; returns status, x-fc-status and JSON body.
+async fn invoke(
+    client: &reqwest::Client,
+    function: &Function,
+    id: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, String, Value) {
+    let response = client
+        .post(format!("{}/invoke", function.url))
+        .header("x-fc-request-id", id)
+        .header("x-fc-function-name", "hello")
+        .header("x-fc-function-memory", "128")
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let fc_status = response
+        .headers()
+        .get("x-fc-status")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let json = response.json().await.unwrap_or(Value::Null);
+    (status, fc_status, json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invocations_succeed_fail_and_survive_panics() {
+    let function = Function::start();
+    let client = reqwest::Client::new();
+
+    let (status, fc_status, body) = invoke(&client, &function, "req-ok", r#"{"name":"Ada"}"#).await;
+    assert_eq!((status, fc_status.as_str()), (200, "200"));
+    assert_eq!(
+        body,
+        json!({"message": "Hello, Ada!", "request_id": "req-ok"})
+    );
+
+    let (status, fc_status, body) =
+        invoke(&client, &function, "req-fail", r#"{"fail":true}"#).await;
+    assert_eq!((status, fc_status.as_str()), (404, "404"));
+    assert_eq!(
+        body,
+        json!({"errorType": "GreetError", "errorMessage": "failing on purpose, as the payload asked"})
+    );
+
+    let (status, fc_status, body) =
+        invoke(&client, &function, "req-panic", r#"{"panic":true}"#).await;
+    assert_eq!((status, fc_status.as_str()), (404, "404"));
+    assert_eq!(
+        body,
+        json!({"errorType": "Panic", "errorMessage": "panicking on purpose, as the payload asked"})
+    );
+
+    let (status, _, body) = invoke(&client, &function, "req-after", "{}").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["message"], "Hello, world!");
+
+    let (status, fc_status, body) = invoke(&client, &function, "req-bad", r#"{"name":42}"#).await;
+    assert_eq!((status, fc_status.as_str()), (400, "404"));
+    assert_eq!(body["errorType"], "InvalidPayload");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("`name`"),
+        "{body}"
+    );
+
+    // An oversized upload is refused from its Content-Length, before the body is sent.
+    let answer = raw_request(
+        &function,
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-big\r\ncontent-length: 33554433\r\nconnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("x-fc-status: 404"), "{answer}");
+    assert!(answer.contains("33554432 bytes"), "{answer}");
+
+    let response = client
+        .get(format!("{}/nowhere", function.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(response.headers()["x-fc-status"], "404");
+    let response = client
+        .get(format!("{}/invoke", function.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+
+    // No x-fc-* header at all: a local request id, and a normal answer.
+    let response = client
+        .post(format!("{}/invoke", function.url))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["request_id"].as_str().unwrap().starts_with("local-"));
+
+    let stdout = function.stdout();
+    for id in [
+        "req-ok",
+        "req-fail",
+        "req-panic",
+        "req-after",
+        "req-bad",
+        "req-big",
+    ] {
+        let start = format!("FC Invoke Start RequestId: {id}");
+        let end = format!("FC Invoke End RequestId: {id}");
+        let start_at = stdout
+            .iter()
+            .position(|line| *line == start)
+            .unwrap_or_else(|| panic!("no {start} in {stdout:#?}"));
+        let end_at = stdout
+            .iter()
+            .position(|line| *line == end)
+            .unwrap_or_else(|| panic!("no {end}"));
+        assert!(start_at < end_at);
+    }
+    let greeting = stdout
+        .iter()
+        .find(|line| line.ends_with("[INFO] greeting Ada"))
+        .unwrap();
+    assert!(greeting.contains(" req-ok [INFO] "), "{greeting}");
+    assert!(
+        greeting.ends_with("Z req-ok [INFO] greeting Ada"),
+        "{greeting}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_invocations_all_answer() {
+    let function = Function::start();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let calls = (0..50).map(|n| {
+        let client = client.clone();
+        let function = &function;
+        async move {
+            invoke(
+                &client,
+                function,
+                &format!("req-{n}"),
+                r#"{"sleep_ms":300}"#,
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    for (n, (status, _, body)) in answers.into_iter().enumerate() {
+        assert_eq!(status, 200);
+        assert_eq!(body["request_id"], format!("req-{n}"));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "invocations were not concurrent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_inflight_invocation_finish_then_exits_0() {
+    let mut function = Function::start();
+    let client = reqwest::Client::new();
+    let inflight = {
+        let client = client.clone();
+        let url = function.url.clone();
+        tokio::spawn(async move {
+            client
+                .post(format!("{url}/invoke"))
+                .header("x-fc-request-id", "req-slow")
+                .body(r#"{"sleep_ms":1000}"#)
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    function.terminate();
+    let response = inflight.await.unwrap().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = function.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "hello did not exit"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(function
+        .stdout()
+        .contains(&"FC Invoke End RequestId: req-slow".to_owned()));
+}
+
+/// Sends `request` as written over a plain TCP connection and returns the whole answer.
+fn raw_request(function: &Function, request: &str) -> String {
+    use std::io::Write;
+    let address = function.url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    answer
+}
