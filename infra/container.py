@@ -1,0 +1,246 @@
+"""ContainerImage: a function's static bootstrap as a `FROM scratch` image in Container Registry."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+import pulumi_docker as docker
+
+from infra.bootstrap import Builder, StaticBinary
+
+DOCKERFILE = "build/Dockerfile"
+"""The image definition, relative to the workspace root."""
+TAG_LENGTH = 20
+_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+
+
+class RegistryArgs(TypedDict):
+    """Where the image goes: Container Registry (ACR), personal or enterprise edition."""
+
+    namespace: str
+    """ACR namespace (lower-case letters, digits, `.`, `_`, `-`)."""
+    repository: NotRequired[str]
+    """Repository in the namespace; defaults to the crate name."""
+    edition: NotRequired[Literal["personal", "enterprise"]]
+    """`personal` (default) or `enterprise` (an existing instance: give `instance_id`)."""
+    existing: NotRequired[bool]
+    """The namespace and repository exist already: create neither (default false)."""
+    instance_id: NotRequired[str]
+    """Enterprise edition: the instance ID (`cri-...`)."""
+    instance_name: NotRequired[str]
+    """Enterprise edition: the instance name, from which the registry addresses derive."""
+    endpoint: NotRequired[str]
+    """Registry host to push to; defaults from edition and region. Personal instances created
+    since 2024-09 have their own host (`crpi-<id>.<region>.personal.cr.aliyuncs.com`): set it."""
+    vpc_endpoint: NotRequired[str]
+    """Registry host FC pulls from (VPC address); defaults from edition and region."""
+    username: NotRequired[pulumi.Input[str]]
+    """Registry login. Enterprise edition without it uses a temporary token (1 h)."""
+    password: NotRequired[pulumi.Input[str]]
+    """Registry password: pass a Pulumi secret (`config.require_secret`)."""
+
+
+class ContainerImageArgs(TypedDict):
+    """What to build and where to push it."""
+
+    crate: str
+    """The workspace crate whose static binary is the image's entrypoint."""
+    registry: RegistryArgs
+    """The registry, namespace and repository."""
+    region: str
+    """Alibaba Cloud region of the registry and the function (they must match)."""
+    workspace: NotRequired[str]
+    """The Cargo workspace root; defaults to the repository that holds this library."""
+
+
+def registry_hosts(registry: RegistryArgs, region: str) -> tuple[str, str]:
+    """The (public, VPC) registry hosts: push over the first, give FC the second."""
+    if registry.get("edition", "personal") == "enterprise":
+        instance = registry.get("instance_name", "")
+        public = f"{instance}-registry.{region}.cr.aliyuncs.com"
+        vpc = f"{instance}-registry-vpc.{region}.cr.aliyuncs.com"
+    else:
+        public = f"registry.{region}.aliyuncs.com"
+        vpc = f"registry-vpc.{region}.aliyuncs.com"
+    return registry.get("endpoint", public), registry.get("vpc_endpoint", vpc)
+
+
+def check_registry(registry: RegistryArgs, crate: str) -> list[str]:
+    """Every problem with the registry settings, each naming the field and what is allowed."""
+    problems = []
+    edition = registry.get("edition", "personal")
+    if edition not in ("personal", "enterprise"):
+        problems.append(f"registry.edition must be 'personal' or 'enterprise', got {edition!r}")
+    for field in ("namespace", "repository"):
+        value = registry.get(field, crate if field == "repository" else "")
+        if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > 64:  # noqa: PLR2004
+            problems.append(
+                f"registry.{field} must be 1-64 lower-case letters, digits and single `.`, `_` "
+                f"or `-` between them, got {value!r}"
+            )
+    if edition == "enterprise":
+        if "instance_id" not in registry:
+            problems.append("registry.instance_id is required for the enterprise edition")
+        if "instance_name" not in registry and "endpoint" not in registry:
+            problems.append(
+                "registry.instance_name (or endpoint and vpc_endpoint) is required for the "
+                "enterprise edition"
+            )
+    elif "username" not in registry or "password" not in registry:
+        problems.append(
+            "registry.username and registry.password are required for the personal edition "
+            "(the fixed registry password set in the ACR console, as a Pulumi secret)"
+        )
+    if ("username" in registry) != ("password" in registry):
+        problems.append("registry.username and registry.password go together: set both or none")
+    return problems
+
+
+def image_tag(binary: StaticBinary) -> str:
+    """A tag derived from the build's source fingerprint: same source, same tag, no diff."""
+    return binary.fingerprint[:TAG_LENGTH]
+
+
+def prepare_context(builder: Builder, crate: str) -> tuple[StaticBinary, Path]:
+    """Build the static bootstrap and lay out the docker build context `dist/<crate>/image/`."""
+    binary = builder.static_binary(crate)
+    context = builder.dist_dir(crate) / "image"
+    context.mkdir(parents=True, exist_ok=True)
+    target = context / "bootstrap"
+    if not target.is_file() or target.read_bytes() != binary.path.read_bytes():
+        temp = context / ".bootstrap.tmp"
+        shutil.copyfile(binary.path, temp)
+        temp.chmod(0o755)
+        temp.replace(target)
+    return binary, context
+
+
+class ContainerImage(pulumi.ComponentResource):
+    """The ACR namespace and repository (or existing ones) and the function's image in them."""
+
+    image_name: pulumi.Output[str]
+    """The reference pushed to, over the registry's public address."""
+    vpc_image: pulumi.Output[str]
+    """The same image by its VPC address: what FC pulls."""
+    tag: pulumi.Output[str]
+    """The content tag (from the source fingerprint)."""
+    repo_digest: pulumi.Output[str]
+    """The pushed image's digest reference."""
+
+    def __init__(
+        self, name: str, args: ContainerImageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Validate, build the static binary, then declare the registry resources and image."""
+        super().__init__("fcrust:index:ContainerImage", name, None, opts)
+        registry = args["registry"]
+        problems = check_registry(registry, args["crate"])
+        if problems:
+            raise ValueError(f"{name}: " + "; ".join(problems))
+        workspace = Builder(Path(args["workspace"]) if "workspace" in args else None)
+        binary, context = prepare_context(workspace, args["crate"])
+        root = workspace.workspace.root
+        public, vpc = registry_hosts(registry, args["region"])
+        namespace = registry["namespace"]
+        repository = registry.get("repository", args["crate"])
+        tag = image_tag(binary)
+        child = pulumi.ResourceOptions(parent=self)
+        repo_resource = self._registry_resources(name, registry, namespace, repository, child)
+
+        username, password = self._credentials(registry)
+        image = docker.Image(
+            f"{name}-image",
+            image_name=f"{public}/{namespace}/{repository}:{tag}",
+            build=docker.DockerBuildArgs(
+                context=context.relative_to(root).as_posix(),
+                dockerfile=DOCKERFILE,
+                platform="linux/amd64",
+            ),
+            registry=docker.RegistryArgs(server=public, username=username, password=password),
+            skip_push=False,
+            build_on_preview=False,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[repo_resource] if repo_resource else []
+            ),
+        )
+        self.image_name = image.image_name
+        self.vpc_image = pulumi.Output.from_input(f"{vpc}/{namespace}/{repository}:{tag}")
+        self.tag = pulumi.Output.from_input(tag)
+        self.repo_digest = image.repo_digest
+        self.register_outputs(
+            {
+                "image_name": self.image_name,
+                "vpc_image": self.vpc_image,
+                "tag": self.tag,
+                "repo_digest": self.repo_digest,
+            }
+        )
+
+    def _registry_resources(
+        self,
+        name: str,
+        registry: RegistryArgs,
+        namespace: str,
+        repository: str,
+        child: pulumi.ResourceOptions,
+    ) -> pulumi.Resource | None:
+        """The namespace and repository, unless they exist already: the repository resource."""
+        if registry.get("existing", False):
+            return None
+        if registry.get("edition", "personal") == "enterprise":
+            instance_id = registry["instance_id"]
+            enterprise_ns = alicloud.cs.RegistryEnterpriseNamespace(
+                f"{name}-namespace",
+                instance_id=instance_id,
+                name=namespace,
+                auto_create=False,
+                default_visibility="PRIVATE",
+                opts=child,
+            )
+            return alicloud.cs.RegistryEnterpriseRepo(
+                f"{name}-repository",
+                instance_id=instance_id,
+                namespace=enterprise_ns.name,
+                name=repository,
+                repo_type="PRIVATE",
+                summary=f"fc-rust function {repository}",
+                opts=child,
+            )
+        ns = alicloud.cr.Namespace(
+            f"{name}-namespace",
+            name=namespace,
+            auto_create=False,
+            default_visibility="PRIVATE",
+            opts=child,
+        )
+        return alicloud.cr.Repo(
+            f"{name}-repository",
+            namespace=ns.name,
+            name=repository,
+            repo_type="PRIVATE",
+            summary=f"fc-rust function {repository}",
+            opts=child,
+        )
+
+    @staticmethod
+    def _credentials(
+        registry: RegistryArgs,
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """Login for the push, always as secrets; enterprise without one gets a temporary token."""
+        if "username" in registry and "password" in registry:
+            return (
+                pulumi.Output.secret(registry["username"]),
+                pulumi.Output.secret(registry["password"]),
+            )
+        found = alicloud.cs.get_registry_enterprise_instances_output(
+            ids=[registry["instance_id"]], enable_details=True
+        )
+        first = found.instances.apply(lambda instances: instances[0])
+        return (
+            pulumi.Output.secret(first.apply(lambda i: i.temp_username)),
+            pulumi.Output.secret(first.apply(lambda i: i.authorization_token)),
+        )
