@@ -87,7 +87,7 @@ def _missing_tool(tool: str) -> str:
     return f"{tool} not found: run `make setup` (it installs cargo-zigbuild and ziglang from PyPI)"
 
 
-def _tool_env() -> dict[str, str]:
+def tool_env() -> dict[str, str]:
     """The environment for cargo: the venv's tools first, so cargo-zigbuild finds its zig."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -309,7 +309,7 @@ class Builder:
         between them does not recompile everything.
         """
         target_dir = self.target_dir / flavour
-        env = _tool_env()
+        env = tool_env()
         env["CARGO_TARGET_DIR"] = str(target_dir)
         env["RUSTFLAGS"] = _rustflags(self.workspace, target_dir, extra_flags or [])
         env["SOURCE_DATE_EPOCH"] = "315532800"

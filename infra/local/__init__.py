@@ -1,0 +1,20 @@
+"""The local FC emulator: run a function's package exactly as Function Compute runs it."""
+
+from __future__ import annotations
+
+from infra.local.emulator import FunctionStartError, Instance, Invocation, timer_event
+from infra.local.github_double import DoubleFork, GitHubDouble
+from infra.local.stack import FunctionSpec, StackError, load_function, load_functions
+
+__all__ = [
+    "DoubleFork",
+    "FunctionSpec",
+    "FunctionStartError",
+    "GitHubDouble",
+    "Instance",
+    "Invocation",
+    "StackError",
+    "load_function",
+    "load_functions",
+    "timer_event",
+]

@@ -1,0 +1,9 @@
+"""`python -m infra.local invoke|serve|demo`."""
+
+from __future__ import annotations
+
+import sys
+
+from infra.local.cli import main
+
+sys.exit(main())

@@ -1,0 +1,481 @@
+"""The local emulator drives real packages (and small fake bootstraps) as FC does."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from infra.bootstrap import Builder
+from infra.local import FunctionSpec, FunctionStartError, GitHubDouble, Instance, timer_event
+from infra.local.github_double import DoubleFork
+from infra.local.serve import next_fire
+from infra.local.stack import load_functions
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "t0k-not-a-secret"  # noqa: S105 - what the GitHub double accepts
+REPORT = re.compile(
+    r"^Duration: \d+\.\d\d ms, Billed Duration: \d+ ms, Memory Size: \d+ MB, "
+    r"Max Memory Used: \d+ MB$",
+    re.MULTILINE,
+)
+
+FAKE_SERVER = """
+import json, os, sys, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    def answer(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        request_id = self.headers.get("x-fc-request-id")
+        print(f"FC Invoke Start RequestId: {request_id}", flush=True)
+        if body == "hog":
+            hog = b"x" * (200 * 1024 * 1024)
+            time.sleep(10)
+        echo = {"method": self.command, "path": self.path, "headers": dict(self.headers),
+                "body": body, "env": dict(os.environ), "cwd": os.getcwd()}
+        data = json.dumps(echo).encode()
+        print(f"FC Invoke End RequestId: {request_id}", flush=True)
+        self.send_response(200)
+        self.send_header("x-fc-status", "200")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = answer
+    def log_message(self, *args): pass
+
+print("fake bootstrap up", flush=True)
+HTTPServer((BIND, int(os.environ["FC_CUSTOM_LISTEN_PORT"])), Handler).serve_forever()
+"""
+
+
+def fake_zip(directory: Path, body: str, *, mode: int = 0o755) -> Path:
+    """A code package whose `bootstrap` is a Python script run by this interpreter."""
+    path = directory / f"fake-{uuid.uuid4().hex[:8]}.zip"
+    info = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = (0o100000 | mode) << 16
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(info, f"#!{sys.executable}\n{body}")
+    return path
+
+
+def echo_zip(directory: Path, bind: str = "0.0.0.0") -> Path:  # noqa: S104 - FC's contract
+    return fake_zip(directory, f"BIND = {bind!r}\n{FAKE_SERVER}")
+
+
+def spec(name: str = "hello", **changes: object) -> FunctionSpec:
+    base = FunctionSpec(name=name, crate=name, memory_size=128, timeout=10)
+    return FunctionSpec(**{**base.__dict__, **changes})
+
+
+def gone(pid: int | None) -> bool:
+    """Whether the process no longer exists (a zombie still counts as present)."""
+    assert pid is not None
+    return not Path(f"/proc/{pid}").exists()
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The real hello and sync-forks zips, built once (copied: other builds may replace dist/)."""
+    directory = tmp_path_factory.mktemp("packages")
+    builder = Builder()
+    zips = {}
+    for crate in ("hello", "sync-forks"):
+        zips[crate] = directory / f"{crate}.zip"
+        shutil.copyfile(builder.package(crate).zip_path, zips[crate])
+    return zips
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.local", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+# -- the real functions ----------------------------------------------------------------------
+
+
+def test_hello_answers_with_fc_status_200_and_the_report(packages: dict[str, Path]) -> None:
+    lines: list[str] = []
+    with Instance(spec(), zip_path=packages["hello"], echo=lines.append) as instance:
+        result = instance.invoke(b'{"name": "Ada"}')
+    assert (result.status, result.fc_status, result.succeeded) == (200, 200, True)
+    body = json.loads(result.body)
+    assert body == {"message": "Hello, Ada!", "request_id": result.request_id}
+    assert f"FC Invoke Start RequestId: {result.request_id}" in result.output
+    assert f"FC Invoke End RequestId: {result.request_id}" in result.output
+    assert REPORT.fullmatch(result.report_line())
+    assert 0 < result.max_memory_mb < 128
+    assert gone(instance.pid)
+
+
+def test_hello_failure_is_404_with_the_error_type(packages: dict[str, Path]) -> None:
+    with Instance(spec(), zip_path=packages["hello"], echo=lambda _: None) as instance:
+        failed = instance.invoke(b'{"fail": true}')
+        panicked = instance.invoke(b'{"panic": true}')
+        after = instance.invoke(b"{}")
+    assert (failed.status, failed.fc_status, failed.succeeded) == (404, 404, False)
+    assert failed.error() == {
+        "errorType": "GreetError",
+        "errorMessage": "failing on purpose, as the payload asked",
+    }
+    assert panicked.fc_status == 404
+    assert panicked.error() is not None
+    assert panicked.error()["errorType"] == "Panic"  # type: ignore[index]
+    assert after.succeeded, "the instance keeps serving after a handler error and a panic"
+
+
+def test_cli_exit_status_follows_the_function(packages: dict[str, Path]) -> None:
+    ok = run_cli(
+        "invoke", "hello", "--zip", str(packages["hello"]), "--event", "-", stdin='{"name":"Bo"}'
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert '"message": "Hello, Bo!"' in ok.stdout
+    assert REPORT.search(ok.stdout)
+    failed = run_cli(
+        "invoke", "hello", "--zip", str(packages["hello"]), "--event", "-", stdin='{"fail":true}'
+    )
+    assert failed.returncode == 1
+    assert "x-fc-status 404" in failed.stdout
+    assert '"errorType": "GreetError"' in failed.stdout
+    assert REPORT.search(failed.stdout)
+
+
+def test_timeout_kills_the_instance_and_says_so(packages: dict[str, Path]) -> None:
+    started = time.monotonic()
+    with Instance(spec(timeout=1), zip_path=packages["hello"], echo=lambda _: None) as instance:
+        result = instance.invoke(b'{"sleep_ms": 20000}')
+        assert not instance.alive(), "FC kills an instance whose invocation timed out"
+    assert time.monotonic() - started < 10
+    assert result.error_type == "FunctionTimeout"
+    assert result.error_message == "Function timed out after 1 seconds"
+    assert 1000 <= result.duration_ms < 3000
+    assert not result.succeeded
+    assert gone(instance.pid)
+
+
+def test_sync_forks_runs_its_timer_against_the_double(packages: dict[str, Path]) -> None:
+    forks = {"me/behind": DoubleFork("behind"), "me/stuck": DoubleFork("conflict")}
+    with GitHubDouble(forks, token=TOKEN) as double:
+        environment = {
+            "GITHUB_API_URL": double.url,
+            "GITHUB_TOKEN": TOKEN,
+            "SYNC_FORKS": "me/behind,me/stuck",
+        }
+        function = spec("sync-forks", environment=environment)
+        with Instance(function, zip_path=packages["sync-forks"], echo=lambda _: None) as instance:
+            result = instance.invoke(timer_event("daily"))
+        calls = double.merge_calls()
+    assert (result.status, result.fc_status) == (404, 404)
+    error = json.loads(result.body)
+    assert error["errorType"] == "SyncFailed"
+    statuses = {fork["repo"]: fork["status"] for fork in error["details"]["forks"]}
+    assert statuses == {"me/behind": "synced", "me/stuck": "conflict"}
+    assert sorted(call.path for call in calls) == [
+        "/repos/me/behind/merge-upstream",
+        "/repos/me/stuck/merge-upstream",
+    ]
+    assert all(call.headers["authorization"] == f"Bearer {TOKEN}" for call in calls)
+    assert all(call.json() == {"branch": "main"} for call in calls)
+
+
+# -- bootstraps that break FC's contract -----------------------------------------------------
+
+
+def test_a_bootstrap_that_never_listens_fails_the_health_check(tmp_path: Path) -> None:
+    package = fake_zip(
+        tmp_path, "import time\nprint('warming up forever', flush=True)\ntime.sleep(600)\n"
+    )
+    instance = Instance(spec(), zip_path=package, start_timeout=1.5, echo=lambda _: None)
+    started = time.monotonic()
+    with pytest.raises(FunctionStartError) as raised:
+        instance.start()
+    assert time.monotonic() - started < 10
+    assert raised.value.error_type == "FunctionNotStarted"
+    assert f"health check failed on port {instance.port} in 1.5 seconds" in raised.value.message
+    assert "warming up forever" in raised.value.output
+    assert gone(instance.pid), "the stuck bootstrap is killed"
+    assert instance.code_dir is not None
+    assert not instance.code_dir.exists()
+
+
+def test_a_bootstrap_that_exits_at_start_is_reported_with_its_output(tmp_path: Path) -> None:
+    package = fake_zip(
+        tmp_path, "import sys\nprint('SYNC_FORKS is not set', flush=True)\nsys.exit(3)\n"
+    )
+    with pytest.raises(FunctionStartError) as raised:
+        Instance(spec(), zip_path=package, start_timeout=30, echo=lambda _: None).start()
+    assert raised.value.error_type == "FunctionNotStarted"
+    assert "exited with exit status 3 before listening" in raised.value.message
+    assert raised.value.output == ["SYNC_FORKS is not set"]
+
+
+def test_a_bootstrap_without_the_execute_bit_fails_like_fc(tmp_path: Path) -> None:
+    with pytest.raises(FunctionStartError) as raised:
+        Instance(
+            spec(), zip_path=fake_zip(tmp_path, "BIND = '0.0.0.0'\n" + FAKE_SERVER, mode=0o644)
+        ).start()
+    assert raised.value.error_type == "CAFilePermission"
+    assert "mode 644" in raised.value.message
+
+
+def test_binding_loopback_only_is_refused_as_fc_would(tmp_path: Path) -> None:
+    instance = Instance(spec(), zip_path=echo_zip(tmp_path, "127.0.0.1"), echo=lambda _: None)
+    with pytest.raises(FunctionStartError) as raised:
+        instance.start()
+    assert "must bind 0.0.0.0" in raised.value.message
+    assert gone(instance.pid)
+
+
+def test_a_memory_breach_kills_the_instance(tmp_path: Path) -> None:
+    with Instance(
+        spec(memory_size=128), zip_path=echo_zip(tmp_path), echo=lambda _: None
+    ) as instance:
+        result = instance.invoke(b"hog")
+        assert not instance.alive()
+    assert result.error_type == "MemoryLimitExceeded"
+    assert result.max_memory_mb > 128
+    assert f"Max Memory Used: {result.max_memory_mb} MB" in result.report_line()
+
+
+# -- what the bootstrap receives -------------------------------------------------------------
+
+
+def test_the_timer_event_headers_and_environment_are_fcs(tmp_path: Path) -> None:
+    host_token = "from-host"  # noqa: S105 - a fake
+    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": host_token, "HOST_ONLY_SECRET": "leak"}
+    before = datetime.now(UTC).replace(microsecond=0)
+    run = run_cli(
+        "invoke", "sync-forks", "--timer", "daily", "--zip", str(echo_zip(tmp_path)), env=env
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = run.stdout.split("result:\n", 1)[1]
+    echo = json.loads(result[: REPORT.search(result).start()])  # type: ignore[union-attr]
+    event = json.loads(echo["body"])
+    assert list(event) == ["triggerTime", "triggerName", "payload"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["triggerTime"])
+    fired = datetime.strptime(event["triggerTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert before <= fired <= datetime.now(UTC)
+    assert (event["triggerName"], event["payload"]) == ("daily", "")
+    headers = {k.lower(): v for k, v in echo["headers"].items()}
+    assert (echo["method"], echo["path"]) == ("POST", "/invoke")
+    assert uuid.UUID(headers["x-fc-request-id"])
+    assert headers["x-fc-function-name"] == "sync-forks"
+    assert headers["x-fc-function-memory"] == "128"
+    assert headers["x-fc-function-timeout"] == "300"
+    assert headers["x-fc-region"] == "cn-hangzhou"
+    assert headers["content-type"] == "application/octet-stream"
+    environment = echo["env"]
+    port = environment["FC_CUSTOM_LISTEN_PORT"]
+    assert environment["FC_SERVER_PORT"] == port
+    assert environment["FC_FUNC_CODE_PATH"] == echo["cwd"]
+    assert environment["FC_FUNCTION_NAME"] == "sync-forks"
+    assert environment["FC_FUNCTION_MEMORY_SIZE"] == "128"
+    assert environment["SYNC_FORKS"] == "octocat/Hello-World"
+    assert environment["GITHUB_TOKEN"] == host_token
+    assert "HOST_ONLY_SECRET" not in environment, "nothing of the host leaks but what is declared"
+    assert {"FC_REGION", "FC_ACCOUNT_ID", "FC_INSTANCE_ID", "FC_FUNCTION_HANDLER"} <= set(
+        environment
+    )
+
+
+def test_timer_event_matches_fcs_sample() -> None:
+    moment = datetime(2023, 12, 26, 7, 49, 0, 123456, tzinfo=UTC)
+    assert timer_event("timer-trigger", "awesome-fc", moment) == (
+        b'{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer-trigger","payload":"awesome-fc"}'
+    )
+
+
+def test_the_initializer_is_called_with_fcs_headers(tmp_path: Path) -> None:
+    with Instance(spec(), zip_path=echo_zip(tmp_path), echo=lambda _: None) as instance:
+        init = instance.initialize()
+    echo = json.loads(init.body)
+    assert (echo["method"], echo["path"]) == ("POST", "/initialize")
+    assert "x-fc-function-initializer" in {k.lower() for k in echo["headers"]}
+    assert init.succeeded
+
+
+# -- the stack -------------------------------------------------------------------------------
+
+
+def test_the_stack_config_maps_to_the_functions_as_main_does() -> None:
+    dev = load_functions("dev", ROOT, environ={})
+    assert dev["sync-forks"].environment == {"SYNC_FORKS": "octocat/Hello-World"}
+    assert dev["sync-forks"].missing_secrets == ["GITHUB_TOKEN"]
+    assert dev["sync-forks"].timers == [{"name": "daily", "cron": "0 0 0 * * *", "enabled": True}]
+    assert (dev["sync-forks"].memory_size, dev["sync-forks"].timeout) == (128, 300)
+    assert dev["hello"].timers == []
+    prod = load_functions("prod", ROOT, environ={"GITHUB_TOKEN": TOKEN})
+    assert prod["sync-forks"].environment["GITHUB_TOKEN"] == TOKEN
+    assert prod["sync-forks"].timers[0]["cron"] == "CRON_TZ=Asia/Shanghai 0 0 8 * * *"
+    assert (prod["sync-forks"].memory_size, prod["sync-forks"].region) == (256, "cn-shanghai")
+    assert prod["sync-forks"].runtime == "custom.debian11"
+
+
+def test_secrets_in_the_stack_file_are_never_read(tmp_path: Path) -> None:
+    shutil.copyfile(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        "config:\n  fc-rust:githubToken:\n    secure: v1:AAAA\n  fc-rust:forks: [a/b, c/d:dev]\n"
+    )
+    sync_forks = load_functions("t", tmp_path, environ={})["sync-forks"]
+    assert sync_forks.environment == {"SYNC_FORKS": "a/b,c/d:dev"}
+
+
+def test_next_fire_follows_fc_cron_and_short_every() -> None:
+    start = datetime(2024, 5, 1, 23, 59, 58, tzinfo=UTC)
+    assert next_fire("@every 1s", start) == start + timedelta(seconds=1)
+    assert next_fire("0 0 0 * * *", start) == datetime(2024, 5, 2, tzinfo=UTC)
+    assert next_fire("CRON_TZ=Asia/Shanghai 0 0 8 * * *", start) == datetime(2024, 5, 2, tzinfo=UTC)
+    with pytest.raises(ValueError, match="5 fields"):
+        next_fire("0 0 * * *", start)
+
+
+# -- serve and the demo ----------------------------------------------------------------------
+
+
+class _Lines:
+    """A subprocess's stdout, read in a thread so waits stay bounded."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self.lines.extend(line.rstrip("\n") for line in process.stdout)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def test_serve_fires_every_second_and_stops_cleanly_on_ctrl_c(packages: dict[str, Path]) -> None:
+    forks = {"me/behind": DoubleFork("behind")}
+    with GitHubDouble(forks, token=TOKEN) as double:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "infra.local",
+                "serve",
+                "sync-forks",
+                "--zip",
+                str(packages["sync-forks"]),
+                "--cron",
+                "@every 1s",
+                "--env",
+                f"GITHUB_API_URL={double.url}",
+                "--env",
+                f"GITHUB_TOKEN={TOKEN}",
+                "--env",
+                "SYNC_FORKS=me/behind",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        output = _Lines(process)
+        try:
+            deadline = time.monotonic() + 30
+            while (
+                len(double.merge_calls()) < 2
+                and time.monotonic() < deadline
+                and process.poll() is None
+            ):
+                time.sleep(0.1)
+            assert len(double.merge_calls()) >= 2, output.text()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(30) == 0, output.text()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+        outcomes = [outcome.merge_type for outcome in double.outcomes]
+    text = output.text()
+    assert outcomes[:2] == ["fast-forward", "none"], "the second fire sees the fork already synced"
+    assert len(REPORT.findall(text)) >= 2
+    pid = int(re.search(r"started sync-forks \(pid (\d+)\)", text).group(1))  # type: ignore[union-attr]
+    assert "received SIGINT: stopping" in text
+    assert "pre-stop: the function has no pre-stop hook (404)" in text
+    assert f"stopped sync-forks (pid {pid})" in text
+    assert gone(pid), "no orphan bootstrap after Ctrl-C"
+
+
+def test_make_local_demo_prints_the_three_outcomes(packages: dict[str, Path]) -> None:
+    assert packages  # built once: the demo's own build is a cache hit
+    started = time.monotonic()
+    offline = {k: v for k, v in os.environ.items() if k != "GITHUB_TOKEN"}
+    demo = run_cli("demo", env=offline)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert time.monotonic() - started < 30
+    text = demo.stdout
+    assert "newcomer/behind-fork was behind upstream: main synced (fast-forwarded)" in text
+    assert "newcomer/current-fork was already up to date" in text
+    assert "newcomer/conflicted-fork has a merge conflict with upstream" in text
+    assert "FC counts this invocation as failed (x-fc-status 404)" in text
+    assert REPORT.search(text)
+    assert text.rstrip().splitlines()[-1].startswith("Duration: ")
+
+
+# -- the container variant -------------------------------------------------------------------
+
+
+def _docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    info = subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=30)
+    return info.returncode == 0
+
+
+@pytest.mark.docker
+def test_the_container_variant_speaks_the_same_protocol(tmp_path: Path) -> None:
+    if not _docker_available():
+        pytest.skip("the Docker engine is not reachable (docker info failed)")
+    binary = Builder().static_binary("hello")
+    shutil.copyfile(binary.path, tmp_path / "bootstrap")
+    (tmp_path / "bootstrap").chmod(0o755)
+    (tmp_path / "Dockerfile").write_text(
+        'FROM scratch\nCOPY bootstrap /code/bootstrap\nENTRYPOINT ["/code/bootstrap"]\n'
+    )
+    tag = f"fc-local-test:{uuid.uuid4().hex[:8]}"
+    subprocess.run(["docker", "build", "-q", "-t", tag, str(tmp_path)], check=True, timeout=300)
+    try:
+        with Instance(spec(), image=tag, echo=lambda _: None) as instance:
+            result = instance.invoke(b'{"name": "Docker"}')
+            failed = instance.invoke(b'{"fail": true}')
+        assert json.loads(result.body)["message"] == "Hello, Docker!"
+        assert (failed.status, failed.fc_status) == (404, 404)
+        assert result.max_memory_mb > 0, "memory is read from the container's process"
+        assert instance.container_name is not None
+        listed = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"name={instance.container_name}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        assert listed.stdout.strip() == "", "the container is removed on stop"
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False, timeout=60)
