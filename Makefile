@@ -45,7 +45,7 @@ package: setup
 	$(PY) -m infra.bootstrap package --all
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) -m bench
 
 clean:
 	rm -rf dist target/fc-rust

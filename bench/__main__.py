@@ -5,11 +5,13 @@
 2. Preview cost: a cache hit of the build resource beside cargo's own no-op build.
 3. Cold start: from exec of the unpacked bootstrap to its first answered invocation.
 
-Results are printed and written to bench/results.md.
+Run from the repository root: `python -m bench`. Results are printed and written to
+bench/results.md.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import platform
@@ -17,26 +19,28 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infra.bootstrap import Builder
+from infra.bootstrap.build import TARGET, tool_env
+from infra.container import DOCKERFILE, prepare_context
 
-from infra.bootstrap import Builder  # noqa: E402
-from infra.bootstrap.build import TARGET, tool_env  # noqa: E402
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 FUNCTIONS = ("hello", "sync-forks")
 GLIBC = "2.28"
+TRIPLE = f"{TARGET}.{GLIBC}"
 RUNS = 5
 COLD_STARTS = 20
 
 
-def median_seconds(action: object, runs: int) -> float:
+def median_seconds(action: Callable[[], object], runs: int) -> float:
     """Median wall time of `runs` calls of `action`."""
-    assert callable(action)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -51,8 +55,13 @@ def cargo_zigbuild(builder: Builder, crate: str, target_dir: Path, panic: str) -
     env["CARGO_TARGET_DIR"] = str(target_dir)
     env["CARGO_PROFILE_RELEASE_PANIC"] = panic
     subprocess.run(
-        ["cargo", "zigbuild", "--release", "--locked", "--quiet", "-p", crate]
-        + ["--target", f"{TARGET}.{GLIBC}"],
+        [
+            *("cargo", "zigbuild", "--release", "--locked", "--quiet"),
+            "-p",
+            crate,
+            "--target",
+            TRIPLE,
+        ],
         cwd=builder.workspace.root,
         env=env,
         check=True,
@@ -60,7 +69,13 @@ def cargo_zigbuild(builder: Builder, crate: str, target_dir: Path, panic: str) -
     return target_dir / TARGET / "release" / crate
 
 
+def cache_hit(crate: str) -> None:
+    """What an unchanged preview pays: read the workspace, fingerprint, find the package."""
+    Builder().package(crate)
+
+
 def free_port() -> int:
+    """A loopback port nobody listens on."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -93,8 +108,6 @@ def image_size(builder: Builder, crate: str) -> int | None:
     """Uncompressed size of the FROM-scratch image, or None without a Docker engine."""
     if shutil.which("docker") is None:
         return None
-    from infra.container import DOCKERFILE, prepare_context  # noqa: PLC0415
-
     _, context = prepare_context(builder, crate)
     reference = f"fc-rust-bench/{crate}:latest"
     dockerfile = str(builder.workspace.root / DOCKERFILE)
@@ -110,15 +123,21 @@ def image_size(builder: Builder, crate: str) -> int | None:
 def main() -> None:
     """Measure, print, and record."""
     builder = Builder()
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True, check=True)
     lines = [
         "# Benchmark results",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-        f"Toolchain: {subprocess.run(['rustc', '--version'], capture_output=True, text=True, check=True).stdout.strip()}.",
+        (
+            f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {rustc.stdout.strip()}."
+        ),
         "",
         "## Size (bytes)",
         "",
-        "| function | bootstrap, panic=unwind (ours) | bootstrap, panic=abort | zip | static binary | image |",
+        (
+            "| function | bootstrap, panic=unwind (ours) | bootstrap, panic=abort | zip "
+            "| static binary | image |"
+        ),
         "|---|---|---|---|---|---|",
     ]
     packages = {crate: builder.package(crate) for crate in FUNCTIONS}
@@ -141,11 +160,11 @@ def main() -> None:
         "| function | build resource cache hit | cargo zigbuild, nothing to do |",
         "|---|---|---|",
     ]
+    target_dir = builder.target_dir / GLIBC
     for crate in FUNCTIONS:
-        hit = median_seconds(lambda crate=crate: Builder().package(crate), RUNS)
+        hit = median_seconds(functools.partial(cache_hit, crate), RUNS)
         noop = median_seconds(
-            lambda crate=crate: cargo_zigbuild(builder, crate, builder.target_dir / GLIBC, "unwind"),
-            RUNS,
+            functools.partial(cargo_zigbuild, builder, crate, target_dir, "unwind"), RUNS
         )
         lines.append(f"| {crate} | {hit * 1000:.0f} ms | {noop * 1000:.0f} ms |")
 

@@ -1,0 +1,1 @@
+"""Benchmarks whose printed figures back the README's size and speed claims."""
