@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Body;
 
@@ -46,24 +46,6 @@ pub struct App {
     pub(crate) environment: Arc<Environment>,
 }
 
-/// The lifecycle hooks FC may call, with their paths and log names.
-#[derive(Clone, Copy)]
-enum Hook {
-    Initialize,
-    PreStop,
-    PreFreeze,
-}
-
-impl Hook {
-    fn log_name(self) -> &'static str {
-        match self {
-            Self::Initialize => "Initialize",
-            Self::PreStop => "PreStop",
-            Self::PreFreeze => "PreFreeze",
-        }
-    }
-}
-
 impl App {
     /// Answers one request the way FC expects: `POST /invoke` runs the handler,
     /// `POST /initialize`, `GET /pre-stop` and `GET /pre-freeze` run the configured hooks.
@@ -81,100 +63,82 @@ impl App {
         if is_http_trigger {
             return Error::HttpTriggerUnsupported.into_response();
         }
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let (allowed, hook) = match path.as_str() {
-            "/invoke" => (Method::POST, None),
-            "/initialize" => (Method::POST, self.hook(Hook::Initialize)),
-            "/pre-stop" => (Method::GET, self.hook(Hook::PreStop)),
-            "/pre-freeze" => (Method::GET, self.hook(Hook::PreFreeze)),
-            _ => (Method::GET, None),
+        // The method each path accepts, and the hook (with its log name) it runs, if any.
+        let configured = |name, hook: &Option<Arc<HookFn>>| hook.clone().map(|hook| (name, hook));
+        let route = match request.uri().path() {
+            "/invoke" => Some(("POST", None)),
+            "/initialize" => configured("Initialize", &self.initializer).map(|h| ("POST", Some(h))),
+            "/pre-stop" => configured("PreStop", &self.pre_stop).map(|h| ("GET", Some(h))),
+            "/pre-freeze" => configured("PreFreeze", &self.pre_freeze).map(|h| ("GET", Some(h))),
+            _ => None,
         };
-        let known = path == "/invoke" || hook.is_some();
-        if !known {
-            return Error::NotFound {
-                method: method.to_string(),
-                path,
-            }
-            .into_response();
-        }
+        let method = request.method().to_string();
+        let path = request.uri().path().to_owned();
+        let Some((allowed, hook)) = route else {
+            return Error::NotFound { method, path }.into_response();
+        };
         if method != allowed {
             return Error::MethodNotAllowed {
-                method: method.to_string(),
+                method,
                 path,
-                allowed: if allowed == Method::POST {
-                    "POST"
-                } else {
-                    "GET"
-                },
+                allowed,
             }
             .into_response();
         }
         let context = Context::from_request(request.headers(), &self.environment);
+        let request_id = context.request_id.clone();
         match hook {
-            None => self.invoke(request, context).await,
-            Some((hook, function)) => run_hook(hook, function, context).await,
-        }
-    }
-
-    /// The hook configured for `hook`, if any.
-    fn hook(&self, hook: Hook) -> Option<(Hook, &Arc<HookFn>)> {
-        let function = match hook {
-            Hook::Initialize => self.initializer.as_ref(),
-            Hook::PreStop => self.pre_stop.as_ref(),
-            Hook::PreFreeze => self.pre_freeze.as_ref(),
-        };
-        function.map(|function| (hook, function))
-    }
-
-    /// Runs the handler on the request body, between FC's Start and End log lines.
-    async fn invoke<B>(&self, request: Request<B>, context: Context) -> Response<Full<Bytes>>
-    where
-        B: Body,
-        B::Error: Into<BoxError>,
-    {
-        let request_id: Arc<str> = Arc::from(context.request_id.as_str());
-        print_line(format_args!("FC Invoke Start RequestId: {request_id}"));
-        let outcome = with_request_id(Arc::clone(&request_id), async {
-            let body = read_body(request, self.max_body_bytes).await?;
-            catch_unwind((self.invoke)(body, context)).await?
-        })
-        .await;
-        let response = match outcome {
-            Ok((body, content_type)) => success(body, content_type),
-            Err(error) => {
-                log_failure(&request_id, &error);
-                error.into_response()
+            None => {
+                let limit = self.max_body_bytes;
+                let outcome = logged("Invoke", request_id, async {
+                    let body = read_body(request, limit).await?;
+                    catch_unwind((self.invoke)(body, context)).await?
+                })
+                .await;
+                match outcome {
+                    Ok((body, content_type)) => success(body, content_type),
+                    Err(error) => error.into_response(),
+                }
             }
-        };
-        print_line(format_args!("FC Invoke End RequestId: {request_id}"));
-        response
+            Some((name, function)) => {
+                let outcome = logged(name, request_id, async {
+                    catch_unwind(function(context))
+                        .await?
+                        .map_err(Error::Handler)
+                })
+                .await;
+                match outcome {
+                    Ok(()) => success(Bytes::new(), "text/plain"),
+                    // A hook fails with any non-2xx status; 500 says it is the function's fault.
+                    Err(error) => {
+                        let mut response = error.into_response();
+                        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                        response
+                    }
+                }
+            }
+        }
     }
 }
 
-/// Runs a lifecycle hook between its Start and End log lines: 200 on success, 500 with the
-/// error body on failure or panic.
-async fn run_hook(hook: Hook, function: &Arc<HookFn>, context: Context) -> Response<Full<Bytes>> {
-    let name = hook.log_name();
-    let request_id: Arc<str> = Arc::from(context.request_id.as_str());
-    print_line(format_args!("FC {name} Start RequestId: {request_id}"));
-    let outcome = with_request_id(Arc::clone(&request_id), async {
-        catch_unwind(function(context))
-            .await?
-            .map_err(Error::Handler)
+/// Runs `work` between FC's `FC <kind> Start/End RequestId: <id>` lines, with `request_id` on
+/// every log line it writes, and logs its error (the message only, as in the response).
+async fn logged<T>(
+    kind: &str,
+    request_id: String,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    print_line(format_args!("FC {kind} Start RequestId: {request_id}"));
+    let outcome = with_request_id(Arc::from(request_id.as_str()), async {
+        let outcome = work.await;
+        if let Err(error) = &outcome {
+            log::error!("{kind} failed: {error}");
+        }
+        outcome
     })
     .await;
-    let response = match outcome {
-        Ok(()) => success(Bytes::new(), "text/plain"),
-        Err(error) => {
-            log_failure(&request_id, &error);
-            let mut response = error.into_response();
-            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            response
-        }
-    };
-    print_line(format_args!("FC {name} End RequestId: {request_id}"));
-    response
+    print_line(format_args!("FC {kind} End RequestId: {request_id}"));
+    outcome
 }
 
 /// Reads the whole body, refusing more than `limit` bytes (checked against `Content-Length`
@@ -206,11 +170,6 @@ fn success(body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
     headers.insert(X_FC_STATUS, HeaderValue::from_static("200"));
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
-}
-
-/// Records a failed invocation in the log (the handler's message only, as in the response).
-fn log_failure(request_id: &str, error: &Error) {
-    log::error!("invocation {request_id} failed: {error}");
 }
 
 /// Polls `future`, turning a panic into [`Error::Panic`] with the panic's message.

@@ -251,7 +251,20 @@ mod tests {
         ]);
         let mut map = map;
         map.insert("x-fc-region", HeaderValue::from_bytes(b"\xffbad").unwrap());
-        let context = Context::from_request(&map, &Environment::default());
+        map.insert(
+            "x-fc-request-id",
+            HeaderValue::from_bytes(b"req-\xff").unwrap(),
+        );
+        map.insert(
+            "x-fc-access-key-id",
+            HeaderValue::from_bytes(b"\xfe").unwrap(),
+        );
+        let env = Environment::from_lookup(|name| {
+            (name == "FC_FUNCTION_MEMORY_SIZE").then(|| "128MB".to_owned())
+        });
+        let context = Context::from_request(&map, &env);
+        assert!(context.request_id.starts_with("local-"));
+        assert_eq!(context.credentials, None);
         assert_eq!(context.memory_mb, 0);
         assert_eq!(context.timeout, None);
         assert_eq!(context.retry_count, 0);

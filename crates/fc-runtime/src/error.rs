@@ -142,19 +142,14 @@ impl fmt::Debug for Error {
 }
 
 impl Error {
-    /// The HTTP status this error answers with. FC itself only reads `x-fc-status`.
+    /// The HTTP status this error answers with. FC's contract for a failed invocation is 404 on
+    /// both the status and `x-fc-status`, so every failure answers 404 except a wrong method
+    /// (405) and an oversized body (413), which still carry `x-fc-status: 404`.
     fn status(&self) -> StatusCode {
         match self {
-            Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::HttpTriggerUnsupported | Self::InvalidPayload { .. } | Self::BodyRead(_) => {
-                StatusCode::BAD_REQUEST
-            }
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Handler(_) | Self::Panic(_) => StatusCode::NOT_FOUND,
-            Self::InvalidResponse(_) | Self::InvalidPort { .. } | Self::Bind { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            _ => StatusCode::NOT_FOUND,
         }
     }
 

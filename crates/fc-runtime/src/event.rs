@@ -1,6 +1,6 @@
 //! Typed events: how a request body becomes the handler's payload, and its result a body.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -43,10 +43,10 @@ pub struct TimerEvent {
 /// Decodes a body into the handler's payload type: `Bytes` and `Vec<u8>` receive the body as
 /// it is, every other type is read as JSON, and a JSON error names the path of the bad value.
 pub(crate) fn decode<T: DeserializeOwned + 'static>(body: Bytes) -> Result<T, Error> {
-    if let Some(raw) = take_as::<Bytes, T>(body.clone()) {
+    if let Some(raw) = take_as::<Bytes, T>(|| body.clone()) {
         return Ok(raw);
     }
-    if let Some(raw) = take_as::<Vec<u8>, T>(body.to_vec()) {
+    if let Some(raw) = take_as::<Vec<u8>, T>(|| body.to_vec()) {
         return Ok(raw);
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&body);
@@ -78,9 +78,13 @@ pub(crate) fn encode<R: Serialize + 'static>(response: R) -> Result<(Bytes, &'st
         .map_err(|error| Error::InvalidResponse(error.to_string()))
 }
 
-/// `value` as a `T` when `T` is the type `V` (a safe, run-time check of the payload type).
-fn take_as<V: 'static, T: 'static>(value: V) -> Option<T> {
-    take_from::<V, T>(&mut Some(value))
+/// `make()` as a `T` when `T` is the type `V` (a safe, run-time check of the payload type);
+/// `make` runs only then, so a JSON payload does not pay for a copy of the body.
+fn take_as<V: 'static, T: 'static>(make: impl FnOnce() -> V) -> Option<T> {
+    if TypeId::of::<V>() != TypeId::of::<T>() {
+        return None;
+    }
+    take_from::<V, T>(&mut Some(make()))
 }
 
 /// Moves the value out of `slot` as a `T` when `T` is the type `V`; leaves it otherwise.

@@ -22,8 +22,10 @@
 //! - listens on `0.0.0.0` at `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000;
 //! - builds the [`Context`] from FC's `x-fc-*` headers and environment;
 //! - decodes the body (raw bytes, [`TimerEvent`], or any JSON type) and encodes the result;
-//! - answers `x-fc-status: 200` on success and `x-fc-status: 404` with
-//!   `{"errorType": ..., "errorMessage": ...}` on an error, a panic, a bad or oversized body;
+//! - answers 200 with `x-fc-status: 200` on success, and 404 with `x-fc-status: 404` and
+//!   `{"errorType": ..., "errorMessage": ...}` on a failed invocation: a handler error, a panic,
+//!   a payload that is not the expected JSON (an oversized body answers 413, still with
+//!   `x-fc-status: 404`);
 //! - prints `FC Invoke Start RequestId: <id>` / `FC Invoke End RequestId: <id>` and installs a
 //!   [`log`] backend whose lines carry the time and the request id (level from `FC_LOG_LEVEL`
 //!   or `RUST_LOG`, default `info`);
@@ -31,9 +33,6 @@
 //!
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
-
-// Tests may unwrap: a failed unwrap is a failed test.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod app;
 mod context;

@@ -178,8 +178,10 @@ impl Runtime {
             .map_err(|source| Error::Bind { address, source })?;
         let shutdown_timeout = self.shutdown_timeout;
         let app = self.app(handler);
+        // Installed before the start line, so a SIGTERM right after it is a graceful stop too.
+        let shutdown = shutdown_signal();
         log::info!("listening on {address}");
-        serve(listener, app, shutdown_signal(), shutdown_timeout).await;
+        serve(listener, app, shutdown, shutdown_timeout).await;
         Ok(())
     }
 }
@@ -304,26 +306,33 @@ async fn serve(
     }
 }
 
-/// Completes on SIGTERM (how FC stops an instance) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Completes on SIGTERM (how FC stops an instance) or Ctrl-C (SIGINT). The handlers are
+/// installed by this call, not when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn received(signal: std::io::Result<Signal>) {
+        match signal {
             Ok(mut signal) => {
                 signal.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            Err(_) => std::future::pending().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    }
+    let terminate = received(signal(SignalKind::terminate()));
+    let interrupt = received(signal(SignalKind::interrupt()));
+    async move {
+        tokio::select! {
+            () = terminate => {}
+            () = interrupt => {}
+        }
+    }
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+async fn shutdown_signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }

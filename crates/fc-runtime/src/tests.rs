@@ -110,13 +110,31 @@ async fn panic_answers_404_and_the_app_keeps_serving() {
 async fn bad_json_names_the_path() {
     let (status, fc_status, body) =
         answer(app().handle(invoke(r#"{"items":[{"count":"x"}]}"#)).await).await;
-    assert_eq!(
-        (status, fc_status.as_str()),
-        (StatusCode::BAD_REQUEST, "404")
-    );
+    assert_eq!((status, fc_status.as_str()), (StatusCode::NOT_FOUND, "404"));
     assert_eq!(body["errorType"], "InvalidPayload");
     let message = body["errorMessage"].as_str().unwrap();
     assert!(message.contains("items[0].count"), "{message}");
+    // Not JSON at all, and JSON of the wrong shape: the same failed invocation.
+    for bad in ["not json", "[1, 2]"] {
+        let (status, fc_status, body) = answer(app().handle(invoke(bad)).await).await;
+        assert_eq!(
+            (status, fc_status.as_str()),
+            (StatusCode::NOT_FOUND, "404"),
+            "{bad}"
+        );
+        assert_eq!(body["errorType"], "InvalidPayload", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn an_unserialisable_result_is_a_failed_invocation() {
+    let app = Runtime::new().app(|_: Event<Value>| async {
+        // JSON object keys must be strings: serde_json refuses this map.
+        Ok::<_, Error>(std::collections::BTreeMap::from([((1, 2), 3)]))
+    });
+    let (status, fc_status, body) = answer(app.handle(invoke("{}")).await).await;
+    assert_eq!((status, fc_status.as_str()), (StatusCode::NOT_FOUND, "404"));
+    assert_eq!(body["errorType"], "InvalidResponse");
 }
 
 #[tokio::test]
@@ -179,10 +197,7 @@ async fn http_trigger_requests_are_refused_clearly() {
         .body(Full::<Bytes>::default())
         .unwrap();
     let (status, fc_status, body) = answer(app().handle(request).await).await;
-    assert_eq!(
-        (status, fc_status.as_str()),
-        (StatusCode::BAD_REQUEST, "404")
-    );
+    assert_eq!((status, fc_status.as_str()), (StatusCode::NOT_FOUND, "404"));
     assert_eq!(body["errorType"], "HttpTriggerUnsupported");
 }
 

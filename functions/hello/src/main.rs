@@ -7,9 +7,6 @@
 //! `{"panic": true}` panics (x-fc-status 404, errorType `Panic`; the instance keeps serving),
 //! `{"sleep_ms": 500}` waits before answering (concurrency and shutdown tests).
 
-// Tests may unwrap: a failed unwrap is a failed test.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
-
 use std::time::Duration;
 
 use fc_runtime::Event;

@@ -1,10 +1,11 @@
 //! The real `hello` binary, started as FC starts it and driven over HTTP with FC's headers.
 
+// clippy.toml's allow-unwrap-in-tests covers #[test] functions only, not this file's helpers.
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,21 @@ impl Function {
             .unwrap();
         assert!(status.success());
     }
+
+    /// Waits up to `limit` for the process to exit.
+    async fn exit_status(&mut self, limit: Duration) -> ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "hello did not exit within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 impl Drop for Function {
@@ -155,7 +171,7 @@ async fn invocations_succeed_fail_and_survive_panics() {
     assert_eq!(body["message"], "Hello, world!");
 
     let (status, fc_status, body) = invoke(&client, &function, "req-bad", r#"{"name":42}"#).await;
-    assert_eq!((status, fc_status.as_str()), (400, "404"));
+    assert_eq!((status, fc_status.as_str()), (404, "404"));
     assert_eq!(body["errorType"], "InvalidPayload");
     assert!(
         body["errorMessage"].as_str().unwrap().contains("`name`"),
@@ -217,6 +233,12 @@ async fn invocations_succeed_fail_and_survive_panics() {
             .unwrap_or_else(|| panic!("no {end}"));
         assert!(start_at < end_at);
     }
+    // A failure is logged under the invocation's own request id.
+    let failure = stdout
+        .iter()
+        .find(|line| line.contains("[ERROR] Invoke failed: GreetError"))
+        .unwrap_or_else(|| panic!("no failure line in {stdout:#?}"));
+    assert!(failure.contains(" req-fail [ERROR] "), "{failure}");
     let greeting = stdout
         .iter()
         .find(|line| line.ends_with("[INFO] greeting Ada"))
@@ -277,21 +299,25 @@ async fn sigterm_lets_the_inflight_invocation_finish_then_exits_0() {
     function.terminate();
     let response = inflight.await.unwrap().unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = function.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "hello did not exit"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = function.exit_status(Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0));
     assert!(function
         .stdout()
         .contains(&"FC Invoke End RequestId: req-slow".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_idle_keep_alive_connections_and_exits_0() {
+    let mut function = Function::start();
+    // A finished request leaves this client an idle keep-alive connection to the function.
+    let client = reqwest::Client::new();
+    let (status, _, _) = invoke(&client, &function, "req-idle", "{}").await;
+    assert_eq!(status, 200);
+    function.terminate();
+    // The 30 s grace period is not waited out: the idle connection is closed at once.
+    let status = function.exit_status(Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Some(0));
+    drop(client);
 }
 
 /// Sends `request` as written over a plain TCP connection and returns the whole answer.

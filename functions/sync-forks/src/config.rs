@@ -37,6 +37,19 @@ pub enum ConfigError {
         /// Its value.
         value: String,
     },
+    /// A numeric setting is larger than it may be.
+    #[error("{variable} must be at most {max}, got {value:?}")]
+    NumberTooLarge {
+        /// The environment variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// The largest value allowed.
+        max: u64,
+    },
+    /// `SYNC_FORKS` names a fork that cannot be used.
+    #[error("SYNC_FORKS: {0}")]
+    InSyncForks(Box<ConfigError>),
 }
 
 /// A fork to sync: a repository and, optionally, the branch (else its default branch).
@@ -176,7 +189,9 @@ enum ForkSpec {
 /// forks falls back to `default_forks` (the `SYNC_FORKS` variable).
 pub fn forks_for(body: &[u8], default_forks: Option<&str>) -> Result<Vec<Fork>, ConfigError> {
     let from_env = || match default_forks {
-        Some(text) => nonempty(parse_fork_list(text)?),
+        Some(text) => nonempty(
+            parse_fork_list(text).map_err(|error| ConfigError::InSyncForks(Box::new(error)))?,
+        ),
         None => Err(ConfigError::NoForks),
     };
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -249,15 +264,27 @@ pub struct Settings {
     pub budget: Duration,
 }
 
+/// FC's longest function timeout, one day: the bound of the time settings.
+const ONE_DAY_SECS: u64 = 86_400;
+
 impl Settings {
     /// Reads the settings through `lookup` (the process environment in production).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |variable: &'static str, default: u64| match lookup(variable) {
+        let number = |variable: &'static str, default: u64, max: u64| match lookup(variable) {
             None => Ok(default),
             Some(value) => match value.trim().parse::<u64>() {
+                Ok(number) if number > max => Err(ConfigError::NumberTooLarge {
+                    variable,
+                    value,
+                    max,
+                }),
                 Ok(number) if number > 0 => Ok(number),
                 _ => Err(ConfigError::InvalidNumber { variable, value }),
             },
+        };
+        let count = |variable, default| {
+            number(variable, default, u32::MAX.into())
+                .map(|number| u32::try_from(number).unwrap_or(u32::MAX))
         };
         let api_url = lookup("GITHUB_API_URL")
             .map(|url| url.trim().trim_end_matches('/').to_owned())
@@ -269,10 +296,11 @@ impl Settings {
             request_timeout: Duration::from_millis(number(
                 "SYNC_FORKS_REQUEST_TIMEOUT_MS",
                 10_000,
+                ONE_DAY_SECS * 1000,
             )?),
-            concurrency: usize::try_from(number("SYNC_FORKS_CONCURRENCY", 4)?).unwrap_or(4),
-            max_attempts: u32::try_from(number("SYNC_FORKS_MAX_ATTEMPTS", 3)?).unwrap_or(3),
-            budget: Duration::from_secs(number("SYNC_FORKS_BUDGET_SECS", 60)?),
+            concurrency: usize::try_from(count("SYNC_FORKS_CONCURRENCY", 4)?).unwrap_or(usize::MAX),
+            max_attempts: count("SYNC_FORKS_MAX_ATTEMPTS", 3)?,
+            budget: Duration::from_secs(number("SYNC_FORKS_BUDGET_SECS", 60, ONE_DAY_SECS)?),
         })
     }
 }
@@ -314,8 +342,14 @@ mod tests {
         assert_eq!(names(&forks_for(b"{}", env).unwrap()), ["a/b"]);
         let timer = br#"{"triggerTime":"t","triggerName":"n","payload":""}"#;
         assert_eq!(names(&forks_for(timer, env).unwrap()), ["a/b"]);
-        // FC's sample payload is no fork name: refused, not ignored.
+        // FC's sample timer event round-trips through the runtime's TimerEvent...
         let sample = include_bytes!("../tests/fixtures/timer_event.json");
+        let event: TimerEvent = serde_json::from_slice(sample).unwrap();
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            serde_json::from_slice::<serde_json::Value>(sample).unwrap()
+        );
+        // ...and its payload is no fork name: refused, not ignored.
         assert!(matches!(
             forks_for(sample, env),
             Err(ConfigError::InvalidFork { .. })
@@ -366,5 +400,33 @@ mod tests {
             error.to_string(),
             "SYNC_FORKS_CONCURRENCY must be a positive whole number, got \"0\""
         );
+        // A budget past FC's longest timeout would overflow the deadline: refused at startup.
+        let error = Settings::from_lookup(|name| {
+            (name == "SYNC_FORKS_BUDGET_SECS").then(|| "18446744073709551615".to_owned())
+        })
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SYNC_FORKS_BUDGET_SECS must be at most 86400, got \"18446744073709551615\""
+        );
+        let error = Settings::from_lookup(|name| {
+            (name == "SYNC_FORKS_MAX_ATTEMPTS").then(|| "4294967296".to_owned())
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("at most 4294967295"), "{error}");
+    }
+
+    #[test]
+    fn sync_forks_errors_name_the_variable() {
+        let error = forks_for(b"", Some("a/b, not-a-repo")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SYNC_FORKS: invalid fork \"not-a-repo\": expected owner/repo"
+        );
+        // SYNC_FORKS set but empty: the ordinary "no forks" explanation.
+        let error = forks_for(b"", Some(" ")).unwrap_err();
+        assert!(error
+            .to_string()
+            .starts_with("no forks to sync: set SYNC_FORKS"));
     }
 }

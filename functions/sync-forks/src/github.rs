@@ -208,8 +208,7 @@ impl GitHub {
             let Some(wait) = wait else {
                 return Ok((status, body));
             };
-            let fits = Instant::now() + wait < deadline;
-            if attempt >= self.max_attempts || !fits {
+            if attempt >= self.max_attempts || !fits_before(wait, deadline) {
                 return Err(if status.is_server_error() {
                     ForkError::Server(status.as_u16())
                 } else {
@@ -254,6 +253,12 @@ fn retry_wait(status: StatusCode, headers: &HeaderMap, attempt: u32) -> Option<D
     None
 }
 
+/// Whether waiting `wait` from now still ends before `deadline`. Never overflows, however
+/// large a `retry-after` or `x-ratelimit-reset` GitHub (or a proxy) sends.
+fn fits_before(wait: Duration, deadline: Instant) -> bool {
+    wait < deadline.saturating_duration_since(Instant::now())
+}
+
 /// The error for a final answer other than those a call handles itself.
 fn failure(status: StatusCode, body: &[u8]) -> ForkError {
     match status {
@@ -275,13 +280,19 @@ fn message(body: &[u8]) -> String {
         .unwrap_or_else(|| "(no message)".to_owned())
 }
 
-/// A reqwest failure as a [`ForkError`].
+/// A reqwest failure as a [`ForkError`], with the chain of causes (reqwest's own message only
+/// names the URL, not why the connection failed). Neither names a request header.
 fn transport(error: &reqwest::Error, timeout: Duration) -> ForkError {
     if error.is_timeout() {
-        ForkError::Timeout(timeout)
-    } else {
-        ForkError::Transport(error.to_string())
+        return ForkError::Timeout(timeout);
     }
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        message = format!("{message}: {inner}");
+        cause = inner.source();
+    }
+    ForkError::Transport(message)
 }
 
 #[cfg(test)]
@@ -311,6 +322,44 @@ mod tests {
         }
         let conflict = include_str!("../tests/fixtures/merge_upstream_conflict.json");
         assert_eq!(message(conflict.as_bytes()), "There are merge conflicts");
+    }
+
+    #[test]
+    fn huge_waits_do_not_fit_and_do_not_overflow() {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        assert!(fits_before(Duration::from_secs(1), deadline));
+        assert!(!fits_before(Duration::from_secs(31), deadline));
+        assert!(!fits_before(Duration::MAX, deadline));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551615"),
+        );
+        let wait = retry_wait(StatusCode::TOO_MANY_REQUESTS, &headers, 1).unwrap();
+        assert!(!fits_before(wait, deadline));
+    }
+
+    #[tokio::test]
+    async fn connection_failures_say_why_without_the_token() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = closed.local_addr().unwrap();
+        drop(closed);
+        let settings = Settings::from_lookup(|name| {
+            (name == "GITHUB_API_URL").then(|| format!("http://{address}"))
+        })
+        .unwrap();
+        let token = GitHubToken::new("test-token-not-real".into());
+        let github = GitHub::new(&settings, token).unwrap();
+        let repo: RepoName = "octo/ff".parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let error = github
+            .merge_upstream(&repo, "main", deadline)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("cannot reach GitHub: "), "{error}");
+        assert!(error.contains("refused"), "{error}");
+        assert!(!error.contains("test-token-not-real"), "{error}");
     }
 
     #[test]

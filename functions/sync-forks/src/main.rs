@@ -16,9 +16,6 @@
 //! The answer is a summary with one entry per fork; if any fork ends in conflict or error, the
 //! invocation fails (`SyncFailed`) and the summary is in the error's `details`.
 
-// Tests may unwrap: a failed unwrap is a failed test.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
-
 mod config;
 mod github;
 
@@ -182,23 +179,18 @@ async fn merge(
 
 #[tokio::main]
 async fn main() -> Result<(), fc_runtime::Error> {
-    let settings = match Settings::from_lookup(|name| std::env::var(name).ok()) {
-        Ok(settings) => settings,
-        Err(error) => return startup_failure(&error),
-    };
+    let settings = Settings::from_lookup(|name| std::env::var(name).ok())
+        .unwrap_or_else(|error| startup_failure(&error));
     let token = std::env::var("GITHUB_TOKEN")
         .ok()
         .and_then(GitHubToken::new);
-    let github = match GitHub::new(&settings, token) {
-        Ok(github) => github,
-        Err(error) => return startup_failure(&error),
-    };
+    let github = GitHub::new(&settings, token).unwrap_or_else(|error| startup_failure(&error));
     let function = Arc::new(Function { settings, github });
     fc_runtime::run(move |event| sync_forks(Arc::clone(&function), event)).await
 }
 
 /// Reports a configuration error and exits with status 1.
-fn startup_failure(error: &dyn std::error::Error) -> Result<(), fc_runtime::Error> {
+fn startup_failure(error: &dyn std::error::Error) -> ! {
     eprintln!("sync-forks cannot start: {error}");
     std::process::exit(1)
 }

@@ -1,5 +1,6 @@
 //! The real `sync-forks` binary against a scripted GitHub double on loopback.
 
+// clippy.toml's allow-unwrap-in-tests covers #[test] functions only, not this file's helpers.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
@@ -350,10 +351,9 @@ async fn bad_fork_names_are_refused_before_any_call() {
     let (status, fc_status, body) = function.invoke_timer("req-bad").await;
     assert_eq!((status, fc_status.as_str()), (404, "404"));
     assert_eq!(body["errorType"], "ConfigError");
-    assert!(body["errorMessage"]
-        .as_str()
-        .unwrap()
-        .contains("not-a-repo"));
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(message.contains("not-a-repo"), "{message}");
+    assert!(message.starts_with("SYNC_FORKS: invalid fork"), "{message}");
     assert!(seen.lock().unwrap().calls.is_empty());
     function.stop_and_check_output();
 }
