@@ -1,0 +1,110 @@
+"""The function's RAM role: trusted by Function Compute only, allowed to write its own logs."""
+
+from __future__ import annotations
+
+import json
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+FC_SERVICE_PRINCIPAL = "fc.aliyuncs.com"
+
+
+def trust_policy() -> str:
+    """The assume-role document: only Function Compute may take this role."""
+    return json.dumps(
+        {
+            "Version": "1",
+            "Statement": [
+                {
+                    "Action": "sts:AssumeRole",
+                    "Effect": "Allow",
+                    "Principal": {"Service": [FC_SERVICE_PRINCIPAL]},
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def logstore_resource(project: str, logstore: str) -> str:
+    """The RAM resource name of one SLS logstore, in any region of the account."""
+    return f"acs:log:*:*:project/{project}/logstore/{logstore}"
+
+
+def log_write_policy(project: str, logstore: str) -> str:
+    """A policy that allows writing log entries to one logstore and nothing else."""
+    return json.dumps(
+        {
+            "Version": "1",
+            "Statement": [
+                {
+                    "Action": ["log:PostLogStoreLogs"],
+                    "Effect": "Allow",
+                    "Resource": [logstore_resource(project, logstore)],
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+class FunctionRoleArgs(TypedDict):
+    """Inputs of `FunctionRole`."""
+
+    role_name: str
+    """RAM role name, unique in the account (1-64 letters, digits, `.` and `-`)."""
+    log_project: NotRequired[pulumi.Input[str]]
+    """SLS project of the logstore the function writes to; no log policy without it."""
+    logstore: NotRequired[pulumi.Input[str]]
+    """The logstore the function writes to."""
+    description: NotRequired[str]
+    """Shown in the RAM console."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on the role."""
+
+
+class FunctionRole(pulumi.ComponentResource):
+    """A RAM role for one function: FC may assume it, and it may post to one logstore."""
+
+    arn: pulumi.Output[str]
+    """The role's ARN, as FC expects it in the function's `role`."""
+    role_name: pulumi.Output[str]
+    """The role's name."""
+
+    def __init__(
+        self, name: str, args: FunctionRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Create the role and, when a logstore is given, its log-write policy."""
+        super().__init__("fcrust:index:FunctionRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = alicloud.ram.Role(
+            f"{name}-role",
+            role_name=args["role_name"],
+            assume_role_policy_document=trust_policy(),
+            description=args.get("description", "Function Compute execution role (fc-rust)"),
+            tags=args.get("tags"),
+            opts=child,
+        )
+        project, logstore = args.get("log_project"), args.get("logstore")
+        if project is not None and logstore is not None:
+            policy = alicloud.ram.Policy(
+                f"{name}-log-policy",
+                policy_name=f"{args['role_name']}-logs",
+                policy_document=pulumi.Output.all(project, logstore).apply(
+                    lambda names: log_write_policy(str(names[0]), str(names[1]))
+                ),
+                description="Write to the function's own logstore only (fc-rust)",
+                opts=child,
+            )
+            alicloud.ram.RolePolicyAttachment(
+                f"{name}-log-policy-attachment",
+                policy_name=policy.policy_name,
+                policy_type="Custom",
+                role_name=role.role_name,
+                opts=child,
+            )
+        self.arn = role.arn
+        self.role_name = role.role_name
+        self.register_outputs({"arn": self.arn, "role_name": self.role_name})

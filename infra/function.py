@@ -1,0 +1,642 @@
+"""RustFunction: a Rust bootstrap on Function Compute with its code, role, logs and timers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_alicloud as alicloud
+
+from infra import access, artifacts, limits, logs, timer
+from infra import bootstrap as _bootstrap
+from infra.limits import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+DEFAULTS = {
+    "runtime": limits.DEFAULT_RUNTIME,
+    "memory_size": 128,
+    "cpu": 0.1,
+    "disk_size": 512,
+    "timeout": 60,
+    "instance_concurrency": 1,
+    "fc_version": limits.DEFAULT_FC_VERSION,
+    "alias": "live",
+}
+"""Defaults of the optional sizing keys: the smallest function FC 3.0 accepts, 60 s."""
+
+HANDLER = "index.handler"
+"""FC requires a handler; custom runtimes ignore it (Serverless Devs writes the same)."""
+BOOTSTRAP_COMMAND = "/code/bootstrap"
+"""Where FC unpacks the zip's `bootstrap`; stated explicitly so a console edit cannot drift."""
+
+
+class RoleArgs(TypedDict, total=False):
+    """The execution role: omit to create one, or give exactly one of these keys."""
+
+    existing_arn: pulumi.Input[str]
+    """Use this role (`acs:ram::<account>:role/<name>`); it must allow writing the logs."""
+    skip: bool
+    """No role: the function gets no credentials and cannot write logs."""
+    role_name: str
+    """Name of the role to create; default `fcrust-<stack>-<function_name>`."""
+
+
+class LogsArgs(TypedDict, total=False):
+    """Where stdout goes: omit to create a project and logstore, or give one form only."""
+
+    existing_project: pulumi.Input[str]
+    """Use this SLS project (with `existing_logstore`)."""
+    existing_logstore: pulumi.Input[str]
+    """Use this logstore of `existing_project`."""
+    skip: bool
+    """No logs: FC discards the function's output."""
+    project_name: str
+    """Name of the project to create; default `fcrust-<stack>-<function_name>` in lower case."""
+    logstore_name: str
+    """Name of the logstore to create; default `function-logs`."""
+    retention_days: int
+    """Retention of the created logstore; default 30 days."""
+
+
+class BucketArgs(TypedDict, total=False):
+    """Where code packages are uploaded: omit to create a bucket, or give one form only."""
+
+    existing_name: pulumi.Input[str]
+    """Upload to this bucket (e.g. an `ArtifactBucket` shared by several functions)."""
+    skip: bool
+    """No bucket; only valid for the container variant, which has no zip to upload."""
+    bucket_name: str
+    """Name of the bucket to create; default: a unique name chosen by the provider."""
+    retention_days: int
+    """Packages older than this expire; default 90 days."""
+
+
+class RustFunctionArgs(TypedDict):
+    """Everything about one function; only `crate` is required."""
+
+    crate: str
+    """The workspace crate to build into `bootstrap`, e.g. `sync-forks`."""
+    variant: NotRequired[Literal["zip", "container"]]
+    """`zip` (default): a code package from OSS. `container` is not implemented yet."""
+    image: NotRequired[str]
+    """Container image reference; reserved for the container variant."""
+    workspace: NotRequired[str]
+    """Cargo workspace root; default: the repository that holds `infra/`."""
+    size_budget: NotRequired[int]
+    """Largest acceptable zip in bytes; the build fails above it."""
+    function_name: NotRequired[str]
+    """FC function name; default: the component name."""
+    runtime: NotRequired[str]
+    """`custom.debian10` (default), `custom.debian11`, `custom.debian12` or `custom`."""
+    memory_size: NotRequired[int]
+    """MB, a multiple of 64 in [128, 32768]; default 128."""
+    cpu: NotRequired[float]
+    """vCPU, a multiple of 0.05 in [0.05, 16], memory(GB)/cpu in [1, 4]; default 0.1 (FC 3.0)."""
+    disk_size: NotRequired[int]
+    """MB of /tmp, 512 (default) or 10240. FC 3.0 only."""
+    timeout: NotRequired[int]
+    """Seconds per invocation, 1-86400; default 60."""
+    instance_concurrency: NotRequired[int]
+    """Requests one instance serves at a time, 1-200; default 1."""
+    environment: NotRequired[dict[str, str]]
+    """Plain environment variables (not `FC_*`), stored and shown in previews as they are."""
+    secret_environment: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Environment variables whose values are Pulumi secrets (tokens): encrypted in state."""
+    timers: NotRequired[Sequence[timer.TimerArgs]]
+    """Timer triggers; each fires the alias (FC 3.0) or the function (FC 2.0)."""
+    role: NotRequired[RoleArgs]
+    """The execution role; default: create one that may write the function's logstore."""
+    logs: NotRequired[LogsArgs]
+    """The log destination; default: create an SLS project and logstore."""
+    bucket: NotRequired[BucketArgs]
+    """The code bucket; default: create a private one."""
+    fc_version: NotRequired[Literal["3.0", "2.0"]]
+    """`3.0` (default) or the legacy `2.0` API (service + function, no versions)."""
+    description: NotRequired[str]
+    """Function description."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on every taggable resource created."""
+    alias: NotRequired[str]
+    """Alias the timers invoke; default `live`. FC 3.0 only."""
+    pinned_version: NotRequired[str]
+    """Point the alias at this published version instead of the newest (a rollback). FC 3.0 only."""
+
+
+_MODES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "role": (frozenset({"role_name"}), frozenset({"existing_arn"})),
+    "logs": (
+        frozenset({"project_name", "logstore_name", "retention_days"}),
+        frozenset({"existing_project", "existing_logstore"}),
+    ),
+    "bucket": (frozenset({"bucket_name", "retention_days"}), frozenset({"existing_name"})),
+}
+
+
+def _mode(field: str, value: Mapping[str, object]) -> tuple[str, list[str]]:
+    """`create`, `existing` or `skip` for a role/logs/bucket setting, and any mix-up in it."""
+    create_keys, existing_keys = _MODES[field]
+    unknown = sorted(set(value) - create_keys - existing_keys - {"skip"})
+    if unknown:
+        allowed = ", ".join(sorted(create_keys | existing_keys | {"skip"}))
+        return "create", [f"{field} has unknown keys {', '.join(unknown)}; allowed: {allowed}"]
+    chosen = []
+    if set(value) & create_keys:
+        chosen.append("create")
+    if set(value) & existing_keys:
+        chosen.append("existing")
+    if value.get("skip"):
+        chosen.append("skip")
+    if len(chosen) > 1:
+        return chosen[0], [
+            (
+                f"{field} mixes {' and '.join(chosen)}: give settings to create one, "
+                f"{' + '.join(sorted(existing_keys))} to use an existing one, "
+                "or skip=True, not several"
+            )
+        ]
+    mode = chosen[0] if chosen else "create"
+    if mode == "existing" and set(value) & existing_keys != existing_keys:
+        missing = ", ".join(sorted(existing_keys - set(value)))
+        return mode, [f"{field}: an existing {field} also needs {missing}"]
+    return mode, []
+
+
+def validate(name: str, args: RustFunctionArgs) -> list[str]:  # noqa: C901 - one flat list of rules
+    """Every problem with `args`, as messages naming the field, the value and what is allowed."""
+    problems: list[str] = []
+    if not isinstance(args.get("crate"), str) or not args.get("crate"):
+        problems.append(
+            f"crate must name a workspace crate such as 'hello', got {args.get('crate')!r}"
+        )
+    variant = args.get("variant", "zip")
+    if variant == "container":
+        problems.append(
+            "variant 'container' is not supported yet: deploy the zip variant (variant='zip')"
+        )
+    elif variant != "zip":
+        problems.append(f"variant must be 'zip' or 'container', got {variant!r}")
+    elif "image" in args:
+        problems.append("image is only used by variant 'container'; remove it for variant 'zip'")
+    fc_version = str(args.get("fc_version", DEFAULTS["fc_version"]))
+    problems += limits.check_fc_version(fc_version)
+    problems += limits.check_function_name(args.get("function_name", name))
+    problems += limits.check_runtime(args.get("runtime", str(DEFAULTS["runtime"])))
+    memory_size = args.get("memory_size", 128)
+    problems += limits.check_memory_size(memory_size)
+    problems += limits.check_timeout(args.get("timeout", 60))
+    problems += limits.check_instance_concurrency(args.get("instance_concurrency", 1))
+    if fc_version == "2.0":
+        problems.extend(
+            f"{key} is an FC 3.0 setting; fc_version 2.0 does not support it"
+            for key in ("cpu", "disk_size", "alias", "pinned_version")
+            if key in args
+        )
+    else:
+        problems += limits.check_cpu(args.get("cpu", 0.1), memory_size)
+        problems += limits.check_disk_size(args.get("disk_size", 512))
+        problems += limits.check_alias_name(args.get("alias", "live"))
+        if "pinned_version" in args:
+            problems += limits.check_version_id(args["pinned_version"])
+    problems += limits.check_environment(
+        args.get("environment", {}), list(args.get("secret_environment", {}))
+    )
+    problems += timer.check_timers(list(args.get("timers", [])))
+    modes = {}
+    for field in ("role", "logs", "bucket"):
+        setting = args.get(field, {})
+        if not isinstance(setting, dict):
+            problems.append(f"{field} must be a dict, got {type(setting).__name__}")
+            continue
+        modes[field], found = _mode(field, setting)
+        problems += found
+    if modes.get("role") == "skip" and modes.get("logs") != "skip":
+        problems.append(
+            "logs need a role: FC writes the function's logs with its role; "
+            "with role skip=True also set logs skip=True, or give role existing_arn"
+        )
+    if modes.get("bucket") == "skip" and variant == "zip":
+        problems.append("bucket skip=True leaves the zip variant no place to upload its code")
+    tags = args.get("tags", {})
+    problems.extend(
+        f"tags must map strings to strings, got {key!r}: {value!r}"
+        for key, value in tags.items()
+        if not isinstance(key, str) or not isinstance(value, str)
+    )
+    return problems
+
+
+def _resource_name(*parts: str, limit: int = 63) -> str:
+    """A cloud-side name from parts: lower case, `-` separated, at most `limit` characters."""
+    text = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+    return text[:limit].rstrip("-")
+
+
+def _known(output: pulumi.Output[str | None], default: str) -> pulumi.Output[str]:
+    """`output`, typed as always set: the provider fills these in, `default` covers a None."""
+
+    def or_default(value: str | None) -> str:
+        return value if value is not None else default
+
+    return output.apply(or_default)
+
+
+def _digest(document: object) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+class RustFunction(pulumi.ComponentResource):
+    """A Rust function on FC: build, upload, function, version and alias, timers, role, logs."""
+
+    function_name: pulumi.Output[str]
+    """The FC function name."""
+    function_arn: pulumi.Output[str]
+    """The function's ARN."""
+    alias: pulumi.Output[str]
+    """The qualifier timers invoke: the alias (FC 3.0) or `LATEST` (FC 2.0)."""
+    version: pulumi.Output[str]
+    """The version the alias points at (FC 3.0), or `LATEST` (FC 2.0)."""
+    published_version: pulumi.Output[str]
+    """The newest version published for this code and config, even when the alias is pinned."""
+    code_sha256: pulumi.Output[str]
+    """SHA-256 (hex) of the code package."""
+    code_checksum: pulumi.Output[str]
+    """FC's checksum of the package: CRC-64/XZ as a decimal string."""
+    code_size: pulumi.Output[int]
+    """Size of the zip in bytes."""
+    object_key: pulumi.Output[str]
+    """OSS key of the package: `<crate>/<sha256>.zip`."""
+    bucket_name: pulumi.Output[str]
+    """The bucket holding the package."""
+    role_arn: pulumi.Output[str | None]
+    """The execution role, if any."""
+    log_project: pulumi.Output[str | None]
+    """The SLS project the function logs to, if any."""
+    logstore: pulumi.Output[str | None]
+    """The logstore the function logs to, if any."""
+    trigger_names: pulumi.Output[list[str]]
+    """Names of the timer triggers."""
+    package: _bootstrap.Package
+    """The built package (plain values, known during preview)."""
+
+    def __init__(
+        self, name: str, args: RustFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Validate `args` (raising `ConfigError` before anything is registered), then declare."""
+        problems = validate(name, args)
+        if problems:
+            raise ConfigError(name, problems)
+        super().__init__("fcrust:index:RustFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        function_name = args.get("function_name", name)
+        stack = pulumi.get_stack()
+        tags = args.get("tags", {})
+
+        build_args: _bootstrap.RustBootstrapArgs = {
+            "crate": args["crate"],
+            "runtime": args.get("runtime", limits.DEFAULT_RUNTIME),
+        }
+        if "workspace" in args:
+            build_args["workspace"] = args["workspace"]
+        if "size_budget" in args:
+            build_args["size_budget"] = args["size_budget"]
+        build = _bootstrap.RustBootstrap(f"{name}-bootstrap", build_args, opts=child)
+        self.package = package = build.package
+
+        bucket_name = self._bucket(name, args.get("bucket", {}), tags)
+        code = artifacts.code_object(name, bucket_name, package, self)
+        log_project, logstore = self._logs(name, function_name, stack, args.get("logs", {}), tags)
+        role_arn = self._role(
+            name,
+            function_name=function_name,
+            stack=stack,
+            args=args,
+            log_project=log_project,
+            logstore=logstore,
+            tags=tags,
+        )
+
+        self.code_sha256 = pulumi.Output.from_input(package.sha256)
+        self.code_checksum = pulumi.Output.from_input(package.crc64)
+        self.code_size = pulumi.Output.from_input(package.size)
+        self.object_key = code.key
+        self.bucket_name = pulumi.Output.from_input(bucket_name)
+        self.role_arn = pulumi.Output.from_input(role_arn)
+        self.log_project = pulumi.Output.from_input(log_project)
+        self.logstore = pulumi.Output.from_input(logstore)
+        timers = list(args.get("timers", []))
+        self.trigger_names = pulumi.Output.from_input([t["name"] for t in timers])
+
+        environment: dict[str, pulumi.Input[str]] = dict(args.get("environment", {}))
+        for key, value in args.get("secret_environment", {}).items():
+            environment[key] = pulumi.Output.secret(value)
+
+        if args.get("fc_version", "3.0") == "2.0":
+            self._fc2(
+                name,
+                function_name=function_name,
+                args=args,
+                code=code,
+                environment=environment,
+                role_arn=role_arn,
+                log_project=log_project,
+                logstore=logstore,
+            )
+        else:
+            self._fc3(
+                name,
+                function_name=function_name,
+                args=args,
+                code=code,
+                environment=environment,
+                role_arn=role_arn,
+                log_project=log_project,
+                logstore=logstore,
+            )
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "alias": self.alias,
+                "version": self.version,
+                "published_version": self.published_version,
+                "code_sha256": self.code_sha256,
+                "code_checksum": self.code_checksum,
+                "code_size": self.code_size,
+                "object_key": self.object_key,
+                "bucket_name": self.bucket_name,
+                "role_arn": self.role_arn,
+                "log_project": self.log_project,
+                "logstore": self.logstore,
+                "trigger_names": self.trigger_names,
+            }
+        )
+
+    def _bucket(self, name: str, setting: BucketArgs, tags: dict[str, str]) -> pulumi.Input[str]:
+        if "existing_name" in setting:
+            return setting["existing_name"]
+        bucket_args: artifacts.ArtifactBucketArgs = {"tags": tags}
+        if "bucket_name" in setting:
+            bucket_args["bucket_name"] = setting["bucket_name"]
+        if "retention_days" in setting:
+            bucket_args["retention_days"] = setting["retention_days"]
+        bucket = artifacts.ArtifactBucket(
+            f"{name}-artifacts", bucket_args, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return bucket.bucket_name
+
+    def _logs(
+        self, name: str, function_name: str, stack: str, setting: LogsArgs, tags: dict[str, str]
+    ) -> tuple[pulumi.Input[str] | None, pulumi.Input[str] | None]:
+        if setting.get("skip"):
+            return None, None
+        if "existing_project" in setting:
+            return setting["existing_project"], setting["existing_logstore"]
+        created = logs.FunctionLogs(
+            f"{name}-logs",
+            {
+                "project_name": setting.get(
+                    "project_name", _resource_name("fcrust", stack, function_name)
+                ),
+                "logstore_name": setting.get("logstore_name", "function-logs"),
+                "retention_days": setting.get("retention_days", logs.DEFAULT_RETENTION_DAYS),
+                "tags": tags,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return created.project, created.logstore
+
+    def _role(  # noqa: PLR0913 - the role depends on each of these
+        self,
+        name: str,
+        *,
+        function_name: str,
+        stack: str,
+        args: RustFunctionArgs,
+        log_project: pulumi.Input[str] | None,
+        logstore: pulumi.Input[str] | None,
+        tags: dict[str, str],
+    ) -> pulumi.Input[str] | None:
+        setting = args.get("role", {})
+        if setting.get("skip"):
+            return None
+        if "existing_arn" in setting:
+            return setting["existing_arn"]
+        role_args: access.FunctionRoleArgs = {
+            "role_name": setting.get(
+                "role_name", _resource_name("fcrust", stack, function_name, limit=64)
+            ),
+            "description": f"Execution role of FC function {function_name} (fc-rust)",
+            "tags": tags,
+        }
+        if log_project is not None and logstore is not None:
+            role_args["log_project"] = log_project
+            role_args["logstore"] = logstore
+        role = access.FunctionRole(
+            f"{name}-role", role_args, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return role.arn
+
+    def _config_digest(
+        self,
+        args: RustFunctionArgs,
+        environment: Mapping[str, pulumi.Input[str]],
+        role_arn: pulumi.Input[str] | None,
+        log_project: pulumi.Input[str] | None,
+        logstore: pulumi.Input[str] | None,
+    ) -> pulumi.Output[str]:
+        """A digest of everything a published version snapshots besides the code.
+
+        Secret values take part (a rotated token must reach the alias), so the digest of a
+        function with secret environment is itself a secret: nothing derived from a secret is
+        ever stored in plain text.
+        """
+        keys = sorted(environment)
+        return pulumi.Output.all(
+            role_arn, log_project, logstore, *[environment[k] for k in keys]
+        ).apply(
+            lambda values: _digest(
+                {
+                    "settings": {
+                        key: args.get(key, DEFAULTS.get(key))
+                        for key in (
+                            "runtime",
+                            "memory_size",
+                            "cpu",
+                            "disk_size",
+                            "timeout",
+                            "instance_concurrency",
+                            "description",
+                        )
+                    },
+                    "role": values[0],
+                    "logs": [values[1], values[2]],
+                    "environment": dict(zip(keys, values[3:], strict=True)),
+                }
+            )
+        )
+
+    def _fc3(  # noqa: PLR0913 - the function needs each of these
+        self,
+        name: str,
+        *,
+        function_name: str,
+        args: RustFunctionArgs,
+        code: alicloud.oss.BucketObject,
+        environment: dict[str, pulumi.Input[str]],
+        role_arn: pulumi.Input[str] | None,
+        log_project: pulumi.Input[str] | None,
+        logstore: pulumi.Input[str] | None,
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        package = self.package
+        log_config: alicloud.fc.V3FunctionLogConfigArgsDict | None = None
+        if log_project is not None and logstore is not None:
+            log_config = {
+                "project": log_project,
+                "logstore": logstore,
+                "enable_request_metrics": True,
+                "enable_instance_metrics": True,
+                "log_begin_rule": "None",
+            }
+        function = alicloud.fc.V3Function(
+            f"{name}-function",
+            function_name=function_name,
+            description=args.get("description", f"{args['crate']} (Rust, fc-rust)"),
+            runtime=args.get("runtime", limits.DEFAULT_RUNTIME),
+            handler=HANDLER,
+            code={
+                "oss_bucket_name": code.bucket,
+                "oss_object_name": code.key,
+                "checksum": package.crc64,
+            },
+            custom_runtime_config={
+                "port": limits.CUSTOM_RUNTIME_PORT,
+                "commands": [BOOTSTRAP_COMMAND],
+            },
+            memory_size=args.get("memory_size", 128),
+            cpu=args.get("cpu", 0.1),
+            disk_size=args.get("disk_size", 512),
+            timeout=args.get("timeout", 60),
+            instance_concurrency=args.get("instance_concurrency", 1),
+            environment_variables=environment,
+            internet_access=True,
+            role=role_arn,
+            log_config=log_config,
+            tags=args.get("tags") or None,
+            opts=child,
+        )
+        digest = self._config_digest(args, environment, role_arn, log_project, logstore)
+        published = alicloud.fc.V3FunctionVersion(
+            f"{name}-version",
+            function_name=function.function_name,
+            description=digest.apply(
+                lambda config: f"{args['crate']} code {package.sha256[:16]} config {config[:16]}"
+            ),
+            # A version is immutable: new code or config publishes a new one, and the old one
+            # stays published (retain_on_delete) so that the alias can be pinned back to it.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                retain_on_delete=True,
+                replace_on_changes=["*"],
+                depends_on=[function],
+            ),
+        )
+        alias_name = args.get("alias", "live")
+        pinned = args.get("pinned_version")
+        alias = alicloud.fc.V3Alias(
+            f"{name}-alias",
+            function_name=function.function_name,
+            alias_name=alias_name,
+            version_id=pinned if pinned is not None else published.version_id,
+            description=f"pinned to version {pinned}" if pinned else "newest published version",
+            opts=child,
+        )
+        for spec in args.get("timers", []):
+            alicloud.fc.V3Trigger(
+                f"{name}-timer-{spec['name']}",
+                function_name=function.function_name,
+                trigger_name=spec["name"],
+                trigger_type="timer",
+                qualifier=alias.alias_name,
+                trigger_config=timer.trigger_config(spec),
+                opts=child,
+            )
+        self.function_name = function.function_name
+        self.function_arn = function.function_arn
+        self.alias = alias.alias_name
+        self.version = _known(alias.version_id, pinned or "")
+        self.published_version = _known(published.version_id, "")
+
+    def _fc2(  # noqa: PLR0913 - the function needs each of these
+        self,
+        name: str,
+        *,
+        function_name: str,
+        args: RustFunctionArgs,
+        code: alicloud.oss.BucketObject,
+        environment: dict[str, pulumi.Input[str]],
+        role_arn: pulumi.Input[str] | None,
+        log_project: pulumi.Input[str] | None,
+        logstore: pulumi.Input[str] | None,
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        description = args.get("description", f"{args['crate']} (Rust, fc-rust)")
+        log_config: alicloud.fc.ServiceLogConfigArgsDict | None = None
+        if log_project is not None and logstore is not None:
+            log_config = {
+                "project": log_project,
+                "logstore": logstore,
+                "enable_request_metrics": True,
+                "enable_instance_metrics": True,
+            }
+        service = alicloud.fc.Service(
+            f"{name}-service",
+            name=function_name,
+            description=description,
+            role=role_arn,
+            log_config=log_config,
+            internet_access=True,
+            publish=False,
+            tags=args.get("tags") or None,
+            opts=child,
+        )
+        function = alicloud.fc.Function(
+            f"{name}-function",
+            service=service.name,
+            name=function_name,
+            description=description,
+            runtime=args.get("runtime", limits.DEFAULT_RUNTIME),
+            handler=HANDLER,
+            oss_bucket=code.bucket,
+            oss_key=code.key,
+            code_checksum=self.package.crc64,
+            # The provider sends ca_port on create only for runtime `custom`; the other custom
+            # runtimes then get FC's default, 9000. Declaring exactly that default keeps the
+            # created function, the state and the bootstrap's port in agreement.
+            ca_port=limits.CUSTOM_RUNTIME_PORT,
+            memory_size=args.get("memory_size", 128),
+            timeout=args.get("timeout", 60),
+            instance_concurrency=args.get("instance_concurrency", 1),
+            environment_variables=environment,
+            opts=child,
+        )
+        for spec in args.get("timers", []):
+            alicloud.fc.Trigger(
+                f"{name}-timer-{spec['name']}",
+                service=service.name,
+                function=function.name,
+                name=spec["name"],
+                type="timer",
+                config=timer.trigger_config(spec),
+                opts=child,
+            )
+        self.function_name = _known(function.name, function_name)
+        self.function_arn = function.function_arn
+        self.alias = pulumi.Output.from_input("LATEST")
+        self.version = pulumi.Output.from_input("LATEST")
+        self.published_version = pulumi.Output.from_input("LATEST")

@@ -1,0 +1,183 @@
+"""Timer triggers: FC's cron dialect, its validation and evaluation, and the trigger config JSON.
+
+FC accepts `@every <duration>` or six fields `seconds minutes hours day-of-month month
+day-of-week`, in UTC unless prefixed with `CRON_TZ=<IANA zone> `. Evaluation uses croniter with
+the seconds field first, so that the local emulator fires exactly when FC would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from infra.limits import check_trigger_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+PAYLOAD_MAX_BYTES = 128 * 1024
+EVERY_MIN = timedelta(minutes=1)
+
+_EVERY = re.compile(r"^@every\s+((?:\d+(?:h|m|s))+)$")
+_DURATION_PART = re.compile(r"(\d+)(h|m|s)")
+_TZ_PREFIX = re.compile(r"^CRON_TZ=(\S+)\s+(.*)$")
+_FIELD_NAMES = ("seconds", "minutes", "hours", "day-of-month", "month", "day-of-week")
+_FIELD_FORM = "six fields 'seconds minutes hours day-of-month month day-of-week'"
+
+
+class TimerArgs(TypedDict):
+    """One timer trigger of a function."""
+
+    name: str
+    """Trigger name, unique within the function; the Pulumi child is named after it."""
+    cron: str
+    """`@every 5m`, or six fields with seconds first (`0 0 0 * * *`), optionally
+    prefixed with `CRON_TZ=Asia/Shanghai `. Evaluated in UTC otherwise."""
+    enabled: NotRequired[bool]
+    """Whether the trigger fires; default true. Disabling keeps the trigger in place."""
+    payload: NotRequired[str]
+    """A string passed to the function unparsed, in the event's `payload`; at most 128 KB."""
+
+
+class _Schedule:
+    """A parsed cron expression: either a fixed interval or a croniter spec with a zone."""
+
+    def __init__(self, every: timedelta | None, spec: str | None, zone: ZoneInfo) -> None:
+        self.every = every
+        self.spec = spec
+        self.zone = zone
+
+
+def _parse_every(text: str) -> timedelta | None:
+    match = _EVERY.match(text)
+    if match is None:
+        return None
+    units = {"h": 3600, "m": 60, "s": 1}
+    seconds = sum(int(n) * units[u] for n, u in _DURATION_PART.findall(match.group(1)))
+    return timedelta(seconds=seconds)
+
+
+def _parse(cron: str) -> tuple[_Schedule | None, str | None]:  # noqa: C901, PLR0911 - one reason per rule
+    """The schedule, or the reason the expression is not one FC accepts."""
+    if not isinstance(cron, str) or not cron.strip():
+        return None, f"cron must be '@every <duration>' or {_FIELD_FORM}, got {cron!r}"
+    text = cron.strip()
+    zone = ZoneInfo("UTC")
+    tz_match = _TZ_PREFIX.match(text)
+    if tz_match is not None:
+        try:
+            zone = ZoneInfo(tz_match.group(1))
+        except (ZoneInfoNotFoundError, ValueError):
+            return None, (
+                f"cron {cron!r}: CRON_TZ zone {tz_match.group(1)!r} is not an IANA time zone "
+                "such as Asia/Shanghai"
+            )
+        text = tz_match.group(2).strip()
+    if text.startswith("@every"):
+        every = _parse_every(text)
+        if every is None:
+            return None, (
+                f"cron {cron!r}: '@every' takes a duration such as 5m, 1h or 1h30m (units h, m, s)"
+            )
+        if every < EVERY_MIN:
+            return None, f"cron {cron!r}: '@every' interval must be at least 1m, got {every}"
+        return _Schedule(every, None, zone), None
+    fields = text.split()
+    if len(fields) == len(_FIELD_NAMES) - 1:
+        return None, (
+            f"cron {cron!r} has 5 fields (a crontab line); FC needs {_FIELD_FORM}: "
+            f"prepend the seconds, e.g. '0 {text}'"
+        )
+    if len(fields) != len(_FIELD_NAMES):
+        return None, f"cron {cron!r} has {len(fields)} fields; FC needs {_FIELD_FORM} or '@every'"
+    for name, field in zip(_FIELD_NAMES, fields, strict=True):
+        if field == "?" and name not in ("day-of-month", "day-of-week"):
+            return (
+                None,
+                f"cron {cron!r}: '?' is allowed only in day-of-month and day-of-week, not {name}",
+            )
+    spec = " ".join("*" if field == "?" else field for field in fields)
+    try:
+        croniter(spec, datetime(2000, 1, 1, tzinfo=UTC), second_at_beginning=True)
+    except (ValueError, KeyError) as error:
+        return None, f"cron {cron!r} is not a valid {_FIELD_FORM} expression: {error}"
+    return _Schedule(None, spec, zone), None
+
+
+def check_cron(cron: str) -> list[str]:
+    """FC's cron dialect: six fields or `@every`, optional `CRON_TZ=`; five fields rejected."""
+    _, problem = _parse(cron)
+    return [] if problem is None else [problem]
+
+
+def check_payload(payload: str) -> list[str]:
+    """The payload is a string of at most 128 KB (UTF-8)."""
+    if not isinstance(payload, str):
+        return [f"payload must be a string, got {type(payload).__name__}"]
+    size = len(payload.encode())
+    if size > PAYLOAD_MAX_BYTES:
+        return [f"payload must be at most {PAYLOAD_MAX_BYTES} bytes (128 KB), got {size}"]
+    return []
+
+
+def check_timers(timers: list[TimerArgs]) -> list[str]:
+    """Every timer is valid and no two share a name."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for timer in timers:
+        name = timer.get("name", "")
+        problems.extend(check_trigger_name(name))
+        if name in seen:
+            problems.append(f"timer name {name!r} is used twice; trigger names must be unique")
+        seen.add(name)
+        problems.extend(f"timer {name!r}: {p}" for p in check_cron(timer.get("cron", "")))
+        problems.extend(f"timer {name!r}: {p}" for p in check_payload(timer.get("payload", "")))
+        enabled = timer.get("enabled", True)
+        if not isinstance(enabled, bool):
+            problems.append(f"timer {name!r}: enabled must be true or false, got {enabled!r}")
+    return problems
+
+
+def trigger_config(timer: TimerArgs) -> str:
+    """The `trigger_config` (FC 3.0) / `config` (FC 2.0) JSON, keys in a fixed order."""
+    return json.dumps(
+        {
+            "cronExpression": timer["cron"].strip(),
+            "enable": timer.get("enabled", True),
+            "payload": timer.get("payload", ""),
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def _iter_fire_times(cron: str, start: datetime) -> Iterator[datetime]:
+    schedule, problem = _parse(cron)
+    if schedule is None:
+        raise ValueError(problem)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    if schedule.every is not None:
+        moment = start
+        while True:
+            moment += schedule.every
+            yield moment.astimezone(UTC)
+    assert schedule.spec is not None  # noqa: S101 - _parse sets one of every and spec
+    times = croniter(schedule.spec, start.astimezone(schedule.zone), second_at_beginning=True)
+    while True:
+        yield times.get_next(datetime).astimezone(UTC)
+
+
+def next_fire_times(cron: str, start: datetime, count: int) -> list[datetime]:
+    """The next `count` fire times strictly after `start`, in UTC.
+
+    A naive `start` is taken as UTC. `@every` intervals count from `start` (FC counts from
+    the trigger's creation). Raises `ValueError` with the reason for an invalid expression.
+    """
+    times = _iter_fire_times(cron, start)
+    return [next(times) for _ in range(count)]

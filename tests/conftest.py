@@ -1,0 +1,275 @@
+"""Pulumi mocks that record every resource, and helpers that evaluate the program under them."""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+ACCOUNT_ID = "123456789"
+REGION = "cn-hangzhou"
+FAKE_TOKEN = "test-token-not-real"  # noqa: S105 - a fake value, the point of the tests
+SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the monitor marks secrets on the wire
+SIG_KEY = rpc._special_sig_key  # noqa: SLF001
+
+
+@dataclass
+class Registered:
+    """One resource as the engine would see it: its inputs exactly as serialized, secrets marked."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    inputs: dict[str, Any]
+    retain_on_delete: bool
+    replace_on_changes: list[str]
+    dependencies: list[str]
+
+    @property
+    def parent_name(self) -> str:
+        """The logical name of the parent (the mock monitor's URNs carry no stack type)."""
+        return self.parent.rsplit("::", 1)[-1]
+
+    def plain(self) -> dict[str, Any]:
+        """The inputs with secret markers removed."""
+        plain: dict[str, Any] = unwrap(self.inputs)
+        return plain
+
+
+def unwrap(value: Any) -> Any:  # noqa: ANN401 - any JSON-like value
+    """`value` with every secret marker replaced by its content."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def is_secret(value: Any) -> bool:  # noqa: ANN401 - any JSON-like value
+    """Whether `value` is marked secret on the wire."""
+    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
+
+
+class CloudMocks(pulumi.runtime.Mocks):
+    """Answers like Alibaba Cloud would (ARNs, ids, version numbers); refuses every call."""
+
+    def __init__(self) -> None:
+        """Start with no calls allowed."""
+        self.calls: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        """Echo the inputs plus the outputs the cloud computes for each type."""
+        state = dict(args.inputs)
+        name = args.name
+        outputs: dict[str, Any] = {}
+        if args.typ == "alicloud:fc/v3Function:V3Function":
+            function_name = state["functionName"]
+            outputs = {
+                "functionArn": f"acs:fc:{REGION}:{ACCOUNT_ID}:functions/{function_name}",
+                "functionId": f"{_short(function_name)}-function-id",
+            }
+        elif args.typ == "alicloud:fc/v3FunctionVersion:V3FunctionVersion":
+            # A new description is a new published version; derive a stable number from it.
+            outputs = {"versionId": str(1 + int(_short(str(state.get("description"))), 16) % 997)}
+        elif args.typ == "alicloud:fc/v3Trigger:V3Trigger":
+            outputs = {
+                "triggerId": f"{_short(name)}-trigger-id",
+                "targetArn": f"acs:fc:{REGION}:{ACCOUNT_ID}:functions/{state['functionName']}",
+            }
+        elif args.typ == "alicloud:fc/function:Function":
+            outputs = {
+                "functionArn": (
+                    f"acs:fc:{REGION}:{ACCOUNT_ID}:services/{state['service']}.LATEST"
+                    f"/functions/{state['name']}"
+                ),
+                "functionId": f"{_short(name)}-function-id",
+            }
+        elif args.typ == "alicloud:fc/service:Service":
+            outputs = {"serviceId": f"{_short(name)}-service-id"}
+        elif args.typ == "alicloud:ram/role:Role":
+            outputs = {
+                "arn": f"acs:ram::{ACCOUNT_ID}:role/{state['roleName']}",
+                "roleId": f"3{int(_short(name), 16)}",
+            }
+        elif args.typ == "alicloud:oss/bucket:Bucket":
+            outputs = {"bucket": state.get("bucket") or f"{name}-{_short(name)}"}
+        state.update(outputs)
+        return f"{name}-id", state
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """No data source or function call is expected: fail loudly on any."""
+        self.calls.append(args.token)
+        message = f"unexpected call {args.token} with {args.args}"
+        raise AssertionError(message)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also keeping each registration's parent, options and stack outputs."""
+
+    def __init__(self, mocks: CloudMocks) -> None:
+        """Record into empty lists."""
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
+        """Record, then answer as the plain mock monitor does."""
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.registered.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    inputs=rpc.deserialize_properties(request.object),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    dependencies=list(request.dependencies),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
+        """Keep the stack's exports exactly as serialized."""
+        if "pulumi:pulumi:Stack" in request.urn:
+            self.stack_outputs.update(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation of a program registered."""
+
+    resources: list[Registered]
+    outputs: dict[str, Any]
+    calls: list[str] = field(default_factory=list)
+
+    def by_name(self, name: str) -> Registered:
+        """The one resource with this logical name."""
+        found = [r for r in self.resources if r.name == name]
+        assert len(found) == 1, f"{name}: {len(found)} resources; have {self.names()}"
+        return found[0]
+
+    def of_type(self, type_: str) -> list[Registered]:
+        """Every resource of this type token."""
+        return [r for r in self.resources if r.type == type_]
+
+    def names(self) -> list[str]:
+        """All logical names, in registration order."""
+        return [r.name for r in self.resources]
+
+    def ancestors(self, name: str) -> list[str]:
+        """Names of the parents of `name`, nearest first, up to the stack."""
+        known = {r.name: r for r in self.resources}
+        chain: list[str] = []
+        current = known[name].parent_name
+        while current in known:
+            chain.append(current)
+            current = known[current].parent_name
+        return chain
+
+
+def _discard(_: object) -> None:
+    """Programs return whatever they like; the stack runner wants nothing."""
+
+
+LAST_EVALUATION = Evaluation([], {})
+"""The most recent evaluation, kept also when the program raised."""
+
+
+def evaluate(
+    program: Callable[[], object],
+    config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    stack: str = "dev",
+) -> Evaluation:
+    """Run `program` in a fresh stack under the recording mocks and wait for every resource."""
+    mocks = CloudMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="fc-rust", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config or {}, secret_keys or [])
+    global LAST_EVALUATION  # noqa: PLW0603 - lets a test see what a failed run registered
+    LAST_EVALUATION = Evaluation(monitor.registered, monitor.stack_outputs, mocks.calls)
+    settings.ROOT.set(None)  # set_mocks made a root stack; run_in_stack makes the real one
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    try:
+        _sync_await(run_in_stack(lambda: _discard(program())))
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return LAST_EVALUATION
+
+
+def dev_config(**overrides: str) -> dict[str, str]:
+    """The dev stack's config as the CLI would hand it over (JSON for non-strings)."""
+    config = {
+        "alicloud:region": REGION,
+        "fc-rust:githubToken": FAKE_TOKEN,
+        "fc-rust:forks": '["octocat/Hello-World"]',
+    }
+    config.update({k if ":" in k else f"fc-rust:{k}": v for k, v in overrides.items()})
+    return config
+
+
+def run_main(**overrides: str) -> Evaluation:
+    """Evaluate `__main__.py` with the dev config plus `overrides`."""
+    return evaluate(
+        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        dev_config(**overrides),
+        ["fc-rust:githubToken"],
+    )
+
+
+@pytest.fixture
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from the project directory, as the Pulumi CLI does."""
+    monkeypatch.chdir(REPO)
+    return REPO
+
+
+@pytest.fixture
+def shared_cargo_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds of copied workspaces reuse the repository's compiled dependencies."""
+    monkeypatch.setenv("FCRUST_CARGO_TARGET_DIR", str(REPO / "target" / "fc-rust" / "cargo"))
+
+
+def copy_workspace(destination: Path) -> Path:
+    """A copy of the Cargo workspace (manifests, lock file, crates, functions) at `destination`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for manifest in ("Cargo.toml", "Cargo.lock"):
+        shutil.copy2(REPO / manifest, destination / manifest)
+    ignore = shutil.ignore_patterns("target", "dist", "__pycache__")
+    for tree in ("crates", "functions"):
+        shutil.copytree(REPO / tree, destination / tree, ignore=ignore)
+    return destination
+
+
+@pytest.fixture
+def workspace_copy(tmp_path: Path, shared_cargo_target: None) -> Path:
+    """A private copy of the workspace that a test may edit."""
+    del shared_cargo_target
+    return copy_workspace(tmp_path / "workspace")

@@ -1,0 +1,280 @@
+"""The program (`__main__.py`) under mocks: the dev stack's graph for FC 3.0 and FC 2.0,
+secrets, config defaults, the no-op property and a one-byte change.
+
+Code packages come from the real build (cargo-zigbuild): the repository's for the graph, a
+private copy of the workspace for the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import runpy
+from typing import TYPE_CHECKING, Any
+
+import conftest
+import pytest
+import yaml
+from conftest import FAKE_TOKEN, REPO, Evaluation, is_secret, run_main
+
+from infra import ConfigError
+from infra.bootstrap import crc64_fc
+from infra.limits import check_region
+from infra.timer import check_cron
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(in_repo: Path) -> None:
+    del in_repo
+
+
+def package_facts(workspace: Path, crate: str) -> tuple[str, str]:
+    """sha256 and FC checksum of the zip the build left in `workspace`."""
+    data = (workspace / "dist" / crate / "bootstrap.zip").read_bytes()
+    return hashlib.sha256(data).hexdigest(), crc64_fc(data)
+
+
+def inputs_by_name(evaluation: Evaluation) -> dict[str, tuple[str, Any]]:
+    """Every resource's type and inputs (secret markers kept), keyed by name."""
+    return {r.name: (r.type, r.inputs) for r in evaluation.resources}
+
+
+def test_dev_stack_fc3_graph() -> None:
+    evaluation = run_main()
+    assert evaluation.calls == []
+    for crate in ("sync-forks", "hello"):
+        sha256, crc64 = package_facts(REPO, crate)
+        function = evaluation.by_name(f"{crate}-function")
+        assert function.type == "alicloud:fc/v3Function:V3Function"
+        assert evaluation.ancestors(function.name) == [crate]
+        assert evaluation.by_name(crate).type == "fcrust:index:RustFunction"
+        inputs = function.plain()
+        assert inputs["functionName"] == crate
+        assert inputs["runtime"] == "custom.debian10"
+        assert inputs["customRuntimeConfig"] == {"port": 9000, "commands": ["/code/bootstrap"]}
+        assert inputs["code"]["checksum"] == crc64
+        assert inputs["code"]["ossObjectName"] == f"{crate}/{sha256}.zip"
+        assert "zipFile" not in inputs["code"]
+        bucket = evaluation.by_name(f"{crate}-artifacts-bucket")
+        assert (
+            inputs["code"]["ossBucketName"]
+            == f"{bucket.name}-" + inputs["code"]["ossBucketName"].rsplit("-", 1)[1]
+        )
+        assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"{crate}/{sha256}.zip"
+        # Log wiring: the function logs where the created project and store are, with its role.
+        project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
+        store = evaluation.by_name(f"{crate}-logs-store").plain()
+        assert project == f"fcrust-dev-{crate}"
+        assert store["projectName"] == project
+        assert inputs["logConfig"]["project"] == project
+        assert inputs["logConfig"]["logstore"] == store["logstoreName"]
+        role = evaluation.by_name(f"{crate}-role-role").plain()
+        assert inputs["role"] == f"acs:ram::123456789:role/{role['roleName']}"
+        assert json.loads(role["assumeRolePolicyDocument"]) == {
+            "Version": "1",
+            "Statement": [
+                {
+                    "Action": "sts:AssumeRole",
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["fc.aliyuncs.com"]},
+                }
+            ],
+        }
+        policy = evaluation.by_name(f"{crate}-role-log-policy").plain()
+        assert json.loads(policy["policyDocument"]) == {
+            "Version": "1",
+            "Statement": [
+                {
+                    "Action": ["log:PostLogStoreLogs"],
+                    "Effect": "Allow",
+                    "Resource": [f"acs:log:*:*:project/{project}/logstore/function-logs"],
+                }
+            ],
+        }
+        attachment = evaluation.by_name(f"{crate}-role-log-policy-attachment").plain()
+        assert attachment == {
+            "policyName": policy["policyName"],
+            "policyType": "Custom",
+            "roleName": role["roleName"],
+        }
+        alias = evaluation.by_name(f"{crate}-alias").plain()
+        assert alias["aliasName"] == "live"
+        assert alias["functionName"] == crate
+        version = evaluation.by_name(f"{crate}-version")
+        assert alias["versionId"] == evaluation.outputs[crate]["version"]
+        assert version.retain_on_delete
+        assert version.plain()["description"].startswith(f"{crate} code {sha256[:16]} config ")
+        assert evaluation.outputs[crate]["code_sha256"] == sha256
+        assert evaluation.outputs[crate]["code_checksum"] == crc64
+        assert (
+            evaluation.outputs[crate]["function_arn"]
+            == f"acs:fc:cn-hangzhou:123456789:functions/{crate}"
+        )
+    timer = evaluation.by_name("sync-forks-timer-daily")
+    assert timer.type == "alicloud:fc/v3Trigger:V3Trigger"
+    assert timer.plain() == {
+        "functionName": "sync-forks",
+        "triggerName": "daily",
+        "triggerType": "timer",
+        "qualifier": "live",
+        "triggerConfig": '{"cronExpression":"0 0 0 * * *","enable":true,"payload":""}',
+    }
+    assert not [r for r in evaluation.resources if r.name.startswith("hello-timer")]
+    assert evaluation.outputs["sync-forks"]["trigger_names"] == ["daily"]
+    assert evaluation.outputs["hello"]["trigger_names"] == []
+    env = evaluation.by_name("sync-forks-function").plain()["environmentVariables"]
+    assert env == {"SYNC_FORKS": "octocat/Hello-World", "GITHUB_TOKEN": FAKE_TOKEN}
+
+
+def test_dev_stack_fc2_graph() -> None:
+    evaluation = run_main(fcVersion="2.0")
+    assert not [r for r in evaluation.resources if r.type.startswith("alicloud:fc/v3")]
+    for crate in ("sync-forks", "hello"):
+        sha256, crc64 = package_facts(REPO, crate)
+        service = evaluation.by_name(f"{crate}-service")
+        assert service.type == "alicloud:fc/service:Service"
+        project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
+        role = evaluation.by_name(f"{crate}-role-role").plain()["roleName"]
+        assert service.plain()["logConfig"] == {
+            "project": project,
+            "logstore": "function-logs",
+            "enableRequestMetrics": True,
+            "enableInstanceMetrics": True,
+        }
+        assert service.plain()["role"] == f"acs:ram::123456789:role/{role}"
+        function = evaluation.by_name(f"{crate}-function")
+        assert function.type == "alicloud:fc/function:Function"
+        assert evaluation.ancestors(function.name) == [crate]
+        inputs = function.plain()
+        assert inputs["service"] == crate
+        assert inputs["runtime"] == "custom.debian10"
+        assert inputs["caPort"] == 9000
+        assert inputs["codeChecksum"] == crc64
+        assert inputs["ossKey"] == f"{crate}/{sha256}.zip"
+        assert "filename" not in inputs
+        assert "cpu" not in inputs
+        assert evaluation.outputs[crate]["alias"] == "LATEST"
+    trigger = evaluation.by_name("sync-forks-timer-daily")
+    assert trigger.type == "alicloud:fc/trigger:Trigger"
+    assert trigger.plain() == {
+        "service": "sync-forks",
+        "function": "sync-forks",
+        "name": "daily",
+        "type": "timer",
+        "config": '{"cronExpression":"0 0 0 * * *","enable":true,"payload":""}',
+    }
+
+
+def _plain_strings(value: Any) -> list[str]:  # noqa: ANN401 - any JSON-like value
+    """Every string in `value` that is not inside a secret."""
+    if is_secret(value):
+        return []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _plain_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _plain_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_github_token_stays_secret() -> None:
+    evaluation = run_main()
+    env = evaluation.by_name("sync-forks-function").inputs["environmentVariables"]
+    assert is_secret(env)
+    assert env["value"]["GITHUB_TOKEN"] == FAKE_TOKEN
+    for resource in evaluation.resources:
+        assert not any(FAKE_TOKEN in s for s in _plain_strings(resource.inputs)), resource.name
+    assert FAKE_TOKEN not in json.dumps(evaluation.outputs)
+    assert evaluation.outputs, "the stack has exports to check"
+
+
+def test_unchanged_tree_is_a_no_op() -> None:
+    first = inputs_by_name(run_main())
+    second = inputs_by_name(run_main())
+    assert first == second
+
+
+def _flip_one_byte(source: Path) -> None:
+    """Change the case of one letter inside the first string literal of a code line."""
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        match = re.search(r'"([A-Za-z])', line)
+        if match and not line.lstrip().startswith("//"):
+            letter = match.group(1)
+            start = match.start(1)
+            lines[number] = line[:start] + letter.swapcase() + line[start + 1 :]
+            source.write_text("".join(lines), encoding="utf-8")
+            return
+    pytest.fail(f"no string literal to change in {source}")
+
+
+def test_one_byte_in_hello_changes_only_hellos_code(workspace_copy: Path) -> None:
+    before = run_main(workspace=str(workspace_copy))
+    _flip_one_byte(workspace_copy / "functions" / "hello" / "src" / "main.rs")
+    after = run_main(workspace=str(workspace_copy))
+    old, new = inputs_by_name(before), inputs_by_name(after)
+    assert old.keys() == new.keys()
+    changed = {name for name in old if old[name] != new[name]}
+    assert changed == {"hello-code", "hello-function", "hello-version", "hello-alias"}
+    code_old, code_new = old["hello-code"][1], new["hello-code"][1]
+    assert {k for k in code_old if code_old[k] != code_new[k]} == {"key"}
+    function_old, function_new = old["hello-function"][1], new["hello-function"][1]
+    assert {k for k in function_old if function_old[k] != function_new[k]} == {"code"}
+    assert function_old["code"]["ossBucketName"] == function_new["code"]["ossBucketName"]
+    assert function_old["code"]["checksum"] != function_new["code"]["checksum"]
+    assert function_old["code"]["ossObjectName"] != function_new["code"]["ossObjectName"]
+    alias_old, alias_new = old["hello-alias"][1], new["hello-alias"][1]
+    assert {k for k in alias_old if alias_old[k] != alias_new[k]} == {"versionId"}
+    sha256, _ = package_facts(workspace_copy, "hello")
+    assert after.outputs["hello"]["code_sha256"] == sha256 != before.outputs["hello"]["code_sha256"]
+    assert after.outputs["sync-forks"] == before.outputs["sync-forks"]
+
+
+def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_main(
+            **{
+                "alicloud:region": "mars-north-1",
+                "syncMemorySize": "100",
+                "syncSchedule": "0 0 * * *",
+            }
+        )
+    assert conftest.LAST_EVALUATION.resources == []
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert problems[0].startswith("region must be a Function Compute region")
+    assert (
+        "sync-forks: memory_size must be a multiple of 64 between 128 and 32768 MB, got 100"
+        in problems
+    )
+    assert any(
+        p.startswith("sync-forks: timer 'daily': cron '0 0 * * *' has 5 fields") for p in problems
+    )
+
+
+def test_pinning_a_version_is_one_config_line() -> None:
+    evaluation = run_main(helloPinnedVersion="2")
+    assert evaluation.by_name("hello-alias").plain()["versionId"] == "2"
+    assert evaluation.outputs["hello"]["version"] == "2"
+
+
+def test_program_defaults_match_the_config_schema() -> None:
+    schema = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8"))
+    defaults = {key: spec["default"] for key, spec in schema["config"].items() if "default" in spec}
+    program = runpy.run_path(str(REPO / "__main__.py"), run_name="not_main")
+    assert program["CONFIG_DEFAULTS"] == defaults
+    assert schema["config"]["githubToken"]["secret"] is True
+    assert schema["runtime"]["options"]["virtualenv"] == ".venv"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_are_valid_config(stack: str) -> None:
+    config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+    assert check_region(config["alicloud:region"]) == []
+    assert check_cron(config.get("fc-rust:syncSchedule", "0 0 0 * * *")) == []
+    assert "fc-rust:githubToken" not in config, "the token is set with --secret, never committed"

@@ -1,0 +1,166 @@
+"""FC limits as pure checks: each rule accepts its edges and names field, value and range."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra import limits
+from infra.limits import ConfigError
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("memory_size", [128, 192, 1024, 32768])
+def test_memory_size_accepts_multiples_of_64_in_range(memory_size: int) -> None:
+    assert limits.check_memory_size(memory_size) == []
+
+
+@pytest.mark.parametrize("memory_size", [100, 64, 32832, 200, 0, -128])
+def test_memory_size_rejects_with_the_range(memory_size: int) -> None:
+    assert limits.check_memory_size(memory_size) == [
+        f"memory_size must be a multiple of 64 between 128 and 32768 MB, got {memory_size}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory_size"),
+    [(0.05, 128), (0.1, 128), (1, 1024), (1, 4096), (16, 32768), (0.35, 512)],
+)
+def test_cpu_accepts_steps_and_ratios_in_range(cpu: float, memory_size: int) -> None:
+    assert limits.check_cpu(cpu, memory_size) == []
+
+
+@pytest.mark.parametrize("cpu", [0.07, 0.0, 16.05, -1])
+def test_cpu_rejects_off_step_or_out_of_range(cpu: float) -> None:
+    assert limits.check_cpu(cpu, 1024) == [
+        f"cpu must be a multiple of 0.05 between 0.05 and 16 vCPU, got {cpu}"
+    ]
+
+
+def test_cpu_rejects_too_much_cpu_for_the_memory() -> None:
+    assert limits.check_cpu(2, 1024) == [
+        (
+            "cpu:memory_size must be between 1:1 and 1:4 (vCPU:GB), got cpu 2 with memory_size "
+            "1024 MB; for 1024 MB use cpu between 0.25 and 1.00"
+        )
+    ]
+
+
+def test_cpu_rejects_too_little_cpu_for_the_memory() -> None:
+    (message,) = limits.check_cpu(0.5, 4096)
+    assert (
+        "got cpu 0.5 with memory_size 4096 MB; for 4096 MB use cpu between 1.00 and 4.00" in message
+    )
+
+
+@pytest.mark.parametrize("disk_size", [512, 10240])
+def test_disk_size_accepts_the_two_sizes(disk_size: int) -> None:
+    assert limits.check_disk_size(disk_size) == []
+
+
+def test_disk_size_rejects_other_sizes() -> None:
+    assert limits.check_disk_size(1024) == ["disk_size must be 512 or 10240 MB, got 1024"]
+
+
+@pytest.mark.parametrize("timeout", [1, 60, 86400])
+def test_timeout_accepts_1_to_86400(timeout: int) -> None:
+    assert limits.check_timeout(timeout) == []
+
+
+@pytest.mark.parametrize("timeout", [0, 86401])
+def test_timeout_rejects_outside(timeout: int) -> None:
+    assert limits.check_timeout(timeout) == [
+        f"timeout must be between 1 and 86400 seconds, got {timeout}"
+    ]
+
+
+def test_instance_concurrency_range() -> None:
+    assert limits.check_instance_concurrency(1) == []
+    assert limits.check_instance_concurrency(200) == []
+    assert limits.check_instance_concurrency(201) == [
+        "instance_concurrency must be between 1 and 200, got 201"
+    ]
+
+
+@pytest.mark.parametrize("name", ["hello", "_x", "sync-forks", "a" * 64, "A_1-b"])
+def test_function_name_accepts(name: str) -> None:
+    assert limits.check_function_name(name) == []
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "-abc", "a" * 65, "has space", "dot.name"])
+def test_function_name_rejects(name: str) -> None:
+    assert limits.check_function_name(name) == [
+        (
+            "function_name must be 1-64 letters, digits, '_' or '-' starting with a letter or '_', "
+            f"got {name!r}"
+        )
+    ]
+
+
+def test_trigger_name_rejects_a_leading_digit() -> None:
+    assert limits.check_trigger_name("9am") == [
+        (
+            "timer name must be 1-128 letters, digits, '_' or '-' starting with a letter or '_', "
+            "got '9am'"
+        )
+    ]
+    assert limits.check_trigger_name("daily") == []
+
+
+def test_runtime_must_be_a_custom_runtime() -> None:
+    assert limits.check_runtime("custom.debian11") == []
+    assert limits.check_runtime("python3.10") == [
+        (
+            "runtime must be one of custom.debian10, custom.debian11, custom.debian12, custom, "
+            "got 'python3.10'"
+        )
+    ]
+
+
+def test_fc_version_is_3_or_2() -> None:
+    assert limits.check_fc_version("2.0") == []
+    assert limits.check_fc_version("1.0") == ["fc_version must be one of 3.0, 2.0, got '1.0'"]
+
+
+def test_environment_rejects_the_reserved_fc_prefix() -> None:
+    assert limits.check_environment({"FC_REGION": "x"}, []) == [
+        "environment key 'FC_REGION' is not allowed: the FC_ prefix is reserved for the platform"
+    ]
+
+
+@pytest.mark.parametrize("key", ["1ABC", "_LEADING", "HAS-DASH", "SPACE KEY"])
+def test_environment_rejects_illegal_keys(key: str) -> None:
+    assert limits.check_environment({}, [key]) == [
+        f"environment key {key!r} must start with a letter and contain only letters, digits and '_'"
+    ]
+
+
+def test_environment_accepts_exactly_4_kb_and_rejects_more() -> None:
+    assert limits.check_environment({"A": "x" * 4095}, []) == []
+    assert limits.check_environment({"A": "x" * 4096}, []) == [
+        "environment must total at most 4096 bytes of keys and values, got 4097"
+    ]
+
+
+def test_environment_rejects_a_key_both_plain_and_secret() -> None:
+    assert limits.check_environment({"TOKEN": "x"}, ["TOKEN"]) == [
+        "environment key 'TOKEN' is set in both environment and secret_environment"
+    ]
+
+
+def test_region_must_offer_function_compute() -> None:
+    assert limits.check_region("cn-hangzhou") == []
+    assert limits.check_region("mars-north-1")[0].endswith("got 'mars-north-1'")
+
+
+def test_pinned_version_is_a_version_number() -> None:
+    assert limits.check_version_id("3") == []
+    assert limits.check_version_id("LATEST") == [
+        "pinned_version must be a published version id such as '3', got 'LATEST'"
+    ]
+
+
+def test_config_error_lists_every_problem() -> None:
+    error = ConfigError("hello", ["first problem", "second problem"])
+    assert str(error) == "invalid configuration for hello:\n  - first problem\n  - second problem"
+    assert error.problems == ["first problem", "second problem"]
