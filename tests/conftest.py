@@ -253,8 +253,13 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def shared_cargo_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builds of copied workspaces reuse the repository's compiled dependencies."""
+    """Builds of copied workspaces reuse the repository's compiled dependencies and its cache.
+
+    The cache is content-addressed by fingerprint, and fingerprints use workspace-relative paths:
+    an unchanged crate in a copy is a hit, a changed one is built.
+    """
     monkeypatch.setenv("FCRUST_CARGO_TARGET_DIR", str(REPO / "target" / "fc-rust" / "cargo"))
+    monkeypatch.setenv("FCRUST_CACHE_DIR", str(REPO / "target" / "fc-rust" / "cache"))
 
 
 def copy_workspace(destination: Path) -> Path:

@@ -321,7 +321,10 @@ def test_the_initializer_is_called_with_fcs_headers(tmp_path: Path) -> None:
 
 def test_the_stack_config_maps_to_the_functions_as_main_does() -> None:
     dev = load_functions("dev", ROOT, environ={})
-    assert dev["sync-forks"].environment == {"SYNC_FORKS": "octocat/Hello-World"}
+    assert dev["sync-forks"].environment == {
+        "SYNC_FORKS": "octocat/Hello-World",
+        "SYNC_FORKS_BUDGET_SECS": "290",
+    }
     assert dev["sync-forks"].missing_secrets == ["GITHUB_TOKEN"]
     assert dev["sync-forks"].timers == [{"name": "daily", "cron": "0 0 0 * * *", "enabled": True}]
     assert (dev["sync-forks"].memory_size, dev["sync-forks"].timeout) == (128, 300)
@@ -339,7 +342,8 @@ def test_secrets_in_the_stack_file_are_never_read(tmp_path: Path) -> None:
         "config:\n  fc-rust:githubToken:\n    secure: v1:AAAA\n  fc-rust:forks: [a/b, c/d:dev]\n"
     )
     sync_forks = load_functions("t", tmp_path, environ={})["sync-forks"]
-    assert sync_forks.environment == {"SYNC_FORKS": "a/b,c/d:dev"}
+    assert sync_forks.environment["SYNC_FORKS"] == "a/b,c/d:dev"
+    assert "GITHUB_TOKEN" not in sync_forks.environment
 
 
 def test_next_fire_follows_fc_cron_and_short_every() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from infra.local.emulator import FunctionStartError, Instance, Invocation, timer_event
 from infra.local.github_double import DoubleFork, GitHubDouble
-from infra.local.stack import FunctionSpec, StackError, load_function, load_functions
+from infra.local.stack import FunctionSpec, load_function, load_functions
+from infra.stack import StackError
 
 __all__ = [
     "DoubleFork",

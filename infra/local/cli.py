@@ -12,7 +12,8 @@ from infra.local.demo import run_demo, run_live
 from infra.local.emulator import FC_HEALTH_CHECK_S, timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
 from infra.local.serve import serve
-from infra.local.stack import FunctionSpec, StackError, load_function
+from infra.local.stack import FunctionSpec, load_function
+from infra.stack import StackError
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 

@@ -59,6 +59,10 @@ def _print_line(line: str) -> None:
     sys.stdout.flush()
 
 
+END_LINE_WAIT = 2.0
+"""Seconds a finished call waits for its `FC ... End RequestId` line before reporting."""
+
+
 class FunctionStartError(Exception):
     """The instance could not be started: FC's error type, what happened and the output so far."""
 
@@ -256,6 +260,7 @@ class Instance:
         self._lines: list[str] = []
         self._tail: deque[str] = deque(maxlen=50)
         self._lock = threading.Lock()
+        self._line_added = threading.Condition(self._lock)
         self._readers: list[threading.Thread] = []
         self._peak_bytes = 0
         self._memory_breach = False
@@ -396,9 +401,10 @@ class Instance:
         """Echo the bootstrap's lines as they come, and keep them for the call and for errors."""
         for raw in iter(stream.readline, b""):
             line = raw.decode(errors="replace").rstrip("\r\n")
-            with self._lock:
+            with self._line_added:
                 self._lines.append(line)
                 self._tail.append(line)
+                self._line_added.notify_all()
             self.echo(line)
         stream.close()
 
@@ -614,7 +620,13 @@ class Instance:
         if not self.alive():
             self._join_readers()
         result.max_memory_mb = self.max_memory_mb()
-        with self._lock:
+        # The answer can overtake the bootstrap's last log lines through the pipe: wait, briefly,
+        # for the End line, so each call's output is complete.
+        end = f"FC {kind} End RequestId: {request_id}"
+        with self._line_added:
+            self._line_added.wait_for(
+                lambda: end in self._lines[first_line:], timeout=END_LINE_WAIT
+            )
             result.output = self._lines[first_line:]
         return result
 

@@ -1,6 +1,6 @@
 """The stack's functions as the emulator needs them, from `Pulumi.yaml` + `Pulumi.<stack>.yaml`.
 
-This mirrors `_function_args` in the repository's `__main__.py` (config key -> function setting)
+The config is mapped by `infra.stack.function_args`, the same function the Pulumi program uses,
 without the Pulumi runtime, so `python -m infra.local` works with no CLI and no state. Secrets are
 encrypted in the stack file and never read here: `GITHUB_TOKEN` comes from the process environment.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
-
-import yaml
+from typing import TYPE_CHECKING
 
 from infra.bootstrap.build import ROOT
+from infra.function import DEFAULTS
+from infra.stack import PROJECT, StackError, config_defaults, function_args, read_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,14 +21,7 @@ if TYPE_CHECKING:
 
     from infra.timer import TimerArgs
 
-PROJECT = "fc-rust"
 DEFAULT_REGION = "cn-hangzhou"
-DEFAULT_TIMEOUT = 60
-"""RustFunction's timeout when the stack sets none (`infra/function.py` DEFAULTS)."""
-
-
-class StackError(Exception):
-    """The stack's YAML cannot be read or names an unknown function."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +35,7 @@ class FunctionSpec:
     runtime: str = "custom.debian10"
     memory_size: int = 128
     """MB."""
-    timeout: int = DEFAULT_TIMEOUT
+    timeout: int = int(str(DEFAULTS["timeout"]))
     """Seconds."""
     region: str = DEFAULT_REGION
     environment: dict[str, str] = field(default_factory=dict)
@@ -52,54 +45,25 @@ class FunctionSpec:
     """Secret variables the stack declares that the process environment does not provide."""
 
 
-def _load_yaml(path: Path) -> dict[str, object]:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise StackError(f"cannot read {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise StackError(f"{path} is not valid YAML: {error}") from error
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise StackError(f"{path} must be a YAML mapping")
-    return cast("dict[str, object]", data)
-
-
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, object]:
-    """The stack's effective config: Pulumi.yaml's defaults overlaid with Pulumi.<stack>.yaml.
+    """The config `Pulumi.<stack>.yaml` sets, keys as Pulumi writes them (`fc-rust:forks`).
 
-    Keys are as Pulumi writes them (`fc-rust:forks`, `alicloud:region`). Secure values
-    (`{"secure": ...}`) are dropped: they are ciphertext.
+    Secure values (`{"secure": ...}`) are dropped: they are ciphertext.
     """
-    project = _load_yaml(root / "Pulumi.yaml")
-    schema = project.get("config") or {}
-    config: dict[str, object] = {}
-    if isinstance(schema, dict):
-        for key, spec in schema.items():
-            if isinstance(spec, dict) and "default" in spec:
-                full = key if ":" in key else f"{PROJECT}:{key}"
-                config[full] = spec["default"]
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise StackError(
             f"no stack {stack!r}: {stack_file} is missing (stacks: {', '.join(stacks)})"
         )
-    values = _load_yaml(stack_file).get("config") or {}
-    if isinstance(values, dict):
-        for key, value in values.items():
-            if isinstance(value, dict) and "secure" in value:
-                continue
-            config[key if ":" in key else f"{PROJECT}:{key}"] = value
-    return config
-
-
-def _forks_text(forks: object) -> str:
-    """`SYNC_FORKS` from the `forks` config, as `__main__.py` joins it."""
-    if isinstance(forks, list):
-        return ",".join(str(fork) for fork in forks)
-    return str(forks)
+    values = read_yaml(stack_file).get("config") or {}
+    if not isinstance(values, dict):
+        raise StackError(f"{stack_file}: `config` must be a mapping")
+    return {
+        key if ":" in key else f"{PROJECT}:{key}": value
+        for key, value in values.items()
+        if not (isinstance(value, dict) and "secure" in value)
+    }
 
 
 def load_functions(
@@ -107,55 +71,29 @@ def load_functions(
     root: Path = ROOT,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, FunctionSpec]:
-    """The stack's functions by name, mapped from config exactly as `__main__.py` maps them."""
+    """The stack's functions by name, mapped from config exactly as the Pulumi program maps them."""
     environ = os.environ if environ is None else environ
     config = stack_config(stack, root)
-
-    def value(key: str) -> object:
-        return config.get(f"{PROJECT}:{key}")
-
-    def number(key: str, default: int) -> int:
-        raw = value(key)
-        try:
-            return default if raw is None else int(str(raw))
-        except ValueError as error:
-            raise StackError(f"{PROJECT}:{key} must be a whole number, got {raw!r}") from error
-
-    def flag(key: str, *, default: bool) -> bool:
-        raw = value(key)
-        if isinstance(raw, str):
-            return raw.strip().lower() == "true"
-        return default if raw is None else bool(raw)
-
-    runtime = str(value("runtime") or "custom.debian10")
+    prefix = f"{PROJECT}:"
+    values = {key.removeprefix(prefix): value for key, value in config.items()}
+    token = environ.get("GITHUB_TOKEN") or None
     region = str(config.get("alicloud:region") or DEFAULT_REGION)
-    token = environ.get("GITHUB_TOKEN", "")
-    daily: TimerArgs = {
-        "name": "daily",
-        "cron": str(value("syncSchedule") or "0 0 0 * * *"),
-        "enabled": flag("syncEnabled", default=True),
+    functions = function_args(values, github_token=token, defaults=config_defaults(root))
+    return {
+        name: FunctionSpec(
+            name=name,
+            crate=args["crate"],
+            runtime=args.get("runtime", FunctionSpec.runtime),
+            memory_size=args.get("memory_size", FunctionSpec.memory_size),
+            timeout=args.get("timeout", FunctionSpec.timeout),
+            region=region,
+            environment=dict(args.get("environment", {}))
+            | ({"GITHUB_TOKEN": token} if token and "secret_environment" in args else {}),
+            timers=list(args.get("timers", [])),
+            missing_secrets=[] if token or name != "sync-forks" else ["GITHUB_TOKEN"],
+        )
+        for name, args in functions.items()
     }
-    sync_forks = FunctionSpec(
-        name="sync-forks",
-        crate="sync-forks",
-        runtime=runtime,
-        memory_size=number("syncMemorySize", 128),
-        timeout=number("syncTimeout", 300),
-        region=region,
-        environment={"SYNC_FORKS": _forks_text(value("forks") or [])}
-        | ({"GITHUB_TOKEN": token} if token else {}),
-        timers=[daily],
-        missing_secrets=[] if token else ["GITHUB_TOKEN"],
-    )
-    hello = FunctionSpec(
-        name="hello",
-        crate="hello",
-        runtime=runtime,
-        memory_size=number("helloMemorySize", 128),
-        timeout=DEFAULT_TIMEOUT,
-        region=region,
-    )
-    return {"sync-forks": sync_forks, "hello": hello}
 
 
 def load_function(
