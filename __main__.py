@@ -15,6 +15,7 @@ def main() -> None:
     functions = function_args(
         {key: config.get(key) for key in config_defaults()},
         github_token=config.require_secret("githubToken"),
+        registry_password=config.get_secret("registryPassword"),
         tags={"project": pulumi.get_project(), "stack": pulumi.get_stack()},
     )
     problems = check_region(pulumi.Config("alicloud").get("region") or "")
@@ -28,6 +29,7 @@ def main() -> None:
             {
                 "function_name": function.function_name,
                 "function_arn": function.function_arn,
+                "image": function.image,
                 "alias": function.alias,
                 "version": function.version,
                 "code_sha256": function.code_sha256,

@@ -1,4 +1,7 @@
-"""The function's RAM role: trusted by Function Compute only, allowed to write its own logs."""
+"""The function's RAM role: trusted by Function Compute only, with least privilege.
+
+It may write its own logs and, for the container variant, pull its image.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 FC_SERVICE_PRINCIPAL = "fc.aliyuncs.com"
+IMAGE_PULL_POLICY = "AliyunContainerRegistryReadOnlyAccess"
+"""The system policy that lets FC pull a custom-container function's image from ACR."""
 
 
 def trust_policy() -> str:
@@ -63,6 +68,8 @@ class FunctionRoleArgs(TypedDict):
     """Shown in the RAM console."""
     tags: NotRequired[dict[str, str]]
     """Tags on the role."""
+    image_pull: NotRequired[bool]
+    """Allow pulling images from Container Registry (the container variant); default false."""
 
 
 class FunctionRole(pulumi.ComponentResource):
@@ -102,6 +109,14 @@ class FunctionRole(pulumi.ComponentResource):
                 f"{name}-log-policy-attachment",
                 policy_name=policy.policy_name,
                 policy_type="Custom",
+                role_name=role.role_name,
+                opts=child,
+            )
+        if args.get("image_pull", False):
+            alicloud.ram.RolePolicyAttachment(
+                f"{name}-image-pull-attachment",
+                policy_name=IMAGE_PULL_POLICY,
+                policy_type="System",
                 role_name=role.role_name,
                 opts=child,
             )

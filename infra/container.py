@@ -12,10 +12,14 @@ import pulumi_alicloud as alicloud
 import pulumi_docker as docker
 
 from infra.bootstrap import Builder, StaticBinary
+from infra.limits import ConfigError
 
 DOCKERFILE = "build/Dockerfile"
 """The image definition, relative to the workspace root."""
 TAG_LENGTH = 20
+ENTRYPOINT = "/bootstrap"
+"""Where build/Dockerfile puts the static bootstrap: the container's start command."""
+CONTAINER_RUNTIME = "custom-container"
 _NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 
@@ -136,11 +140,11 @@ class ContainerImage(pulumi.ComponentResource):
         self, name: str, args: ContainerImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Validate, build the static binary, then declare the registry resources and image."""
-        super().__init__("fcrust:index:ContainerImage", name, None, opts)
         registry = args["registry"]
         problems = check_registry(registry, args["crate"])
         if problems:
-            raise ValueError(f"{name}: " + "; ".join(problems))
+            raise ConfigError(name, problems)
+        super().__init__("fcrust:index:ContainerImage", name, None, opts)
         workspace = Builder(Path(args["workspace"]) if "workspace" in args else None)
         binary, context = prepare_context(workspace, args["crate"])
         root = workspace.workspace.root

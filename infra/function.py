@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
 import pulumi
 import pulumi_alicloud as alicloud
 
-from infra import access, artifacts, limits, logs, timer
+from infra import access, artifacts, container, limits, logs, timer
 from infra import bootstrap as _bootstrap
 from infra.limits import ConfigError
 
@@ -82,9 +83,12 @@ class RustFunctionArgs(TypedDict):
     crate: str
     """The workspace crate to build into `bootstrap`, e.g. `sync-forks`."""
     variant: NotRequired[Literal["zip", "container"]]
-    """`zip` (default): a code package from OSS. `container` is not implemented yet."""
-    image: NotRequired[str]
-    """Container image reference; reserved for the container variant."""
+    """`zip` (default): a code package from OSS on a custom runtime. `container`: the crate's
+    static bootstrap in a `FROM scratch` image on the custom-container runtime."""
+    registry: NotRequired[container.RegistryArgs]
+    """Container variant: build the crate's image and push it to this ACR repository."""
+    image: NotRequired[pulumi.Input[str]]
+    """Container variant: run this image (an address FC can pull) instead of building one."""
     workspace: NotRequired[str]
     """Cargo workspace root; default: the repository that holds `infra/`."""
     size_budget: NotRequired[int]
@@ -166,7 +170,32 @@ def _mode(field: str, value: Mapping[str, object]) -> tuple[str, list[str]]:
     return mode, []
 
 
-def validate(name: str, args: RustFunctionArgs) -> list[str]:  # noqa: C901 - one flat list of rules
+def _check_container(args: RustFunctionArgs) -> list[str]:
+    """The container variant's own rules: one image source, no code bucket, a role to pull."""
+    problems = []
+    if ("image" in args) == ("registry" in args):
+        problems.append(
+            "variant 'container' needs exactly one of registry (build and push the crate's "
+            "image) or image (an image FC can pull already)"
+        )
+    if "registry" in args:
+        problems += container.check_registry(args["registry"], args.get("crate", ""))
+    problems.extend(
+        f"{key} is only used by variant 'zip': the container variant uploads no code package"
+        for key in ("bucket", "size_budget")
+        if key in args
+    )
+    if args.get("role", {}).get("skip"):
+        problems.append("variant 'container' needs a role: FC pulls the image with it")
+    if "runtime" in args:
+        problems.append(
+            "runtime is custom-container for variant 'container'; remove runtime "
+            f"(got {args['runtime']!r})"
+        )
+    return problems
+
+
+def validate(name: str, args: RustFunctionArgs) -> list[str]:
     """Every problem with `args`, as messages naming the field, the value and what is allowed."""
     problems: list[str] = []
     if not isinstance(args.get("crate"), str) or not args.get("crate"):
@@ -175,13 +204,15 @@ def validate(name: str, args: RustFunctionArgs) -> list[str]:  # noqa: C901 - on
         )
     variant = args.get("variant", "zip")
     if variant == "container":
-        problems.append(
-            "variant 'container' is not supported yet: deploy the zip variant (variant='zip')"
-        )
+        problems += _check_container(args)
     elif variant != "zip":
         problems.append(f"variant must be 'zip' or 'container', got {variant!r}")
-    elif "image" in args:
-        problems.append("image is only used by variant 'container'; remove it for variant 'zip'")
+    else:
+        problems.extend(
+            f"{key} is only used by variant 'container'; remove it for variant 'zip'"
+            for key in ("image", "registry")
+            if key in args
+        )
     fc_version = str(args.get("fc_version", DEFAULTS["fc_version"]))
     problems += limits.check_fc_version(fc_version)
     problems += limits.check_function_name(args.get("function_name", name))
@@ -207,12 +238,12 @@ def validate(name: str, args: RustFunctionArgs) -> list[str]:  # noqa: C901 - on
     )
     problems += timer.check_timers(list(args.get("timers", [])))
     modes = {}
-    for field in ("role", "logs", "bucket"):
-        setting = args.get(field, {})
+    for key in ("role", "logs", "bucket"):
+        setting = args.get(key, {})
         if not isinstance(setting, dict):
-            problems.append(f"{field} must be a dict, got {type(setting).__name__}")
+            problems.append(f"{key} must be a dict, got {type(setting).__name__}")
             continue
-        modes[field], found = _mode(field, setting)
+        modes[key], found = _mode(key, setting)
         problems += found
     if modes.get("role") == "skip" and modes.get("logs") != "skip":
         problems.append(
@@ -245,8 +276,29 @@ def _known(output: pulumi.Output[str | None], default: str) -> pulumi.Output[str
     return output.apply(or_default)
 
 
+def _runtime(args: RustFunctionArgs, source: _Source) -> str:
+    """The FC runtime: the chosen custom runtime for a zip, custom-container for an image."""
+    if source.image is not None:
+        return container.CONTAINER_RUNTIME
+    return args.get("runtime", limits.DEFAULT_RUNTIME)
+
+
 def _digest(document: object) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where the function's code comes from: a zip in OSS, or a container image."""
+
+    revision: pulumi.Input[str]
+    """Short content id of the code, part of the published version's description."""
+    package: _bootstrap.Package | None = None
+    code: alicloud.oss.BucketObject | None = None
+    image: pulumi.Input[str] | None = None
+    acr_instance_id: str | None = None
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    """Resources FC needs before the function: the pushed image."""
 
 
 class RustFunction(pulumi.ComponentResource):
@@ -263,15 +315,15 @@ class RustFunction(pulumi.ComponentResource):
     published_version: pulumi.Output[str]
     """The newest version published for this code and config, even when the alias is pinned."""
     code_sha256: pulumi.Output[str]
-    """SHA-256 (hex) of the code package."""
+    """SHA-256 (hex) of the code package; empty for the container variant."""
     code_checksum: pulumi.Output[str]
-    """FC's checksum of the package: CRC-64/XZ as a decimal string."""
+    """FC's checksum of the package: CRC-64/XZ as a decimal string; empty for containers."""
     code_size: pulumi.Output[int]
-    """Size of the zip in bytes."""
+    """Size of the zip in bytes; 0 for the container variant."""
     object_key: pulumi.Output[str]
-    """OSS key of the package: `<crate>/<sha256>.zip`."""
+    """OSS key of the package: `<crate>/<sha256>.zip`; empty for containers."""
     bucket_name: pulumi.Output[str]
-    """The bucket holding the package."""
+    """The bucket holding the package; empty for containers."""
     role_arn: pulumi.Output[str | None]
     """The execution role, if any."""
     log_project: pulumi.Output[str | None]
@@ -280,35 +332,30 @@ class RustFunction(pulumi.ComponentResource):
     """The logstore the function logs to, if any."""
     trigger_names: pulumi.Output[list[str]]
     """Names of the timer triggers."""
-    package: _bootstrap.Package
-    """The built package (plain values, known during preview)."""
+    image: pulumi.Output[str]
+    """The image FC runs (its VPC address); empty for the zip variant."""
+    package: _bootstrap.Package | None
+    """The built zip package (plain values, known during preview); None for containers."""
 
     def __init__(
         self, name: str, args: RustFunctionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         """Validate `args` (raising `ConfigError` before anything is registered), then declare."""
         problems = validate(name, args)
+        region = pulumi.Config("alicloud").get("region") or ""
+        if args.get("variant") == "container" and "registry" in args and not region:
+            problems.append(
+                "variant 'container' with a registry needs the stack's region "
+                "(`pulumi config set alicloud:region <region>`) to address the registry"
+            )
         if problems:
             raise ConfigError(name, problems)
         super().__init__("fcrust:index:RustFunction", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         function_name = args.get("function_name", name)
         stack = pulumi.get_stack()
         tags = args.get("tags", {})
 
-        build_args: _bootstrap.RustBootstrapArgs = {
-            "crate": args["crate"],
-            "runtime": args.get("runtime", limits.DEFAULT_RUNTIME),
-        }
-        if "workspace" in args:
-            build_args["workspace"] = args["workspace"]
-        if "size_budget" in args:
-            build_args["size_budget"] = args["size_budget"]
-        build = _bootstrap.RustBootstrap(f"{name}-bootstrap", build_args, opts=child)
-        self.package = package = build.package
-
-        bucket_name = self._bucket(name, args.get("bucket", {}), tags)
-        code = artifacts.code_object(name, bucket_name, package, self)
+        variant = args.get("variant", "zip")
         log_project, logstore = self._logs(name, function_name, stack, args.get("logs", {}), tags)
         role_arn = self._role(
             name,
@@ -319,12 +366,20 @@ class RustFunction(pulumi.ComponentResource):
             logstore=logstore,
             tags=tags,
         )
-
-        self.code_sha256 = pulumi.Output.from_input(package.sha256)
-        self.code_checksum = pulumi.Output.from_input(package.crc64)
-        self.code_size = pulumi.Output.from_input(package.size)
-        self.object_key = code.key
-        self.bucket_name = pulumi.Output.from_input(bucket_name)
+        source = (
+            self._container_source(name, args, region)
+            if variant == "container"
+            else self._zip_source(name, args, tags)
+        )
+        self.package = source.package
+        self.image = pulumi.Output.from_input(source.image or "")
+        self.code_sha256 = pulumi.Output.from_input(source.package.sha256 if source.package else "")
+        self.code_checksum = pulumi.Output.from_input(
+            source.package.crc64 if source.package else ""
+        )
+        self.code_size = pulumi.Output.from_input(source.package.size if source.package else 0)
+        self.object_key = source.code.key if source.code else pulumi.Output.from_input("")
+        self.bucket_name = source.code.bucket if source.code else pulumi.Output.from_input("")
         self.role_arn = pulumi.Output.from_input(role_arn)
         self.log_project = pulumi.Output.from_input(log_project)
         self.logstore = pulumi.Output.from_input(logstore)
@@ -335,32 +390,22 @@ class RustFunction(pulumi.ComponentResource):
         for key, value in args.get("secret_environment", {}).items():
             environment[key] = pulumi.Output.secret(value)
 
-        if args.get("fc_version", "3.0") == "2.0":
-            self._fc2(
-                name,
-                function_name=function_name,
-                args=args,
-                code=code,
-                environment=environment,
-                role_arn=role_arn,
-                log_project=log_project,
-                logstore=logstore,
-            )
-        else:
-            self._fc3(
-                name,
-                function_name=function_name,
-                args=args,
-                code=code,
-                environment=environment,
-                role_arn=role_arn,
-                log_project=log_project,
-                logstore=logstore,
-            )
+        backend = self._fc2 if args.get("fc_version", "3.0") == "2.0" else self._fc3
+        backend(
+            name,
+            function_name=function_name,
+            args=args,
+            source=source,
+            environment=environment,
+            role_arn=role_arn,
+            log_project=log_project,
+            logstore=logstore,
+        )
         self.register_outputs(
             {
                 "function_name": self.function_name,
                 "function_arn": self.function_arn,
+                "image": self.image,
                 "alias": self.alias,
                 "version": self.version,
                 "published_version": self.published_version,
@@ -374,6 +419,45 @@ class RustFunction(pulumi.ComponentResource):
                 "logstore": self.logstore,
                 "trigger_names": self.trigger_names,
             }
+        )
+
+    def _zip_source(self, name: str, args: RustFunctionArgs, tags: dict[str, str]) -> _Source:
+        """Build the zip and upload it under its content key."""
+        build_args: _bootstrap.RustBootstrapArgs = {
+            "crate": args["crate"],
+            "runtime": args.get("runtime", limits.DEFAULT_RUNTIME),
+        }
+        if "workspace" in args:
+            build_args["workspace"] = args["workspace"]
+        if "size_budget" in args:
+            build_args["size_budget"] = args["size_budget"]
+        child = pulumi.ResourceOptions(parent=self)
+        package = _bootstrap.RustBootstrap(f"{name}-bootstrap", build_args, opts=child).package
+        bucket_name = self._bucket(name, args.get("bucket", {}), tags)
+        code = artifacts.code_object(name, bucket_name, package, self)
+        return _Source(revision=package.sha256[:16], package=package, code=code)
+
+    def _container_source(self, name: str, args: RustFunctionArgs, region: str) -> _Source:
+        """Build and push the crate's image, or take the image given."""
+        if "image" in args:
+            image = pulumi.Output.from_input(args["image"])
+            return _Source(revision=image.apply(lambda ref: _digest(ref)[:16]), image=image)
+        registry = args["registry"]
+        image_args: container.ContainerImageArgs = {
+            "crate": args["crate"],
+            "registry": registry,
+            "region": region,
+        }
+        if "workspace" in args:
+            image_args["workspace"] = args["workspace"]
+        built = container.ContainerImage(
+            f"{name}-image", image_args, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return _Source(
+            revision=built.tag,
+            image=built.vpc_image,
+            acr_instance_id=registry.get("instance_id"),
+            depends_on=[built],
         )
 
     def _bucket(self, name: str, setting: BucketArgs, tags: dict[str, str]) -> pulumi.Input[str]:
@@ -432,6 +516,7 @@ class RustFunction(pulumi.ComponentResource):
             ),
             "description": f"Execution role of FC function {function_name} (fc-rust)",
             "tags": tags,
+            "image_pull": args.get("variant") == "container",
         }
         if log_project is not None and logstore is not None:
             role_args["log_project"] = log_project
@@ -486,14 +571,13 @@ class RustFunction(pulumi.ComponentResource):
         *,
         function_name: str,
         args: RustFunctionArgs,
-        code: alicloud.oss.BucketObject,
+        source: _Source,
         environment: dict[str, pulumi.Input[str]],
         role_arn: pulumi.Input[str] | None,
         log_project: pulumi.Input[str] | None,
         logstore: pulumi.Input[str] | None,
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        package = self.package
         log_config: alicloud.fc.V3FunctionLogConfigArgsDict | None = None
         if log_project is not None and logstore is not None:
             log_config = {
@@ -507,17 +591,32 @@ class RustFunction(pulumi.ComponentResource):
             f"{name}-function",
             function_name=function_name,
             description=args.get("description", f"{args['crate']} (Rust, fc-rust)"),
-            runtime=args.get("runtime", limits.DEFAULT_RUNTIME),
+            runtime=_runtime(args, source),
             handler=HANDLER,
-            code={
-                "oss_bucket_name": code.bucket,
-                "oss_object_name": code.key,
-                "checksum": package.crc64,
-            },
-            custom_runtime_config={
-                "port": limits.CUSTOM_RUNTIME_PORT,
-                "commands": [BOOTSTRAP_COMMAND],
-            },
+            code=(
+                {
+                    "oss_bucket_name": source.code.bucket,
+                    "oss_object_name": source.code.key,
+                    "checksum": source.package.crc64,
+                }
+                if source.code and source.package
+                else None
+            ),
+            custom_runtime_config=(
+                {"port": limits.CUSTOM_RUNTIME_PORT, "commands": [BOOTSTRAP_COMMAND]}
+                if source.code
+                else None
+            ),
+            custom_container_config=(
+                {
+                    "image": source.image,
+                    "port": limits.CUSTOM_RUNTIME_PORT,
+                    "entrypoints": [container.ENTRYPOINT],
+                    "acr_instance_id": source.acr_instance_id,
+                }
+                if source.image is not None
+                else None
+            ),
             memory_size=args.get("memory_size", 128),
             cpu=args.get("cpu", 0.1),
             disk_size=args.get("disk_size", 512),
@@ -528,14 +627,14 @@ class RustFunction(pulumi.ComponentResource):
             role=role_arn,
             log_config=log_config,
             tags=args.get("tags") or None,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=source.depends_on),
         )
         digest = self._config_digest(args, environment, role_arn, log_project, logstore)
         published = alicloud.fc.V3FunctionVersion(
             f"{name}-version",
             function_name=function.function_name,
-            description=digest.apply(
-                lambda config: f"{args['crate']} code {package.sha256[:16]} config {config[:16]}"
+            description=pulumi.Output.all(source.revision, digest).apply(
+                lambda parts: f"{args['crate']} code {parts[0]} config {parts[1][:16]}"
             ),
             # A version is immutable: new code or config publishes a new one, and the old one
             # stays published (retain_on_delete) so that the alias can be pinned back to it.
@@ -578,7 +677,7 @@ class RustFunction(pulumi.ComponentResource):
         *,
         function_name: str,
         args: RustFunctionArgs,
-        code: alicloud.oss.BucketObject,
+        source: _Source,
         environment: dict[str, pulumi.Input[str]],
         role_arn: pulumi.Input[str] | None,
         log_project: pulumi.Input[str] | None,
@@ -610,11 +709,16 @@ class RustFunction(pulumi.ComponentResource):
             service=service.name,
             name=function_name,
             description=description,
-            runtime=args.get("runtime", limits.DEFAULT_RUNTIME),
+            runtime=_runtime(args, source),
             handler=HANDLER,
-            oss_bucket=code.bucket,
-            oss_key=code.key,
-            code_checksum=self.package.crc64,
+            oss_bucket=source.code.bucket if source.code else None,
+            oss_key=source.code.key if source.code else None,
+            code_checksum=source.package.crc64 if source.package else None,
+            custom_container_config=(
+                {"image": source.image, "command": json.dumps([container.ENTRYPOINT])}
+                if source.image is not None
+                else None
+            ),
             # The provider sends ca_port on create only for runtime `custom`; the other custom
             # runtimes then get FC's default, 9000. Declaring exactly that default keeps the
             # created function, the state and the bootstrap's port in agreement.
@@ -623,7 +727,7 @@ class RustFunction(pulumi.ComponentResource):
             timeout=args.get("timeout", 60),
             instance_concurrency=args.get("instance_concurrency", 1),
             environment_variables=environment,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=source.depends_on),
         )
         for spec in args.get("timers", []):
             alicloud.fc.Trigger(

@@ -14,11 +14,12 @@ import yaml
 from infra.bootstrap.build import ROOT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     import pulumi
 
+    from infra.container import RegistryArgs
     from infra.function import RustFunctionArgs
     from infra.timer import TimerArgs
 
@@ -77,17 +78,32 @@ def _value(values: Mapping[str, object], defaults: Mapping[str, object], key: st
     return str(raw)
 
 
+def _registry(get: Callable[[str], object], password: pulumi.Input[str] | None) -> RegistryArgs:
+    """The container variant's ACR settings from the stack's `registry*` keys."""
+    registry: RegistryArgs = {"namespace": str(get("registryNamespace"))}
+    if get("registryEndpoint"):
+        registry["endpoint"] = str(get("registryEndpoint"))
+    if get("registryVpcEndpoint"):
+        registry["vpc_endpoint"] = str(get("registryVpcEndpoint"))
+    if get("registryUsername") or password is not None:
+        registry["username"] = str(get("registryUsername"))
+        registry["password"] = password if password is not None else ""
+    return registry
+
+
 def function_args(
     values: Mapping[str, object],
     *,
     github_token: pulumi.Input[str] | None,
+    registry_password: pulumi.Input[str] | None = None,
     defaults: Mapping[str, object] | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> dict[str, RustFunctionArgs]:
     """The stack's functions by component name: sync-forks on its daily timer, and hello.
 
     `values` holds the stack's config by key without the project prefix; absent keys take the
-    schema's defaults. The GitHub token is passed apart, as the secret it is.
+    schema's defaults. The GitHub token and the registry password are passed apart, as the
+    secrets they are.
     """
     defaults = config_defaults() if defaults is None else defaults
 
@@ -105,6 +121,11 @@ def function_args(
         common["tags"] = dict(tags)
     if get("workspace"):
         common["workspace"] = str(get("workspace"))
+    if get("variant") != "zip":
+        # validate() rejects anything but "zip" and "container", naming the value.
+        common["variant"] = cast("Literal['zip', 'container']", str(get("variant")))
+        common.pop("runtime")
+        common["registry"] = _registry(get, registry_password)
     daily: TimerArgs = {
         "name": "daily",
         "cron": str(get("syncSchedule")),

@@ -181,7 +181,15 @@ def test_every_taggable_resource_gets_the_tags() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"variant": "container"}, "variant 'container' is not supported yet"),
+        ({"variant": "container"}, "variant 'container' needs exactly one of registry"),
+        (
+            {"variant": "container", "image": "registry/x:1", "bucket": {"skip": True}},
+            "bucket is only used by variant 'zip'",
+        ),
+        (
+            {"variant": "container", "image": "registry/x:1", "role": {"skip": True}},
+            "variant 'container' needs a role: FC pulls the image with it",
+        ),
         ({"image": "registry/x:1"}, "image is only used by variant 'container'"),
         (
             {"memory_size": 100},
