@@ -53,7 +53,8 @@ class _Schedule:
         self.zone = zone
 
 
-def _parse_every(text: str) -> timedelta | None:
+def parse_every(text: str) -> timedelta | None:
+    """The interval of an `@every 1h30m` expression (any length), or None for another form."""
     match = _EVERY.match(text)
     if match is None:
         return None
@@ -79,7 +80,7 @@ def _parse(cron: str) -> tuple[_Schedule | None, str | None]:  # noqa: C901, PLR
             )
         text = tz_match.group(2).strip()
     if text.startswith("@every"):
-        every = _parse_every(text)
+        every = parse_every(text)
         if every is None:
             return None, (
                 f"cron {cron!r}: '@every' takes a duration such as 5m, 1h or 1h30m (units h, m, s)"

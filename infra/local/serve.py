@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -10,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from infra.local.emulator import timer_event
 from infra.local.runner import print_invocation, say, start_instance
-from infra.timer import next_fire_times
+from infra.timer import next_fire_times, parse_every
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,17 +19,11 @@ if TYPE_CHECKING:
     from infra.local.stack import FunctionSpec
     from infra.timer import TimerArgs
 
-_SHORT_EVERY = re.compile(r"^@every\s+((?:\d+(?:h|m|s))+)$")
-_UNITS = {"h": 3600, "m": 60, "s": 1}
-
 
 def _short_every(cron: str) -> timedelta | None:
     """An `@every` interval, for the sub-minute ones FC refuses but a local run may want."""
-    match = _SHORT_EVERY.match(cron.strip())
-    if match is None:
-        return None
-    seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)(h|m|s)", match.group(1)))
-    return timedelta(seconds=seconds) if seconds > 0 else None
+    every = parse_every(cron.strip())
+    return every or None
 
 
 def next_fire(cron: str, after: datetime) -> datetime:
