@@ -32,7 +32,7 @@ CONCURRENCY_MIN = 1
 CONCURRENCY_MAX = 200
 ENVIRONMENT_MAX_BYTES = 4096
 CUSTOM_RUNTIME_PORT = 9000
-"""FC's default CAPort; the only port RustFunction uses (see `docs/deploy.md`, FC 2.0 ca_port)."""
+"""FC's default CAPort; the only port RustFunction uses (see the README, FC 2.0 and `ca_port`)."""
 
 REGIONS = (
     "cn-hangzhou",

@@ -40,6 +40,18 @@ enum Status {
     Error,
 }
 
+impl Status {
+    /// The name the summary uses for this outcome.
+    fn label(self) -> &'static str {
+        match self {
+            Status::Synced => "synced",
+            Status::UpToDate => "up_to_date",
+            Status::Conflict => "conflict",
+            Status::Error => "error",
+        }
+    }
+}
+
 /// One fork's line in the summary.
 #[derive(Debug, Serialize)]
 struct ForkReport {
@@ -147,11 +159,16 @@ async fn sync_fork(github: &GitHub, fork: Fork, deadline: Instant) -> ForkReport
             reason: Some(error.to_string()),
         },
     };
-    log::info!(
-        "{} ({}): {:?} {}",
+    let level = match report.status {
+        Status::Synced | Status::UpToDate => log::Level::Info,
+        Status::Conflict | Status::Error => log::Level::Warn,
+    };
+    log::log!(
+        level,
+        "{} ({}): {}: {}",
         report.repo,
         report.branch.as_deref().unwrap_or("default branch"),
-        report.status,
+        report.status.label(),
         report
             .reason
             .as_deref()

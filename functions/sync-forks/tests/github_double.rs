@@ -292,7 +292,7 @@ async fn syncable_forks_succeed_after_retries_and_lookups() {
     assert!(
         stdout
             .lines()
-            .any(|line| line.contains(" req-sync [INFO] octo/ff (main): Synced")),
+            .any(|line| line.contains(" req-sync [INFO] octo/ff (main): synced: ")),
         "{stdout}"
     );
 }
