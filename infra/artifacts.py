@@ -20,14 +20,19 @@ def object_key(package: Package) -> str:
     return f"{package.function}/{package.sha256}.zip"
 
 
-def upload_source(package: Package, base: Path | None = None) -> str:
-    """The package's path relative to `base` (default: the working directory).
+def program_relative(path: Path, base: Path | None = None) -> str:
+    """`path` relative to `base` (default: the working directory), for a provider to read.
 
-    Pulumi runs the program and the provider in the project directory, so a relative path
+    Pulumi runs the program and the providers in the project directory, so a relative path
     resolves there and the same tree gives the same input on every machine.
     """
     start = base if base is not None else Path.cwd()
-    return Path(os.path.relpath(package.zip_path, start)).as_posix()
+    return Path(os.path.relpath(path, start)).as_posix()
+
+
+def upload_source(package: Package, base: Path | None = None) -> str:
+    """The package's path relative to `base` (default: the working directory)."""
+    return program_relative(package.zip_path, base)
 
 
 class ArtifactBucketArgs(TypedDict):

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 import pulumi_docker as docker
 
+from infra.artifacts import program_relative
 from infra.bootstrap import Builder, StaticBinary
 from infra.limits import ConfigError
 
@@ -159,9 +160,11 @@ class ContainerImage(pulumi.ComponentResource):
         image = docker.Image(
             f"{name}-image",
             image_name=f"{public}/{namespace}/{repository}:{tag}",
+            # pulumi-docker reads both paths relative to the program's directory, not the
+            # workspace's: a workspace elsewhere must still give its own context.
             build=docker.DockerBuildArgs(
-                context=context.relative_to(root).as_posix(),
-                dockerfile=DOCKERFILE,
+                context=program_relative(context),
+                dockerfile=program_relative(root / DOCKERFILE),
                 platform="linux/amd64",
             ),
             registry=docker.RegistryArgs(server=public, username=username, password=password),

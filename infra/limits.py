@@ -10,6 +10,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+import pulumi
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -67,8 +69,11 @@ _ENV_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _VERSION_ID = re.compile(r"^[1-9][0-9]*$")
 
 
-class ConfigError(ValueError):
-    """A configuration FC would refuse; the message lists every problem found, one a line."""
+class ConfigError(pulumi.RunError, ValueError):
+    """A configuration FC would refuse; the message lists every problem found, one a line.
+
+    A `RunError`, so that `pulumi preview`/`up` print the message alone, not a traceback.
+    """
 
     def __init__(self, subject: str, problems: Iterable[str]) -> None:
         """Collect `problems` about `subject` (a component or stack name) into one error."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Literal, cast
 
+import pulumi
 import yaml
 
 from infra.bootstrap.build import ROOT
@@ -16,8 +17,6 @@ from infra.bootstrap.build import ROOT
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
-
-    import pulumi
 
     from infra.container import RegistryArgs
     from infra.function import RustFunctionArgs
@@ -28,8 +27,11 @@ BUDGET_MARGIN_SECONDS = 10
 """sync-forks stops starting GitHub calls this long before FC's timeout would kill it."""
 
 
-class StackError(ValueError):
-    """The stack's config cannot be read, or a value has the wrong type."""
+class StackError(pulumi.RunError, ValueError):
+    """The stack's config cannot be read, or a value has the wrong type.
+
+    A `RunError`, so that `pulumi preview`/`up` print the message alone, not a traceback.
+    """
 
 
 def read_yaml(path: Path) -> dict[str, object]:

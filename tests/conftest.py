@@ -263,12 +263,12 @@ def shared_cargo_target(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def copy_workspace(destination: Path) -> Path:
-    """A copy of the Cargo workspace (manifests, lock file, crates, functions) at `destination`."""
+    """A copy of the Cargo workspace (manifests, lock file, crates, functions, build/)."""
     destination.mkdir(parents=True, exist_ok=True)
     for manifest in ("Cargo.toml", "Cargo.lock"):
         shutil.copy2(REPO / manifest, destination / manifest)
     ignore = shutil.ignore_patterns("target", "dist", "__pycache__")
-    for tree in ("crates", "functions"):
+    for tree in ("crates", "functions", "build"):
         shutil.copytree(REPO / tree, destination / tree, ignore=ignore)
     return destination
 

@@ -143,6 +143,12 @@ def test_same_source_same_tag_and_one_byte_a_new_tag(workspace_copy: Path) -> No
     second = run_container_stack(workspace_copy)
     image_name = first.by_name("hello-image-image").plain()["imageName"]
     assert second.by_name("hello-image-image").plain()["imageName"] == image_name
+    # The provider resolves both paths from the program's directory: they must reach the copy.
+    build = first.by_name("hello-image-image").plain()["build"]
+    image_dir = workspace_copy / "dist" / "hello" / "image"
+    assert (REPO / build["context"]).resolve() == image_dir.resolve()
+    dockerfile = workspace_copy / "build" / "Dockerfile"
+    assert (REPO / build["dockerfile"]).resolve() == dockerfile.resolve()
     assert image_name.endswith(f":{tag_of(REPO, 'hello')}")
 
     source = workspace_copy / "functions" / "hello" / "src" / "main.rs"

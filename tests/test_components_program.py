@@ -13,13 +13,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import conftest
+import pulumi
 import pytest
 import yaml
 from conftest import FAKE_TOKEN, REPO, Evaluation, is_secret, run_main
 
 from infra import ConfigError
-from infra.bootstrap import crc64_fc
+from infra.bootstrap import BuildError, crc64_fc
 from infra.limits import check_region
+from infra.stack import StackError
 from infra.timer import check_cron
 
 if TYPE_CHECKING:
@@ -258,6 +260,15 @@ def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
     assert any(
         p.startswith("sync-forks: timer 'daily': cron '0 0 * * *' has 5 fields") for p in problems
     )
+
+
+@pytest.mark.parametrize("error", [ConfigError, BuildError, StackError])
+def test_a_users_mistake_reaches_pulumi_as_a_message_not_a_traceback(
+    error: type[Exception],
+) -> None:
+    # Pulumi's language host prints a RunError's message alone, and any other exception as
+    # "Program failed with an unhandled exception" followed by the Python traceback.
+    assert issubclass(error, pulumi.RunError)
 
 
 def test_pinning_a_version_is_one_config_line() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from infra.bootstrap import Builder, inspect_elf
 from infra.container import DOCKERFILE, image_tag, prepare_context
+from infra.local.emulator import free_port
 from infra.local.github_double import demo_double
 
 if TYPE_CHECKING:
@@ -30,12 +31,6 @@ IMAGE_OVERHEAD_BUDGET = 64 * 1024
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def listening(port: int) -> bool:

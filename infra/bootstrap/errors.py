@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pulumi
 
-class BuildError(Exception):
-    """A build, check or packaging step failed; the message says what to do about it."""
+
+class BuildError(pulumi.RunError):
+    """A build, check or packaging step failed; the message says what to do about it.
+
+    A `RunError`, so that `pulumi preview`/`up` print the message alone, not a traceback.
+    """
