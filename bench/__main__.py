@@ -16,7 +16,6 @@ import http.client
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 from infra.bootstrap import Builder
 from infra.bootstrap.build import TARGET, tool_env
 from infra.container import DOCKERFILE, prepare_context
+from infra.local.emulator import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -72,13 +72,6 @@ def cargo_zigbuild(builder: Builder, crate: str, target_dir: Path, panic: str) -
 def cache_hit(crate: str) -> None:
     """What an unchanged preview pays: read the workspace, fingerprint, find the package."""
     Builder().package(crate)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cold_start(code_dir: Path, body: bytes) -> float:

@@ -31,8 +31,8 @@ def program_relative(path: Path, base: Path | None = None) -> str:
 
 
 def upload_source(package: Package, base: Path | None = None) -> str:
-    """The package's path relative to `base` (default: the working directory)."""
-    return program_relative(package.zip_path, base)
+    """The package's immutable cache copy, relative to `base` (default: the working directory)."""
+    return program_relative(package.cached_zip, base)
 
 
 class ArtifactBucketArgs(TypedDict):

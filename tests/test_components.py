@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, Evaluation, evaluate
 
 from infra import ConfigError, RustFunction, RustFunctionArgs
+from infra.bootstrap import Builder
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -84,7 +85,11 @@ def test_bucket_is_private_encrypted_and_expires_old_packages() -> None:
     )
     code = evaluation.by_name("hello-code")
     assert code.retain_on_delete, "an old package must survive its replacement"
-    assert code.plain()["source"] == "dist/hello/bootstrap.zip"
+    # The upload reads the immutable, content-addressed cache entry, by a project-relative path.
+    fingerprint = Builder().package("hello").fingerprint
+    source = code.plain()["source"]
+    assert source == f"target/fc-rust/cache/hello/{fingerprint}/bootstrap.zip"
+    assert (REPO / source).read_bytes() == (REPO / "dist/hello/bootstrap.zip").read_bytes()
 
 
 def test_existing_role_logs_and_bucket_create_nothing_of_their_own() -> None:

@@ -227,7 +227,8 @@ def test_one_byte_in_hello_changes_only_hellos_code(workspace_copy: Path) -> Non
     changed = {name for name in old if old[name] != new[name]}
     assert changed == {"hello-code", "hello-function", "hello-version", "hello-alias"}
     code_old, code_new = old["hello-code"][1], new["hello-code"][1]
-    assert {k for k in code_old if code_old[k] != code_new[k]} == {"key"}
+    # The key is the content address; the source is the matching immutable cache entry.
+    assert {k for k in code_old if code_old[k] != code_new[k]} == {"key", "source"}
     function_old, function_new = old["hello-function"][1], new["hello-function"][1]
     assert {k for k in function_old if function_old[k] != function_new[k]} == {"code"}
     assert function_old["code"]["ossBucketName"] == function_new["code"]["ossBucketName"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
 IMAGE_OVERHEAD_BUDGET = 64 * 1024
 """What the image may weigh beyond its bootstrap: FROM scratch adds nothing but metadata."""
@@ -62,16 +61,7 @@ def invoke(port: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture(scope="module")
-def _docker_engine() -> None:
-    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
-        reason = "no Docker engine reachable: the docker-marked tests need one"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}, and CI must run them")
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def images(_docker_engine: None) -> Iterator[dict[str, tuple[str, int]]]:
+def images() -> Iterator[dict[str, tuple[str, int]]]:
     """Image reference and bootstrap size for hello and sync-forks, built from the static build."""
     builder = Builder()
     built: dict[str, tuple[str, int]] = {}
@@ -184,7 +174,7 @@ def test_static_sync_forks_takes_a_timer_event_and_resolves_names_without_nss(
 
 
 @pytest.fixture
-def registry(_docker_engine: None, tmp_path: Path) -> Iterator[str]:
+def registry(tmp_path: Path) -> Iterator[str]:
     """Debian's docker-registry on 127.0.0.1, storage in a temporary directory."""
     binary = shutil.which("docker-registry")
     if binary is None:

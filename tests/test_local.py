@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from infra.bootstrap import Builder
+from infra.container import DOCKERFILE, prepare_context
 from infra.local import FunctionSpec, FunctionStartError, GitHubDouble, Instance, timer_event
 from infra.local.github_double import DoubleFork
 from infra.local.serve import next_fire
@@ -446,25 +447,18 @@ def test_make_local_demo_prints_the_three_outcomes(packages: dict[str, Path]) ->
 # -- the container variant -------------------------------------------------------------------
 
 
-def _docker_available() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    info = subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=30)
-    return info.returncode == 0
-
-
 @pytest.mark.docker
-def test_the_container_variant_speaks_the_same_protocol(tmp_path: Path) -> None:
-    if not _docker_available():
-        pytest.skip("the Docker engine is not reachable (docker info failed)")
-    binary = Builder().static_binary("hello")
-    shutil.copyfile(binary.path, tmp_path / "bootstrap")
-    (tmp_path / "bootstrap").chmod(0o755)
-    (tmp_path / "Dockerfile").write_text(
-        'FROM scratch\nCOPY bootstrap /code/bootstrap\nENTRYPOINT ["/code/bootstrap"]\n'
-    )
+@pytest.mark.usefixtures("docker_engine")
+def test_the_container_variant_speaks_the_same_protocol() -> None:
+    builder = Builder()
+    _, context = prepare_context(builder, "hello")
+    dockerfile = str(builder.workspace.root / DOCKERFILE)
     tag = f"fc-local-test:{uuid.uuid4().hex[:8]}"
-    subprocess.run(["docker", "build", "-q", "-t", tag, str(tmp_path)], check=True, timeout=300)
+    subprocess.run(
+        ["docker", "build", "-q", "-f", dockerfile, "-t", tag, str(context)],
+        check=True,
+        timeout=300,
+    )
     try:
         with Instance(spec(), image=tag, echo=lambda _: None) as instance:
             result = instance.invoke(b'{"name": "Docker"}')

@@ -42,6 +42,9 @@ class Package:
 
     function: str
     zip_path: Path
+    cached_zip: Path
+    """The same bytes in the content-addressed build cache: immutable, so uploads read it (another
+    stack's build may replace `zip_path` between a program's evaluation and its upload)."""
     relative_zip: str
     sha256: str
     crc64: str
@@ -54,7 +57,7 @@ class Package:
     def manifest(self) -> dict[str, str | int]:
         """The JSON manifest: everything but machine paths."""
         data = asdict(self)
-        del data["zip_path"]
+        del data["zip_path"], data["cached_zip"]
         return data
 
 
@@ -246,6 +249,7 @@ class Builder:
                 Package(
                     function=crate.name,
                     zip_path=self.dist_dir(crate.name) / "bootstrap.zip",
+                    cached_zip=entry / "bootstrap.zip",
                     relative_zip=f"dist/{crate.name}/bootstrap.zip",
                     sha256=sha256_hex(cached),
                     crc64=crc64_fc(cached),
