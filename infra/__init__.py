@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infra.access import FunctionRole, FunctionRoleArgs
 from infra.artifacts import ArtifactBucket, ArtifactBucketArgs
+from infra.container import ContainerImage, ContainerImageArgs, RegistryArgs
 from infra.function import (
     BucketArgs,
     LogsArgs,
@@ -21,11 +22,14 @@ __all__ = [
     "ArtifactBucketArgs",
     "BucketArgs",
     "ConfigError",
+    "ContainerImage",
+    "ContainerImageArgs",
     "FunctionLogs",
     "FunctionLogsArgs",
     "FunctionRole",
     "FunctionRoleArgs",
     "LogsArgs",
+    "RegistryArgs",
     "RoleArgs",
     "RustFunction",
     "RustFunctionArgs",
