@@ -301,6 +301,19 @@ class _Source:
     """Resources FC needs before the function: the pushed image."""
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Everything either FC backend declares the function from."""
+
+    function_name: str
+    args: RustFunctionArgs
+    source: _Source
+    environment: dict[str, pulumi.Input[str]]
+    role_arn: pulumi.Input[str] | None
+    log_project: pulumi.Input[str] | None
+    logstore: pulumi.Input[str] | None
+
+
 class RustFunction(pulumi.ComponentResource):
     """A Rust function on FC: build, upload, function, version and alias, timers, role, logs."""
 
@@ -390,17 +403,9 @@ class RustFunction(pulumi.ComponentResource):
         for key, value in args.get("secret_environment", {}).items():
             environment[key] = pulumi.Output.secret(value)
 
+        plan = _Plan(function_name, args, source, environment, role_arn, log_project, logstore)
         backend = self._fc2 if args.get("fc_version", "3.0") == "2.0" else self._fc3
-        backend(
-            name,
-            function_name=function_name,
-            args=args,
-            source=source,
-            environment=environment,
-            role_arn=role_arn,
-            log_project=log_project,
-            logstore=logstore,
-        )
+        backend(name, plan)
         self.register_outputs(
             {
                 "function_name": self.function_name,
@@ -526,23 +531,18 @@ class RustFunction(pulumi.ComponentResource):
         )
         return role.arn
 
-    def _config_digest(
-        self,
-        args: RustFunctionArgs,
-        environment: Mapping[str, pulumi.Input[str]],
-        role_arn: pulumi.Input[str] | None,
-        log_project: pulumi.Input[str] | None,
-        logstore: pulumi.Input[str] | None,
-    ) -> pulumi.Output[str]:
+    @staticmethod
+    def _config_digest(plan: _Plan) -> pulumi.Output[str]:
         """A digest of everything a published version snapshots besides the code.
 
         Secret values take part (a rotated token must reach the alias), so the digest of a
         function with secret environment is itself a secret: nothing derived from a secret is
         ever stored in plain text.
         """
+        args, environment = plan.args, plan.environment
         keys = sorted(environment)
         return pulumi.Output.all(
-            role_arn, log_project, logstore, *[environment[k] for k in keys]
+            plan.role_arn, plan.log_project, plan.logstore, *[environment[k] for k in keys]
         ).apply(
             lambda values: _digest(
                 {
@@ -565,18 +565,11 @@ class RustFunction(pulumi.ComponentResource):
             )
         )
 
-    def _fc3(  # noqa: PLR0913 - the function needs each of these
-        self,
-        name: str,
-        *,
-        function_name: str,
-        args: RustFunctionArgs,
-        source: _Source,
-        environment: dict[str, pulumi.Input[str]],
-        role_arn: pulumi.Input[str] | None,
-        log_project: pulumi.Input[str] | None,
-        logstore: pulumi.Input[str] | None,
-    ) -> None:
+    def _fc3(self, name: str, plan: _Plan) -> None:
+        """FC 3.0: function, published version, alias, timers on the alias."""
+        function_name, args, source = plan.function_name, plan.args, plan.source
+        environment, role_arn = plan.environment, plan.role_arn
+        log_project, logstore = plan.log_project, plan.logstore
         child = pulumi.ResourceOptions(parent=self)
         log_config: alicloud.fc.V3FunctionLogConfigArgsDict | None = None
         if log_project is not None and logstore is not None:
@@ -629,7 +622,7 @@ class RustFunction(pulumi.ComponentResource):
             tags=args.get("tags") or None,
             opts=pulumi.ResourceOptions(parent=self, depends_on=source.depends_on),
         )
-        digest = self._config_digest(args, environment, role_arn, log_project, logstore)
+        digest = self._config_digest(plan)
         published = alicloud.fc.V3FunctionVersion(
             f"{name}-version",
             function_name=function.function_name,
@@ -671,18 +664,11 @@ class RustFunction(pulumi.ComponentResource):
         self.version = _known(alias.version_id, pinned or "")
         self.published_version = _known(published.version_id, "")
 
-    def _fc2(  # noqa: PLR0913 - the function needs each of these
-        self,
-        name: str,
-        *,
-        function_name: str,
-        args: RustFunctionArgs,
-        source: _Source,
-        environment: dict[str, pulumi.Input[str]],
-        role_arn: pulumi.Input[str] | None,
-        log_project: pulumi.Input[str] | None,
-        logstore: pulumi.Input[str] | None,
-    ) -> None:
+    def _fc2(self, name: str, plan: _Plan) -> None:
+        """FC 2.0: service, function, timers on LATEST."""
+        function_name, args, source = plan.function_name, plan.args, plan.source
+        environment, role_arn = plan.environment, plan.role_arn
+        log_project, logstore = plan.log_project, plan.logstore
         child = pulumi.ResourceOptions(parent=self)
         description = args.get("description", f"{args['crate']} (Rust, fc-rust)")
         log_config: alicloud.fc.ServiceLogConfigArgsDict | None = None
