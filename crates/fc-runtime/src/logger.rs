@@ -148,25 +148,20 @@ mod tests {
 
     #[test]
     fn level_comes_from_fc_log_level_then_rust_log() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(key, _)| *key == name)
-                    .map(|(_, value)| (*value).to_owned())
-            }
-        };
-        assert_eq!(level_from(env(&[])), LevelFilter::Info);
+        assert_eq!(level_from(crate::tests::fake_env(&[])), LevelFilter::Info);
         assert_eq!(
-            level_from(env(&[("RUST_LOG", "debug")])),
+            level_from(crate::tests::fake_env(&[("RUST_LOG", "debug")])),
             LevelFilter::Debug
         );
         assert_eq!(
-            level_from(env(&[("FC_LOG_LEVEL", "WARN"), ("RUST_LOG", "debug")])),
+            level_from(crate::tests::fake_env(&[
+                ("FC_LOG_LEVEL", "WARN"),
+                ("RUST_LOG", "debug")
+            ])),
             LevelFilter::Warn
         );
         assert_eq!(
-            level_from(env(&[("RUST_LOG", "hyper=debug")])),
+            level_from(crate::tests::fake_env(&[("RUST_LOG", "hyper=debug")])),
             LevelFilter::Info
         );
     }

@@ -303,25 +303,20 @@ async fn diagnostics_with_details_reach_the_body() {
 
 #[test]
 fn the_port_comes_from_the_environment() {
-    let env = |pairs: &'static [(&'static str, &'static str)]| {
-        move |name: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| (*value).to_owned())
-        }
-    };
-    assert_eq!(port_from(env(&[])).unwrap(), 9000);
-    assert_eq!(port_from(env(&[("FC_SERVER_PORT", "8080")])).unwrap(), 8080);
+    assert_eq!(port_from(fake_env(&[])).unwrap(), 9000);
     assert_eq!(
-        port_from(env(&[
+        port_from(fake_env(&[("FC_SERVER_PORT", "8080")])).unwrap(),
+        8080
+    );
+    assert_eq!(
+        port_from(fake_env(&[
             ("FC_CUSTOM_LISTEN_PORT", "9001"),
             ("FC_SERVER_PORT", "8080")
         ]))
         .unwrap(),
         9001
     );
-    let error = port_from(env(&[("FC_CUSTOM_LISTEN_PORT", "nine")])).unwrap_err();
+    let error = port_from(fake_env(&[("FC_CUSTOM_LISTEN_PORT", "nine")])).unwrap_err();
     assert_eq!(
         error.to_string(),
         "FC_CUSTOM_LISTEN_PORT must be a TCP port number (0-65535), got \"nine\""
@@ -339,4 +334,16 @@ fn a_deadline_needs_a_timeout() {
 
 async fn freeze(_: Context) -> Result<(), String> {
     panic!("frozen")
+}
+
+/// A variable lookup over fixed pairs, standing in for the process environment.
+pub(crate) fn fake_env(
+    pairs: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
 }
