@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Literal, NotRequired, TypedDict
 
@@ -13,6 +12,7 @@ import pulumi_docker as docker
 
 from infra.artifacts import program_relative
 from infra.bootstrap import Builder, StaticBinary
+from infra.bootstrap.build import write_atomic
 from infra.limits import ConfigError
 
 DOCKERFILE = "build/Dockerfile"
@@ -117,11 +117,9 @@ def prepare_context(builder: Builder, crate: str) -> tuple[StaticBinary, Path]:
     context = builder.dist_dir(crate) / "image"
     context.mkdir(parents=True, exist_ok=True)
     target = context / "bootstrap"
-    if not target.is_file() or target.read_bytes() != binary.path.read_bytes():
-        temp = context / ".bootstrap.tmp"
-        shutil.copyfile(binary.path, temp)
-        temp.chmod(0o755)
-        temp.replace(target)
+    data = binary.path.read_bytes()
+    if not target.is_file() or target.read_bytes() != data:
+        write_atomic(target, data, mode=0o755)
     return binary, context
 
 

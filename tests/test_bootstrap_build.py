@@ -234,3 +234,6 @@ def test_cli_prints_the_manifest_and_reports_errors_without_a_traceback(
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: crate 'nope' is not in the workspace")
     assert "Traceback" not in bad.stderr
+    neither = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert neither.returncode == 2
+    assert "give crate names or --all" in neither.stderr

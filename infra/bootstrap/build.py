@@ -175,12 +175,13 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write beside `path`, set its mode, rename: no reader sees half a file or a wrong mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
         f.write(data)
         temp = Path(f.name)
+    temp.chmod(mode)
     temp.replace(path)
 
 
@@ -242,8 +243,8 @@ class Builder:
                     "glibc_max": report.glibc_max or "static",
                     "rustc": versions["rustc"],
                 }
-                _write_atomic(entry / "bootstrap.zip", cached)
-                _write_atomic(entry / "entry.json", json.dumps(manifest).encode())
+                write_atomic(entry / "bootstrap.zip", cached)
+                write_atomic(entry / "entry.json", json.dumps(manifest).encode())
             meta = json.loads((entry / "entry.json").read_text())
             package = self._check_size(
                 Package(
@@ -283,9 +284,8 @@ class Builder:
                 )
                 if not inspect_elf(data).static:
                     raise BuildError(f"{crate.name}: the crt-static build is still dynamic")
-                _write_atomic(path, data)
-                path.chmod(0o755)
-                _write_atomic(manifest, json.dumps({"sha256": sha256_hex(data)}).encode())
+                write_atomic(path, data, mode=0o755)
+                write_atomic(manifest, json.dumps({"sha256": sha256_hex(data)}).encode())
         return StaticBinary(crate.name, path, sha256_hex(data), len(data), source_print)
 
     def _cached_zip(self, entry: Path) -> bytes | None:
@@ -346,5 +346,5 @@ class Builder:
         with contextlib.suppress(OSError):
             if manifest_path.read_text() == text and package.zip_path.read_bytes() == data:
                 return
-        _write_atomic(package.zip_path, data)
-        _write_atomic(manifest_path, text.encode())
+        write_atomic(package.zip_path, data)
+        write_atomic(manifest_path, text.encode())
