@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import pulumi
 
-from infra import ConfigError, RustFunction, validate
-from infra.limits import check_region
-from infra.stack import config_defaults, function_args
+from infra import ConfigError, RustFunction
+from infra.stack import check_stack, config_defaults, declare_registry_namespace, function_args
 
 
 def main() -> None:
     """Validate the whole stack first, so a mistake fails before any resource registers."""
     config = pulumi.Config()
+    values = {key: config.get(key) for key in config_defaults()}
     functions = function_args(
-        {key: config.get(key) for key in config_defaults()},
+        values,
         github_token=config.require_secret("githubToken"),
         registry_password=config.get_secret("registryPassword"),
         tags={"project": pulumi.get_project(), "stack": pulumi.get_stack()},
     )
-    problems = check_region(pulumi.Config("alicloud").get("region") or "")
-    problems += [f"{name}: {p}" for name, args in functions.items() for p in validate(name, args)]
+    problems = check_stack(values, functions, pulumi.Config("alicloud").get("region") or "")
     if problems:
         raise ConfigError(f"stack {pulumi.get_stack()}", problems)
+    declare_registry_namespace(functions)
     for name, args in functions.items():
         function = RustFunction(name, args)
         pulumi.export(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from infra.access import FunctionRole, FunctionRoleArgs
 from infra.artifacts import ArtifactBucket, ArtifactBucketArgs
-from infra.container import ContainerImage, ContainerImageArgs, RegistryArgs
+from infra.container import (
+    ContainerImage,
+    ContainerImageArgs,
+    RegistryArgs,
+    RegistryNamespace,
+    RegistryNamespaceArgs,
+)
 from infra.function import (
     BucketArgs,
     LogsArgs,
@@ -30,6 +36,8 @@ __all__ = [
     "FunctionRoleArgs",
     "LogsArgs",
     "RegistryArgs",
+    "RegistryNamespace",
+    "RegistryNamespaceArgs",
     "RoleArgs",
     "RustFunction",
     "RustFunctionArgs",

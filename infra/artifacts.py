@@ -12,12 +12,15 @@ import pulumi_alicloud as alicloud
 if TYPE_CHECKING:
     from infra.bootstrap import Package
 
-DEFAULT_RETENTION_DAYS = 90
 
+def object_key(package: Package, *, stack: str, function_name: str) -> str:
+    """`<stack>/<function_name>/<sha256>.zip`: the same bytes land on the same key.
 
-def object_key(package: Package) -> str:
-    """`<function>/<sha256>.zip`: the same bytes always land on the same key."""
-    return f"{package.function}/{package.sha256}.zip"
+    The object id is bucket + key (`alicloud_oss_bucket_object`), so the key names its owner:
+    two functions built from one crate, or two stacks sharing a bucket, never declare the same
+    object, and one deleting a superseded package never removes another's current one.
+    """
+    return f"{stack}/{function_name}/{package.sha256}.zip"
 
 
 def program_relative(path: Path, base: Path | None = None) -> str:
@@ -40,14 +43,19 @@ class ArtifactBucketArgs(TypedDict):
 
     bucket_name: NotRequired[str]
     """Bucket name (globally unique); default: a unique name chosen by the provider."""
-    retention_days: NotRequired[int]
-    """Packages older than this are deleted by OSS; default 90. FC keeps its own copy."""
     tags: NotRequired[dict[str, str]]
     """Tags on the bucket."""
 
 
 class ArtifactBucket(pulumi.ComponentResource):
-    """A private, encrypted OSS bucket for code packages, with old packages expiring."""
+    """A private, encrypted OSS bucket for code packages.
+
+    Each function's current package stays as long as the function uses it: FC 2.0's update sends
+    the package's location again on every change (`alicloud_fc_function` Update), so an expiry
+    rule would leave a later environment change pointing at a missing object. A superseded
+    package is deleted when its replacement is in place. `pulumi destroy` empties the bucket
+    (`force_destroy`): it holds nothing but packages, and OSS refuses to delete a non-empty one.
+    """
 
     bucket_name: pulumi.Output[str]
     """The bucket's name, for `code.oss_bucket_name`."""
@@ -66,15 +74,13 @@ class ArtifactBucket(pulumi.ComponentResource):
             f"{name}-bucket",
             bucket=settings.get("bucket_name"),
             storage_class="Standard",
+            force_destroy=True,
             server_side_encryption_rule={"sse_algorithm": "AES256"},
             lifecycle_rules=[
                 {
-                    "id": "expire-old-packages",
+                    "id": "abort-incomplete-uploads",
                     "enabled": True,
                     "prefix": "",
-                    "expirations": [
-                        {"days": settings.get("retention_days", DEFAULT_RETENTION_DAYS)}
-                    ],
                     "abort_multipart_uploads": [{"days": 1}],
                 }
             ],
@@ -93,18 +99,19 @@ class ArtifactBucket(pulumi.ComponentResource):
 
 
 def code_object(
-    name: str, bucket_name: pulumi.Input[str], package: Package, parent: pulumi.Resource
+    name: str, bucket_name: pulumi.Input[str], key: str, package: Package, parent: pulumi.Resource
 ) -> alicloud.oss.BucketObject:
     """Upload one package under its content key.
 
-    New code means a new key, so the object is replaced; the old one is retained (FC versions
-    may still be rolled back to) and expires through the bucket's lifecycle rule.
+    New code means a new key, so the object is replaced: the new one is uploaded, the function
+    updated to it, and only then the old one deleted. FC copies the code when the function is
+    created or updated, so published versions do not need the object.
     """
     return alicloud.oss.BucketObject(
         f"{name}-code",
         bucket=bucket_name,
-        key=object_key(package),
+        key=key,
         source=upload_source(package),
         content_type="application/zip",
-        opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True),
+        opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal, NotRequired, TypedDict
 
@@ -13,7 +12,7 @@ import pulumi_docker as docker
 from infra.artifacts import program_relative
 from infra.bootstrap import Builder, StaticBinary
 from infra.bootstrap.build import write_atomic
-from infra.limits import ConfigError
+from infra.limits import ConfigError, check_acr_name
 
 DOCKERFILE = "build/Dockerfile"
 """The image definition, relative to the workspace root."""
@@ -21,20 +20,23 @@ TAG_LENGTH = 20
 ENTRYPOINT = "/bootstrap"
 """Where build/Dockerfile puts the static bootstrap: the container's start command."""
 CONTAINER_RUNTIME = "custom-container"
-_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 
 class RegistryArgs(TypedDict):
     """Where the image goes: Container Registry (ACR), personal or enterprise edition."""
 
-    namespace: str
-    """ACR namespace (lower-case letters, digits, `.`, `_`, `-`)."""
+    namespace: pulumi.Input[str]
+    """ACR namespace (2-30 lower-case letters, digits, `.`, `_`, `-`; 2-120 for the enterprise
+    edition). It is not created here: one
+    namespace serves many functions, and the provider's create fails on a namespace that exists
+    (`alicloud_cr_namespace` has no "already exists" handling). Give an existing one, or a
+    `RegistryNamespace`'s `name`, declared once per stack."""
     repository: NotRequired[str]
     """Repository in the namespace; defaults to the crate name."""
     edition: NotRequired[Literal["personal", "enterprise"]]
     """`personal` (default) or `enterprise` (an existing instance: give `instance_id`)."""
     existing: NotRequired[bool]
-    """The namespace and repository exist already: create neither (default false)."""
+    """The repository exists already: do not create it (default false)."""
     instance_id: NotRequired[str]
     """Enterprise edition: the instance ID (`cri-...`)."""
     instance_name: NotRequired[str]
@@ -83,11 +85,9 @@ def check_registry(registry: RegistryArgs, crate: str) -> list[str]:
         problems.append(f"registry.edition must be 'personal' or 'enterprise', got {edition!r}")
     for field in ("namespace", "repository"):
         value = registry.get(field, crate if field == "repository" else "")
-        if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > 64:  # noqa: PLR2004
-            problems.append(
-                f"registry.{field} must be 1-64 lower-case letters, digits and single `.`, `_` "
-                f"or `-` between them, got {value!r}"
-            )
+        if isinstance(value, pulumi.Output):
+            continue  # a RegistryNamespace's name, checked where it is declared
+        problems += check_acr_name(f"registry.{field}", value, kind=field, edition=edition)
     if edition == "enterprise":
         if "instance_id" not in registry:
             problems.append("registry.instance_id is required for the enterprise edition")
@@ -148,16 +148,15 @@ class ContainerImage(pulumi.ComponentResource):
         binary, context = prepare_context(workspace, args["crate"])
         root = workspace.workspace.root
         public, vpc = registry_hosts(registry, args["region"])
-        namespace = registry["namespace"]
+        namespace = pulumi.Output.from_input(registry["namespace"])
         repository = registry.get("repository", args["crate"])
         tag = image_tag(binary)
-        child = pulumi.ResourceOptions(parent=self)
-        repo_resource = self._registry_resources(name, registry, namespace, repository, child)
+        repo_resource = self._repository(name, registry, namespace, repository)
 
         username, password = self._credentials(registry)
         image = docker.Image(
             f"{name}-image",
-            image_name=f"{public}/{namespace}/{repository}:{tag}",
+            image_name=pulumi.Output.concat(public, "/", namespace, f"/{repository}:{tag}"),
             # pulumi-docker reads both paths relative to the program's directory, not the
             # workspace's: a workspace elsewhere must still give its own context.
             build=docker.DockerBuildArgs(
@@ -173,7 +172,7 @@ class ContainerImage(pulumi.ComponentResource):
             ),
         )
         self.image_name = image.image_name
-        self.vpc_image = pulumi.Output.from_input(f"{vpc}/{namespace}/{repository}:{tag}")
+        self.vpc_image = pulumi.Output.concat(vpc, "/", namespace, f"/{repository}:{tag}")
         self.tag = pulumi.Output.from_input(tag)
         self.repo_digest = image.repo_digest
         self.register_outputs(
@@ -185,46 +184,30 @@ class ContainerImage(pulumi.ComponentResource):
             }
         )
 
-    def _registry_resources(
+    def _repository(
         self,
         name: str,
         registry: RegistryArgs,
-        namespace: str,
+        namespace: pulumi.Output[str],
         repository: str,
-        child: pulumi.ResourceOptions,
     ) -> pulumi.Resource | None:
-        """The namespace and repository, unless they exist already: the repository resource."""
+        """The function's repository in the namespace, unless it exists already."""
         if registry.get("existing", False):
             return None
+        child = pulumi.ResourceOptions(parent=self)
         if registry.get("edition", "personal") == "enterprise":
-            instance_id = registry["instance_id"]
-            enterprise_ns = alicloud.cs.RegistryEnterpriseNamespace(
-                f"{name}-namespace",
-                instance_id=instance_id,
-                name=namespace,
-                auto_create=False,
-                default_visibility="PRIVATE",
-                opts=child,
-            )
             return alicloud.cs.RegistryEnterpriseRepo(
                 f"{name}-repository",
-                instance_id=instance_id,
-                namespace=enterprise_ns.name,
+                instance_id=registry["instance_id"],
+                namespace=namespace,
                 name=repository,
                 repo_type="PRIVATE",
                 summary=f"fc-rust function {repository}",
                 opts=child,
             )
-        ns = alicloud.cr.Namespace(
-            f"{name}-namespace",
-            name=namespace,
-            auto_create=False,
-            default_visibility="PRIVATE",
-            opts=child,
-        )
         return alicloud.cr.Repo(
             f"{name}-repository",
-            namespace=ns.name,
+            namespace=namespace,
             name=repository,
             repo_type="PRIVATE",
             summary=f"fc-rust function {repository}",
@@ -249,3 +232,62 @@ class ContainerImage(pulumi.ComponentResource):
             pulumi.Output.secret(first.apply(lambda i: i.temp_username)),
             pulumi.Output.secret(first.apply(lambda i: i.authorization_token)),
         )
+
+
+class RegistryNamespaceArgs(TypedDict):
+    """The ACR namespace to create."""
+
+    namespace: str
+    """Its name: 2-30 lower-case letters, digits, single `.`, `_` or `-` between them (2-120
+    for the enterprise edition)."""
+    edition: NotRequired[Literal["personal", "enterprise"]]
+    """`personal` (default) or `enterprise` (give `instance_id`)."""
+    instance_id: NotRequired[str]
+    """Enterprise edition: the instance ID (`cri-...`)."""
+
+
+class RegistryNamespace(pulumi.ComponentResource):
+    """One ACR namespace, private, for the repositories of every function of a stack.
+
+    Declare it once and pass `name` as each function's `registry.namespace`: the namespace's id
+    is its name, so a second declaration of the same namespace fails at create.
+    """
+
+    name: pulumi.Output[str]
+    """The namespace's name, for `RegistryArgs.namespace`."""
+
+    def __init__(
+        self, name: str, args: RegistryNamespaceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Validate the name, then declare the namespace of the edition given."""
+        edition = args.get("edition", "personal")
+        problems = check_acr_name(
+            "registry namespace", args["namespace"], kind="namespace", edition=edition
+        )
+        if edition == "enterprise" and "instance_id" not in args:
+            problems.append("instance_id is required for the enterprise edition")
+        if problems:
+            raise ConfigError(name, problems)
+        super().__init__("fcrust:index:RegistryNamespace", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if edition == "enterprise":
+            created: alicloud.cs.RegistryEnterpriseNamespace | alicloud.cr.Namespace = (
+                alicloud.cs.RegistryEnterpriseNamespace(
+                    f"{name}-namespace",
+                    instance_id=args["instance_id"],
+                    name=args["namespace"],
+                    auto_create=False,
+                    default_visibility="PRIVATE",
+                    opts=child,
+                )
+            )
+        else:
+            created = alicloud.cr.Namespace(
+                f"{name}-namespace",
+                name=args["namespace"],
+                auto_create=False,
+                default_visibility="PRIVATE",
+                opts=child,
+            )
+        self.name = created.name
+        self.register_outputs({"name": self.name})

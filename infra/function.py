@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 
 import pulumi
@@ -21,14 +22,16 @@ if TYPE_CHECKING:
 DEFAULTS = {
     "runtime": limits.DEFAULT_RUNTIME,
     "memory_size": 128,
-    "cpu": 0.1,
     "disk_size": 512,
     "timeout": 60,
     "instance_concurrency": 1,
     "fc_version": limits.DEFAULT_FC_VERSION,
     "alias": "live",
 }
-"""Defaults of the optional sizing keys: the smallest function FC 3.0 accepts, 60 s."""
+"""Defaults of the optional sizing keys: the smallest function FC 3.0 accepts, 60 s.
+
+The cpu default follows the memory (`limits.default_cpu`): a fixed 0.1 vCPU would refuse every
+memory size above 384 MB under FC 3.0's cpu:memory ratio."""
 
 HANDLER = "index.handler"
 """FC requires a handler; custom runtimes ignore it (Serverless Devs writes the same)."""
@@ -73,8 +76,6 @@ class BucketArgs(TypedDict, total=False):
     """No bucket; only valid for the container variant, which has no zip to upload."""
     bucket_name: str
     """Name of the bucket to create; default: a unique name chosen by the provider."""
-    retention_days: int
-    """Packages older than this expire; default 90 days."""
 
 
 class RustFunctionArgs(TypedDict):
@@ -100,7 +101,8 @@ class RustFunctionArgs(TypedDict):
     memory_size: NotRequired[int]
     """MB, a multiple of 64 in [128, 32768]; default 128."""
     cpu: NotRequired[float]
-    """vCPU, a multiple of 0.05 in [0.05, 16], memory(GB)/cpu in [1, 4]; default 0.1 (FC 3.0)."""
+    """vCPU, a multiple of 0.05 in [0.05, 16], memory(GB)/cpu in [1, 4]; default: the least
+    that the memory size allows, at least 0.1 (FC 3.0)."""
     disk_size: NotRequired[int]
     """MB of /tmp, 512 (default) or 10240. FC 3.0 only."""
     timeout: NotRequired[int]
@@ -128,7 +130,10 @@ class RustFunctionArgs(TypedDict):
     alias: NotRequired[str]
     """Alias the timers invoke; default `live`. FC 3.0 only."""
     pinned_version: NotRequired[str]
-    """Point the alias at this published version instead of the newest (a rollback). FC 3.0 only."""
+    """Hold the alias on this published version (FC 3.0 only). While pinned, new code and config
+    reach LATEST but publish no version, and the version the stack last published is kept, so
+    the alias can stay on it or on a version published outside the stack. Unpinning publishes
+    the newest and deletes the held one."""
 
 
 _MODES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -137,7 +142,7 @@ _MODES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"project_name", "logstore_name", "retention_days"}),
         frozenset({"existing_project", "existing_logstore"}),
     ),
-    "bucket": (frozenset({"bucket_name", "retention_days"}), frozenset({"existing_name"})),
+    "bucket": (frozenset({"bucket_name"}), frozenset({"existing_name"})),
 }
 
 
@@ -195,70 +200,112 @@ def _check_container(args: RustFunctionArgs) -> list[str]:
     return problems
 
 
-def validate(name: str, args: RustFunctionArgs) -> list[str]:
-    """Every problem with `args`, as messages naming the field, the value and what is allowed."""
-    problems: list[str] = []
+def default_cpu(memory_size: int) -> float:
+    """The least vCPU that FC 3.0 allows with `memory_size` MB, and at least 0.1.
+
+    FC 3.0 needs memory(GB) between 1 and 4 times the vCPU (`limits.check_cpu`), so above
+    384 MB the floor of 0.1 vCPU is too little: 512 MB takes 0.15, 1024 MB 0.25.
+    """
+    return float(max(Decimal("0.1"), limits.least_cpu(memory_size)))
+
+
+def resolved_cpu(args: RustFunctionArgs) -> float:
+    """The function's vCPU: as given, or the default for its memory size."""
+    return args.get("cpu", default_cpu(args.get("memory_size", 128)))
+
+
+def field_problems(name: str, args: RustFunctionArgs) -> list[tuple[str, str]]:  # noqa: C901, PLR0912 - one branch per rule
+    """Every problem with `args` as (argument, message).
+
+    The message names the value and what is allowed; the argument says where it was set, so
+    that a caller can name its own config key.
+    """
+    problems: list[tuple[str, str]] = []
+
+    def add(field: str, found: list[str]) -> None:
+        problems.extend((field, message) for message in found)
+
     if not isinstance(args.get("crate"), str) or not args.get("crate"):
-        problems.append(
-            f"crate must name a workspace crate such as 'hello', got {args.get('crate')!r}"
+        add(
+            "crate",
+            [f"crate must name a workspace crate such as 'hello', got {args.get('crate')!r}"],
         )
     variant = args.get("variant", "zip")
     if variant == "container":
-        problems += _check_container(args)
+        add("variant", _check_container(args))
     elif variant != "zip":
-        problems.append(f"variant must be 'zip' or 'container', got {variant!r}")
+        add("variant", [f"variant must be 'zip' or 'container', got {variant!r}"])
     else:
-        problems.extend(
-            f"{key} is only used by variant 'container'; remove it for variant 'zip'"
-            for key in ("image", "registry")
-            if key in args
-        )
+        for key in ("image", "registry"):
+            if key in args:
+                add(
+                    key, [f"{key} is only used by variant 'container'; remove it for variant 'zip'"]
+                )
     fc_version = str(args.get("fc_version", DEFAULTS["fc_version"]))
-    problems += limits.check_fc_version(fc_version)
-    problems += limits.check_function_name(args.get("function_name", name))
-    problems += limits.check_runtime(args.get("runtime", str(DEFAULTS["runtime"])))
+    add("fc_version", limits.check_fc_version(fc_version))
+    on = {"fc_version": fc_version}
+    add("function_name", limits.check_function_name(args.get("function_name", name), **on))
+    if variant != "container":
+        add("runtime", limits.check_runtime(args.get("runtime", str(DEFAULTS["runtime"])), **on))
     memory_size = args.get("memory_size", 128)
-    problems += limits.check_memory_size(memory_size)
-    problems += limits.check_timeout(args.get("timeout", 60))
-    problems += limits.check_instance_concurrency(args.get("instance_concurrency", 1))
-    if fc_version == "2.0":
-        problems.extend(
-            f"{key} is an FC 3.0 setting; fc_version 2.0 does not support it"
-            for key in ("cpu", "disk_size", "alias", "pinned_version")
-            if key in args
-        )
-    else:
-        problems += limits.check_cpu(args.get("cpu", 0.1), memory_size)
-        problems += limits.check_disk_size(args.get("disk_size", 512))
-        problems += limits.check_alias_name(args.get("alias", "live"))
-        if "pinned_version" in args:
-            problems += limits.check_version_id(args["pinned_version"])
-    problems += limits.check_environment(
-        args.get("environment", {}), list(args.get("secret_environment", {}))
+    add("memory_size", limits.check_memory_size(memory_size, **on))
+    add("timeout", limits.check_timeout(args.get("timeout", 60)))
+    add(
+        "instance_concurrency",
+        limits.check_instance_concurrency(args.get("instance_concurrency", 1)),
     )
-    problems += timer.check_timers(list(args.get("timers", [])))
+    if fc_version == "2.0":
+        for key in ("cpu", "disk_size", "alias", "pinned_version"):
+            if key in args:
+                add(key, [f"{key} is an FC 3.0 setting; fc_version 2.0 does not support it"])
+    else:
+        if limits.check_memory_size(memory_size) == [] or "cpu" in args:
+            add("cpu", limits.check_cpu(resolved_cpu(args), memory_size))
+        add("disk_size", limits.check_disk_size(args.get("disk_size", 512)))
+        add("alias", limits.check_alias_name(args.get("alias", "live")))
+        if "pinned_version" in args:
+            add("pinned_version", limits.check_version_id(args["pinned_version"]))
+    add(
+        "environment",
+        limits.check_environment(
+            args.get("environment", {}), list(args.get("secret_environment", {})), **on
+        ),
+    )
+    add("timers", timer.check_timers(list(args.get("timers", []))))
     modes = {}
     for key in ("role", "logs", "bucket"):
         setting = args.get(key, {})
         if not isinstance(setting, dict):
-            problems.append(f"{key} must be a dict, got {type(setting).__name__}")
+            add(key, [f"{key} must be a dict, got {type(setting).__name__}"])
             continue
         modes[key], found = _mode(key, setting)
-        problems += found
+        add(key, found)
     if modes.get("role") == "skip" and modes.get("logs") != "skip":
-        problems.append(
-            "logs need a role: FC writes the function's logs with its role; "
-            "with role skip=True also set logs skip=True, or give role existing_arn"
+        add(
+            "role",
+            [
+                (
+                    "logs need a role: FC writes the function's logs with its role; "
+                    "with role skip=True also set logs skip=True, or give role existing_arn"
+                )
+            ],
         )
     if modes.get("bucket") == "skip" and variant == "zip":
-        problems.append("bucket skip=True leaves the zip variant no place to upload its code")
-    tags = args.get("tags", {})
-    problems.extend(
-        f"tags must map strings to strings, got {key!r}: {value!r}"
-        for key, value in tags.items()
-        if not isinstance(key, str) or not isinstance(value, str)
+        add("bucket", ["bucket skip=True leaves the zip variant no place to upload its code"])
+    add(
+        "tags",
+        [
+            f"tags must map strings to strings, got {key!r}: {value!r}"
+            for key, value in args.get("tags", {}).items()
+            if not isinstance(key, str) or not isinstance(value, str)
+        ],
     )
     return problems
+
+
+def validate(name: str, args: RustFunctionArgs) -> list[str]:
+    """Every problem with `args`, as messages naming the field, the value and what is allowed."""
+    return [message for _, message in field_problems(name, args)]
 
 
 def _resource_name(*parts: str, limit: int = 63) -> str:
@@ -312,6 +359,18 @@ class _Plan:
     role_arn: pulumi.Input[str] | None
     log_project: pulumi.Input[str] | None
     logstore: pulumi.Input[str] | None
+    depends_on: list[pulumi.Resource]
+    """What FC needs in place before the function: the pushed image, the role's policies."""
+
+
+def _trigger_options(parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Options of a timer trigger: delete the old one before creating its replacement.
+
+    A trigger's name is unique within its function and some of its inputs are ForceNew (FC 3.0
+    `qualifier`, FC 2.0 `service` and `function`), so a create-before-delete replacement would
+    collide with the trigger it replaces.
+    """
+    return pulumi.ResourceOptions(parent=parent, delete_before_replace=True)
 
 
 class RustFunction(pulumi.ComponentResource):
@@ -334,7 +393,7 @@ class RustFunction(pulumi.ComponentResource):
     code_size: pulumi.Output[int]
     """Size of the zip in bytes; 0 for the container variant."""
     object_key: pulumi.Output[str]
-    """OSS key of the package: `<crate>/<sha256>.zip`; empty for containers."""
+    """OSS key of the package: `<stack>/<function_name>/<sha256>.zip`; empty for containers."""
     bucket_name: pulumi.Output[str]
     """The bucket holding the package; empty for containers."""
     role_arn: pulumi.Output[str | None]
@@ -370,7 +429,7 @@ class RustFunction(pulumi.ComponentResource):
 
         variant = args.get("variant", "zip")
         log_project, logstore = self._logs(name, function_name, stack, args.get("logs", {}), tags)
-        role_arn = self._role(
+        role = self._role(
             name,
             function_name=function_name,
             stack=stack,
@@ -379,10 +438,14 @@ class RustFunction(pulumi.ComponentResource):
             logstore=logstore,
             tags=tags,
         )
+        role_setting = args.get("role", {})
+        role_arn: pulumi.Input[str] | None = (
+            role.arn if role is not None else role_setting.get("existing_arn")
+        )
         source = (
             self._container_source(name, args, region)
             if variant == "container"
-            else self._zip_source(name, args, tags)
+            else self._zip_source(name, args, function_name, tags)
         )
         self.package = source.package
         self.image = pulumi.Output.from_input(source.image or "")
@@ -403,7 +466,18 @@ class RustFunction(pulumi.ComponentResource):
         for key, value in args.get("secret_environment", {}).items():
             environment[key] = pulumi.Output.secret(value)
 
-        plan = _Plan(function_name, args, source, environment, role_arn, log_project, logstore)
+        plan = _Plan(
+            function_name,
+            args,
+            source,
+            environment,
+            role_arn,
+            log_project,
+            logstore,
+            # FC checks at create time that the role may write the logstore: the function waits
+            # for the policy attachment (a child of the role component), not only for the ARN.
+            depends_on=[*source.depends_on, *([role] if role is not None else [])],
+        )
         backend = self._fc2 if args.get("fc_version", "3.0") == "2.0" else self._fc3
         backend(name, plan)
         self.register_outputs(
@@ -426,7 +500,9 @@ class RustFunction(pulumi.ComponentResource):
             }
         )
 
-    def _zip_source(self, name: str, args: RustFunctionArgs, tags: dict[str, str]) -> _Source:
+    def _zip_source(
+        self, name: str, args: RustFunctionArgs, function_name: str, tags: dict[str, str]
+    ) -> _Source:
         """Build the zip and upload it under its content key."""
         build_args: _bootstrap.RustBootstrapArgs = {
             "crate": args["crate"],
@@ -439,7 +515,8 @@ class RustFunction(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         package = _bootstrap.RustBootstrap(f"{name}-bootstrap", build_args, opts=child).package
         bucket_name = self._bucket(name, args.get("bucket", {}), tags)
-        code = artifacts.code_object(name, bucket_name, package, self)
+        key = artifacts.object_key(package, stack=pulumi.get_stack(), function_name=function_name)
+        code = artifacts.code_object(name, bucket_name, key, package, self)
         return _Source(revision=package.sha256[:16], package=package, code=code)
 
     def _container_source(self, name: str, args: RustFunctionArgs, region: str) -> _Source:
@@ -471,8 +548,6 @@ class RustFunction(pulumi.ComponentResource):
         bucket_args: artifacts.ArtifactBucketArgs = {"tags": tags}
         if "bucket_name" in setting:
             bucket_args["bucket_name"] = setting["bucket_name"]
-        if "retention_days" in setting:
-            bucket_args["retention_days"] = setting["retention_days"]
         bucket = artifacts.ArtifactBucket(
             f"{name}-artifacts", bucket_args, opts=pulumi.ResourceOptions(parent=self)
         )
@@ -509,12 +584,11 @@ class RustFunction(pulumi.ComponentResource):
         log_project: pulumi.Input[str] | None,
         logstore: pulumi.Input[str] | None,
         tags: dict[str, str],
-    ) -> pulumi.Input[str] | None:
+    ) -> access.FunctionRole | None:
+        """The role to create, or None when the function has none or uses an existing one."""
         setting = args.get("role", {})
-        if setting.get("skip"):
+        if setting.get("skip") or "existing_arn" in setting:
             return None
-        if "existing_arn" in setting:
-            return setting["existing_arn"]
         role_args: access.FunctionRoleArgs = {
             "role_name": setting.get(
                 "role_name", _resource_name("fcrust", stack, function_name, limit=64)
@@ -526,10 +600,9 @@ class RustFunction(pulumi.ComponentResource):
         if log_project is not None and logstore is not None:
             role_args["log_project"] = log_project
             role_args["logstore"] = logstore
-        role = access.FunctionRole(
+        return access.FunctionRole(
             f"{name}-role", role_args, opts=pulumi.ResourceOptions(parent=self)
         )
-        return role.arn
 
     @staticmethod
     def _config_digest(plan: _Plan) -> pulumi.Output[str]:
@@ -547,16 +620,18 @@ class RustFunction(pulumi.ComponentResource):
             lambda values: _digest(
                 {
                     "settings": {
-                        key: args.get(key, DEFAULTS.get(key))
-                        for key in (
-                            "runtime",
-                            "memory_size",
-                            "cpu",
-                            "disk_size",
-                            "timeout",
-                            "instance_concurrency",
-                            "description",
-                        )
+                        "cpu": resolved_cpu(args),
+                        **{
+                            key: args.get(key, DEFAULTS.get(key))
+                            for key in (
+                                "runtime",
+                                "memory_size",
+                                "disk_size",
+                                "timeout",
+                                "instance_concurrency",
+                                "description",
+                            )
+                        },
                     },
                     "role": values[0],
                     "logs": [values[1], values[2]],
@@ -611,7 +686,7 @@ class RustFunction(pulumi.ComponentResource):
                 else None
             ),
             memory_size=args.get("memory_size", 128),
-            cpu=args.get("cpu", 0.1),
+            cpu=resolved_cpu(args),
             disk_size=args.get("disk_size", 512),
             timeout=args.get("timeout", 60),
             instance_concurrency=args.get("instance_concurrency", 1),
@@ -620,7 +695,7 @@ class RustFunction(pulumi.ComponentResource):
             role=role_arn,
             log_config=log_config,
             tags=args.get("tags") or None,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=source.depends_on),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=plan.depends_on),
         )
         digest = self._config_digest(plan)
         published = alicloud.fc.V3FunctionVersion(
@@ -629,12 +704,18 @@ class RustFunction(pulumi.ComponentResource):
             description=pulumi.Output.all(source.revision, digest).apply(
                 lambda parts: f"{args['crate']} code {parts[0]} config {parts[1][:16]}"
             ),
-            # A version is immutable: new code or config publishes a new one, and the old one
-            # stays published (retain_on_delete) so that the alias can be pinned back to it.
+            # A version is immutable: new code or config publishes a new one (replace) and the
+            # superseded one is deleted once the alias has moved on. Versions are not retained:
+            # the provider's delete sends DeleteFunction alone, and FC refuses a function that
+            # still has versions (Serverless Devs deletes them first; FC's FunctionNotEmpty; not
+            # stated on FC 3.0's DeleteFunction page), so a retained version would make
+            # `pulumi destroy` and a rename fail. While the alias is pinned, the
+            # version held is kept as it is (ignore_changes), so that the version the alias may
+            # point at is never deleted under it.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                retain_on_delete=True,
                 replace_on_changes=["*"],
+                ignore_changes=["description"] if "pinned_version" in args else None,
                 depends_on=[function],
             ),
         )
@@ -648,6 +729,7 @@ class RustFunction(pulumi.ComponentResource):
             description=f"pinned to version {pinned}" if pinned else "newest published version",
             opts=child,
         )
+        trigger_opts = _trigger_options(self)
         for spec in args.get("timers", []):
             alicloud.fc.V3Trigger(
                 f"{name}-timer-{spec['name']}",
@@ -656,7 +738,7 @@ class RustFunction(pulumi.ComponentResource):
                 trigger_type="timer",
                 qualifier=alias.alias_name,
                 trigger_config=timer.trigger_config(spec),
-                opts=child,
+                opts=trigger_opts,
             )
         self.function_name = function.function_name
         self.function_arn = function.function_arn
@@ -713,8 +795,9 @@ class RustFunction(pulumi.ComponentResource):
             timeout=args.get("timeout", 60),
             instance_concurrency=args.get("instance_concurrency", 1),
             environment_variables=environment,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=source.depends_on),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=plan.depends_on),
         )
+        trigger_opts = _trigger_options(self)
         for spec in args.get("timers", []):
             alicloud.fc.Trigger(
                 f"{name}-timer-{spec['name']}",
@@ -723,7 +806,7 @@ class RustFunction(pulumi.ComponentResource):
                 name=spec["name"],
                 type="timer",
                 config=timer.trigger_config(spec),
-                opts=child,
+                opts=trigger_opts,
             )
         self.function_name = _known(function.name, function_name)
         self.function_arn = function.function_arn

@@ -7,12 +7,16 @@ One mapping, used by the Pulumi program (`__main__.py`) and by the local emulato
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Literal, cast
 
 import pulumi
 import yaml
 
 from infra.bootstrap.build import ROOT
+from infra.container import RegistryNamespace
+from infra.function import field_problems
+from infra.limits import check_region
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -80,9 +84,135 @@ def _value(values: Mapping[str, object], defaults: Mapping[str, object], key: st
     return str(raw)
 
 
+_FORK_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+_FORK_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_BRANCH_FORBIDDEN = re.compile(r"[\s~^:?*\[\\\x00-\x1f\x7f]")
+BRANCH_MAX_LENGTH = 255
+
+
+def _fork_problem(entry: object) -> str | None:  # noqa: PLR0911 - one reason per rule
+    """Why sync-forks would refuse `entry`: its own rules (functions/sync-forks/src/config.rs)."""
+    if not isinstance(entry, str):
+        return f"fork {entry!r} must be a string 'owner/repo' or 'owner/repo:branch'"
+    text = entry.strip()
+    if not text or any(c == "," or c.isspace() for c in text):
+        return f"fork {entry!r} must be one entry 'owner/repo' or 'owner/repo:branch', no spaces"
+    repo, _, branch = text.partition(":")
+    owner, slash, name = repo.partition("/")
+    if not slash:
+        return f"fork {entry!r}: expected owner/repo"
+    if not _FORK_OWNER.match(owner):
+        return f"fork {entry!r}: the owner must be 1-39 letters, digits or inner hyphens"
+    if not _FORK_REPO.match(name) or name in (".", ".."):
+        return f"fork {entry!r}: the repository must be 1-100 letters, digits, '-', '_' or '.'"
+    if ":" in text and not _valid_branch(branch):
+        return f"fork {entry!r}: the branch must be a non-empty git branch name"
+    return None
+
+
+def _valid_branch(branch: str) -> bool:
+    """A plausible git branch name, as sync-forks accepts it."""
+    return (
+        0 < len(branch) <= BRANCH_MAX_LENGTH
+        and not branch.startswith(("-", "/"))
+        and not branch.endswith(("/", "."))
+        and ".." not in branch
+        and "@{" not in branch
+        and _BRANCH_FORBIDDEN.search(branch) is None
+    )
+
+
+def check_forks(forks: object) -> list[str]:
+    """The forks list as sync-forks will read it: not empty, and every entry one it accepts."""
+    if not isinstance(forks, list):
+        return [f"forks must be a list of 'owner/repo[:branch]', got {forks!r}"]
+    if not forks:
+        return [
+            (
+                "forks is empty: sync-forks would fail on every run with nothing to sync; "
+                "list at least one fork as owner/repo or owner/repo:branch"
+            )
+        ]
+    return [problem for entry in forks if (problem := _fork_problem(entry)) is not None]
+
+
+COMMON_KEYS = {
+    "runtime": "runtime",
+    "fc_version": "fcVersion",
+    "alias": "alias",
+    "logs": "logRetentionDays",
+    "workspace": "workspace",
+    "variant": "variant",
+    "registry": "registryNamespace",
+}
+"""Which stack config key sets each RustFunction argument that both functions share."""
+FUNCTION_KEYS = {
+    "sync-forks": {
+        "memory_size": "syncMemorySize",
+        "cpu": "syncMemorySize",  # the cpu follows the memory size
+        "timeout": "syncTimeout",
+        "timers": "syncSchedule",
+        "environment": "forks",
+        "pinned_version": "syncPinnedVersion",
+    },
+    "hello": {
+        "memory_size": "helloMemorySize",
+        "cpu": "helloMemorySize",
+        "pinned_version": "helloPinnedVersion",
+    },
+}
+"""Which stack config key sets each function's own arguments."""
+
+
+def config_key(function: str, argument: str) -> str | None:
+    """The stack config key (without the project prefix) that sets `argument` of `function`."""
+    return FUNCTION_KEYS.get(function, {}).get(argument) or COMMON_KEYS.get(argument)
+
+
+def explain(function: str, argument: str, problem: str) -> str:
+    """`problem` with the stack config key that caused it and the command that changes it."""
+    key = config_key(function, argument)
+    if key is None:
+        return f"{function}: {problem}"
+    return (
+        f"{function}: {problem} (set by {PROJECT}:{key}; change it with "
+        f"`pulumi config set {key} <value>`)"
+    )
+
+
+def check_stack(
+    values: Mapping[str, object],
+    functions: Mapping[str, RustFunctionArgs],
+    region: str,
+    defaults: Mapping[str, object] | None = None,
+) -> list[str]:
+    """Every problem of the stack, each naming the config key to change: before any resource.
+
+    `values` is the stack's config as `function_args` takes it.
+    """
+    defaults = config_defaults() if defaults is None else defaults
+    problems = [
+        f"{p} (set by alicloud:region; change it with `pulumi config set alicloud:region <region>`)"
+        for p in check_region(region)
+    ]
+    forks_key = FUNCTION_KEYS["sync-forks"]["environment"]
+    problems += [
+        f"sync-forks: {p} (set by {PROJECT}:{forks_key}; change it with "
+        f"`pulumi config set --path '{forks_key}[0]' owner/repo`)"
+        for p in check_forks(_value(values, defaults, forks_key))
+    ]
+    for name, args in functions.items():
+        problems += [
+            explain(name, argument, problem) for argument, problem in field_problems(name, args)
+        ]
+    return problems
+
+
 def _registry(get: Callable[[str], object], password: pulumi.Input[str] | None) -> RegistryArgs:
     """The container variant's ACR settings from the stack's `registry*` keys."""
     registry: RegistryArgs = {"namespace": str(get("registryNamespace"))}
+    if get("registryExisting"):
+        registry["existing"] = True
     if get("registryEndpoint"):
         registry["endpoint"] = str(get("registryEndpoint"))
     if get("registryVpcEndpoint"):
@@ -114,31 +244,32 @@ def function_args(
 
     common: RustFunctionArgs = {
         "crate": "",
-        "runtime": str(get("runtime")),
+        "runtime": str(get(COMMON_KEYS["runtime"])),
         # validate() rejects anything but "3.0" and "2.0", naming the value.
-        "fc_version": cast("Literal['3.0', '2.0']", str(get("fcVersion"))),
-        "logs": {"retention_days": cast("int", get("logRetentionDays"))},
+        "fc_version": cast("Literal['3.0', '2.0']", str(get(COMMON_KEYS["fc_version"]))),
+        "logs": {"retention_days": cast("int", get(COMMON_KEYS["logs"]))},
     }
     if tags:
         common["tags"] = dict(tags)
-    if get("workspace"):
-        common["workspace"] = str(get("workspace"))
-    if get("variant") != "zip":
+    if get(COMMON_KEYS["workspace"]):
+        common["workspace"] = str(get(COMMON_KEYS["workspace"]))
+    if get(COMMON_KEYS["variant"]) != "zip":
         # validate() rejects anything but "zip" and "container", naming the value.
-        common["variant"] = cast("Literal['zip', 'container']", str(get("variant")))
+        common["variant"] = cast("Literal['zip', 'container']", str(get(COMMON_KEYS["variant"])))
         common.pop("runtime")
         common["registry"] = _registry(get, registry_password)
+    sync_keys, hello_keys = FUNCTION_KEYS["sync-forks"], FUNCTION_KEYS["hello"]
     daily: TimerArgs = {
         "name": "daily",
-        "cron": str(get("syncSchedule")),
+        "cron": str(get(sync_keys["timers"])),
         "enabled": bool(get("syncEnabled")),
     }
-    forks = get("forks")
-    timeout = cast("int", get("syncTimeout"))
+    forks = get(sync_keys["environment"])
+    timeout = cast("int", get(sync_keys["timeout"]))
     sync_forks: RustFunctionArgs = {
         **common,
         "crate": "sync-forks",
-        "memory_size": cast("int", get("syncMemorySize")),
+        "memory_size": cast("int", get(sync_keys["memory_size"])),
         "timeout": timeout,
         "environment": {
             "SYNC_FORKS": ",".join(map(str, forks)) if isinstance(forks, list) else str(forks),
@@ -151,11 +282,29 @@ def function_args(
     hello: RustFunctionArgs = {
         **common,
         "crate": "hello",
-        "memory_size": cast("int", get("helloMemorySize")),
+        "memory_size": cast("int", get(hello_keys["memory_size"])),
     }
     if common["fc_version"] == "3.0":
-        for args, key in ((sync_forks, "syncPinnedVersion"), (hello, "helloPinnedVersion")):
-            args["alias"] = str(get("alias"))
-            if get(key):
-                args["pinned_version"] = str(get(key))
+        for args, keys in ((sync_forks, sync_keys), (hello, hello_keys)):
+            args["alias"] = str(get(COMMON_KEYS["alias"]))
+            if get(keys["pinned_version"]):
+                args["pinned_version"] = str(get(keys["pinned_version"]))
     return {"sync-forks": sync_forks, "hello": hello}
+
+
+def declare_registry_namespace(functions: Mapping[str, RustFunctionArgs]) -> None:
+    """Declare the stack's ACR namespace once and point every function's registry at it.
+
+    The functions of a stack share one `registryNamespace`; each creates only its repository.
+    With `registryExisting` nothing is created.
+    """
+    registries = [
+        args["registry"]
+        for args in functions.values()
+        if "registry" in args and not args["registry"].get("existing", False)
+    ]
+    if not registries:
+        return
+    namespace = RegistryNamespace("registry", {"namespace": str(registries[0]["namespace"])})
+    for registry in registries:
+        registry["namespace"] = namespace.name

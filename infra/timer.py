@@ -3,6 +3,25 @@
 FC accepts `@every <duration>` or six fields `seconds minutes hours day-of-month month
 day-of-week`, in UTC unless prefixed with `CRON_TZ=<IANA zone> `. Evaluation uses croniter with
 the seconds field first, so that the local emulator fires exactly when FC would.
+
+Sources (re-checked 2026-09), the same for FC 3.0 and FC 2.0 unless said otherwise:
+
+- Config JSON `{"cronExpression", "enable", "payload"}`: FC 3.0 API "TimerTriggerConfig"
+  https://www.alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-timertriggerconfig
+  and FC 2.0 API "TimeTriggerConfig"
+  https://alibabacloud.com/help/en/functioncompute/fc-2-0/developer-reference/api-fc-open-2021-04-06-struct-timetriggerconfig
+  (both: `@every 4m` for an interval, `0 0 4 * * *` for a cron expression). The provider checks
+  only that the config is JSON (terraform-provider-alicloud alicloud/service_alicloud_fc.go:220)
+  and ignores an empty `payload` when diffing FC 2.0 timers
+  (alicloud/resource_alicloud_fc_trigger.go:84, service_alicloud_fc.go:196);
+  alicloud/resource_alicloud_fcv3_trigger.go:86 takes the string as is.
+- Six fields with seconds first, UTC, and the `CRON_TZ=Asia/Shanghai ` prefix: doc "Time triggers"
+  (FC 2.0) https://www.alibabacloud.com/help/doc-detail/171746.htm ("The CRON expression uses
+  Coordinated Universal Time (UTC) ... Seconds Minutes Hours Day-of-month Month Day-of-week";
+  "CRON_TZ=Asia/Shanghai 0 0 4 1 * *").
+- Unconfirmed, kept as they were: that `?` is allowed only in the two day fields (FC's field
+  table was not retrievable; this is the usual Quartz/robfig rule) and that `@every` takes `h`,
+  `m` and `s` units (FC's pages show only minutes, e.g. `@every 4m`).
 """
 
 from __future__ import annotations
@@ -21,7 +40,15 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PAYLOAD_MAX_BYTES = 128 * 1024
+"""The trigger message (payload) limit: 128 KB. Source: doc "Time triggers" (FC 3.0)
+https://www.alibabacloud.com/help/en/functioncompute/fc/user-guide/time-triggers ("The size of the
+trigger message is limited to 128 KB, which is the same as the payload limit for asynchronous
+invocations"). Unconfirmed: whether KB is 1024 or 1000 bytes, and the limit on FC 2.0 (its
+"Time triggers" page retrieved does not state one)."""
 EVERY_MIN = timedelta(minutes=1)
+"""The shortest `@every` interval. Source: doc "Time triggers" (FC 3.0, URL above): the console's
+interval mode takes "a positive integer n" of minutes. Whether the API accepts a shorter
+`@every` is unconfirmed; refusing it is the safe side."""
 
 _EVERY = re.compile(r"^@every\s+((?:\d+(?:h|m|s))+)$")
 _DURATION_PART = re.compile(r"(\d+)(h|m|s)")

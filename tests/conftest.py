@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pytest
+from provider_contract import CONTRACT
+from provider_contract.model import identity, violations
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
@@ -41,6 +43,11 @@ class Registered:
     retain_on_delete: bool
     replace_on_changes: list[str]
     dependencies: list[str]
+    delete_before_replace: bool = False
+    custom: bool = True
+    ignore_changes: list[str] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+    """Inputs plus what the (mock) cloud computed: a generated bucket name, an ARN."""
 
     @property
     def parent_name(self) -> str:
@@ -73,15 +80,47 @@ def _short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
+class ContractViolationError(AssertionError):
+    """A resource the provider would refuse: the preview would fail with this."""
+
+
 class CloudMocks(pulumi.runtime.Mocks):
-    """Answers like Alibaba Cloud would (ARNs, ids, version numbers); refuses every call."""
+    """Answers like Alibaba Cloud would (ARNs, ids, version numbers); refuses every call.
+
+    Every custom resource is first held to the provider contract: an input the provider refuses,
+    a type without a contract, or a second resource with the same id fails the registration, as
+    the preview would.
+    """
 
     def __init__(self) -> None:
-        """Start with no calls allowed."""
+        """Start with no calls allowed and no identities taken."""
         self.calls: list[str] = []
+        self.identities: dict[tuple[object, ...], str] = {}
+
+    def _enforce_contract(self, args: pulumi.runtime.MockResourceArgs) -> None:
+        resource = CONTRACT.get(args.typ)
+        if resource is None:
+            message = f"{args.name}: no provider contract for {args.typ}; add it to the contract"
+            raise ContractViolationError(message)
+        inputs = unwrap(dict(args.inputs))
+        problems = violations(resource, inputs)
+        taken = identity(resource, inputs)
+        if taken is not None and taken in self.identities:
+            problems.append(
+                f"its id {taken[1:]} is already taken by {self.identities[taken]}: "
+                "the second create would fail"
+            )
+        if problems:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            message = f"{args.name} ({resource.terraform}) breaks the provider contract:\n{lines}"
+            raise ContractViolationError(message)
+        if taken is not None:
+            self.identities[taken] = args.name
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        """Echo the inputs plus the outputs the cloud computes for each type."""
+        """Check the contract, then echo the inputs plus the outputs the cloud computes."""
+        if args.custom:
+            self._enforce_contract(args)
         state = dict(args.inputs)
         name = args.name
         outputs: dict[str, Any] = {}
@@ -151,6 +190,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     replace_on_changes=list(request.replaceOnChanges),
                     dependencies=list(request.dependencies),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    custom=bool(request.custom),
+                    ignore_changes=list(request.ignoreChanges),
+                    state=rpc.deserialize_properties(response.object),
                 )
             )
         return response

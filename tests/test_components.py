@@ -71,20 +71,24 @@ def test_defaults_create_bucket_role_logs_function_version_alias() -> None:
             )
 
 
-def test_bucket_is_private_encrypted_and_expires_old_packages() -> None:
-    evaluation = deploy({"crate": "hello", "bucket": {"retention_days": 14}})
+def test_bucket_is_private_encrypted_and_never_expires_a_current_package() -> None:
+    evaluation = deploy({"crate": "hello"})
     bucket = evaluation.by_name("hello-artifacts-bucket").plain()
     assert bucket["serverSideEncryptionRule"] == {"sseAlgorithm": "AES256"}
+    assert bucket["forceDestroy"] is True, "pulumi destroy must be able to delete the bucket"
     (rule,) = bucket["lifecycleRules"]
     assert rule["enabled"] is True
-    assert rule["expirations"] == [{"days": 14}]
+    assert rule["abortMultipartUploads"] == [{"days": 1}]
+    # FC 2.0 sends the package's location on every update: it must never expire under it.
+    assert "expirations" not in rule
     assert evaluation.by_name("hello-artifacts-acl").plain()["acl"] == "private"
     assert (
         evaluation.by_name("hello-artifacts-public-access-block").plain()["blockPublicAccess"]
         is True
     )
     code = evaluation.by_name("hello-code")
-    assert code.retain_on_delete, "an old package must survive its replacement"
+    assert not code.retain_on_delete, "a superseded package is deleted, not left in the bucket"
+    assert code.plain()["key"] == f"dev/hello/{Builder().package('hello').sha256}.zip"
     # The upload reads the immutable, content-addressed cache entry, by a project-relative path.
     fingerprint = Builder().package("hello").fingerprint
     source = code.plain()["source"]
@@ -151,14 +155,17 @@ def test_timer_children_are_named_after_the_timer_not_its_position() -> None:
     assert triggers["hello-timer-evening"]["qualifier"] == "live"
 
 
-def test_pinned_version_points_the_alias_back_and_still_publishes() -> None:
+def test_pinned_version_points_the_alias_back_and_holds_the_published_one() -> None:
     evaluation = deploy({"crate": "hello", "pinned_version": "3", "alias": "prod"})
     alias = evaluation.by_name("hello-alias").plain()
     assert alias["versionId"] == "3"
     assert alias["aliasName"] == "prod"
     version = evaluation.by_name("hello-version")
-    assert version.retain_on_delete, "published versions must survive a replacement"
+    assert not version.retain_on_delete, "a retained version would block deleting the function"
     assert version.replace_on_changes == ["*"]
+    assert version.ignore_changes == ["description"], "the held version must not be replaced"
+    unpinned = deploy({"crate": "hello"}).by_name("hello-version")
+    assert unpinned.ignore_changes == []
 
 
 def test_version_follows_the_config_not_only_the_code() -> None:

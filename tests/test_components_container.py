@@ -60,13 +60,16 @@ def test_fc3_container_graph() -> None:
     assert evaluation.calls == []
     assert evaluation.of_type("alicloud:oss/bucket:Bucket") == []
     assert evaluation.of_type("alicloud:oss/bucketObject:BucketObject") == []
+    # One namespace for the stack: the provider's create fails on a namespace that exists, so a
+    # namespace declared per function would fail for the second function.
+    (namespace,) = evaluation.of_type("alicloud:cr/namespace:Namespace")
+    assert namespace.name == "registry-namespace"
+    assert namespace.plain()["name"] == "fcrust"
+    assert namespace.plain()["defaultVisibility"] == "PRIVATE"
     for crate in ("hello", "sync-forks"):
         tag = tag_of(REPO, crate)
-        namespace = evaluation.by_name(f"{crate}-image-namespace")
-        assert namespace.type == "alicloud:cr/namespace:Namespace"
-        assert namespace.plain()["name"] == "fcrust"
-        assert namespace.plain()["defaultVisibility"] == "PRIVATE"
         repository = evaluation.by_name(f"{crate}-image-repository")
+        assert namespace.urn in repository.dependencies
         assert repository.type == "alicloud:cr/repo:Repo"
         assert repository.plain()["name"] == crate
         assert repository.plain()["repoType"] == "PRIVATE"
@@ -211,7 +214,7 @@ def test_a_prebuilt_image_is_used_as_given() -> None:
 @pytest.mark.parametrize(
     ("registry", "message"),
     [
-        ({"namespace": "Bad_Namespace!"}, "registry.namespace must be 1-64 lower-case letters"),
+        ({"namespace": "Bad_Namespace!"}, "registry.namespace must be 2-30 lower-case letters"),
         ({"namespace": "ok"}, "registry.username and registry.password are required"),
         (
             {"namespace": "ok", "edition": "enterprise"},

@@ -60,14 +60,14 @@ def test_dev_stack_fc3_graph() -> None:
         assert inputs["runtime"] == "custom.debian10"
         assert inputs["customRuntimeConfig"] == {"port": 9000, "commands": ["/code/bootstrap"]}
         assert inputs["code"]["checksum"] == crc64
-        assert inputs["code"]["ossObjectName"] == f"{crate}/{sha256}.zip"
+        assert inputs["code"]["ossObjectName"] == f"dev/{crate}/{sha256}.zip"
         assert "zipFile" not in inputs["code"]
         bucket = evaluation.by_name(f"{crate}-artifacts-bucket")
         assert (
             inputs["code"]["ossBucketName"]
             == f"{bucket.name}-" + inputs["code"]["ossBucketName"].rsplit("-", 1)[1]
         )
-        assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"{crate}/{sha256}.zip"
+        assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"dev/{crate}/{sha256}.zip"
         # Log wiring: the function logs where the created project and store are, with its role.
         project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
         store = evaluation.by_name(f"{crate}-logs-store").plain()
@@ -109,7 +109,7 @@ def test_dev_stack_fc3_graph() -> None:
         assert alias["functionName"] == crate
         version = evaluation.by_name(f"{crate}-version")
         assert alias["versionId"] == evaluation.outputs[crate]["version"]
-        assert version.retain_on_delete
+        assert not version.retain_on_delete
         assert version.plain()["description"].startswith(f"{crate} code {sha256[:16]} config ")
         assert evaluation.outputs[crate]["code_sha256"] == sha256
         assert evaluation.outputs[crate]["code_checksum"] == crc64
@@ -161,7 +161,7 @@ def test_dev_stack_fc2_graph() -> None:
         assert inputs["runtime"] == "custom.debian10"
         assert inputs["caPort"] == 9000
         assert inputs["codeChecksum"] == crc64
-        assert inputs["ossKey"] == f"{crate}/{sha256}.zip"
+        assert inputs["ossKey"] == f"dev/{crate}/{sha256}.zip"
         assert "filename" not in inputs
         assert "cpu" not in inputs
         assert evaluation.outputs[crate]["alias"] == "LATEST"
@@ -255,11 +255,16 @@ def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
     assert len(problems) == 3
     assert problems[0].startswith("region must be a Function Compute region")
     assert (
-        "sync-forks: memory_size must be a multiple of 64 between 128 and 32768 MB, got 100"
+        "sync-forks: memory_size must be a multiple of 64 between 128 and 32768 MB, got 100 "
+        "(set by fc-rust:syncMemorySize; change it with `pulumi config set syncMemorySize <value>`)"
         in problems
     )
     assert any(
-        p.startswith("sync-forks: timer 'daily': cron '0 0 * * *' has 5 fields") for p in problems
+        p.startswith("sync-forks: timer 'daily': cron '0 0 * * *' has 5 fields")
+        and p.endswith(
+            "(set by fc-rust:syncSchedule; change it with `pulumi config set syncSchedule <value>`)"
+        )
+        for p in problems
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from infra import limits
@@ -164,3 +166,120 @@ def test_config_error_lists_every_problem() -> None:
     error = ConfigError("hello", ["first problem", "second problem"])
     assert str(error) == "invalid configuration for hello:\n  - first problem\n  - second problem"
     assert error.problems == ["first problem", "second problem"]
+
+
+# --- Facts re-checked against the provider and FC's documentation (sources in infra/limits.py) ---
+
+
+@pytest.mark.parametrize("region", ["me-central-1", "ap-southeast-7", "eu-west-1", "cn-wulanchabu"])
+def test_region_accepts_the_documented_fc_regions(region: str) -> None:
+    assert limits.check_region(region) == []
+
+
+@pytest.mark.parametrize("region", ["me-east-1", "ap-south-1", "ap-southeast-2"])
+def test_region_rejects_regions_without_function_compute(region: str) -> None:
+    (message,) = limits.check_region(region)
+    assert message.endswith(f"got {region!r}")
+
+
+def test_alias_must_not_be_the_reserved_latest() -> None:
+    assert limits.check_alias_name("LATEST") == [
+        "alias must not be 'LATEST': FC reserves it for the unpublished version"
+    ]
+    assert limits.check_alias_name("latest") == []
+    assert limits.check_alias_name("a" * 128) == []
+    assert limits.check_alias_name("a" * 129) != []
+
+
+def test_fc2_memory_stops_at_the_elastic_instance_maximum() -> None:
+    assert limits.check_memory_size(3072, fc_version="2.0") == []
+    assert limits.check_memory_size(4096, fc_version="2.0") == [
+        (
+            "memory_size must be a multiple of 64 between 128 and 3072 MB on FC 2.0 (elastic "
+            "instance), got 4096"
+        )
+    ]
+    assert limits.check_memory_size(4096) == []
+    assert limits.check_memory_size(4096, fc_version="3.0") == []
+
+
+def test_fc2_runtimes_are_debian10_and_debian9_only() -> None:
+    assert limits.check_runtime("custom.debian10", fc_version="2.0") == []
+    assert limits.check_runtime("custom", fc_version="2.0") == []
+    assert limits.check_runtime("custom.debian12", fc_version="2.0") == [
+        "runtime must be one of custom.debian10, custom on FC 2.0, got 'custom.debian12'"
+    ]
+    assert limits.check_runtime("custom.debian12", fc_version="3.0") == []
+
+
+@pytest.mark.parametrize("key", ["topic", "accessKeyID", "accessKeySecret", "securityToken"])
+def test_fc2_reserves_more_environment_keys(key: str) -> None:
+    assert limits.check_environment({key: "x"}, [], fc_version="2.0") == [
+        f"environment key {key!r} is not allowed: FC 2.0 reserves it for the platform"
+    ]
+    assert limits.check_environment({key: "x"}, []) == []
+
+
+def test_environment_keys_may_hold_underscores_and_lower_case_fc_is_reserved() -> None:
+    assert limits.check_environment({"DB_HOST": "x"}, ["API_TOKEN"]) == []
+    assert limits.check_environment({"fc_debug": "1"}, []) == [
+        "environment key 'fc_debug' is not allowed: the FC_ prefix is reserved for the platform"
+    ]
+
+
+def test_function_name_follows_fc_not_the_provider_on_both_versions() -> None:
+    for fc_version in ("3.0", "2.0"):
+        assert limits.check_function_name("a" * 64, fc_version=fc_version) == []
+        assert limits.check_function_name("a" * 128, fc_version=fc_version) != []
+        assert limits.check_function_name("9lives", fc_version=fc_version) != []
+
+
+def test_fc2_service_name_is_1_to_128_starting_with_a_letter_or_underscore() -> None:
+    assert limits.check_service_name("_" + "a" * 127) == []
+    assert limits.check_service_name("a" * 129) == [
+        (
+            "FC 2.0 service name must be 1-128 letters, digits, '_' or '-' starting with a "
+            f"letter or '_', got {'a' * 129!r}"
+        )
+    ]
+    assert limits.check_service_name("-svc") != []
+
+
+def test_trigger_name_is_at_most_128_characters() -> None:
+    assert limits.check_trigger_name("t" * 128) == []
+    assert limits.check_trigger_name("t" * 129) != []
+    assert limits.check_trigger_name("-t") != []
+
+
+@pytest.mark.parametrize(
+    ("edition", "kind", "longest"),
+    [
+        ("personal", "namespace", 30),
+        ("personal", "repository", 30),
+        ("enterprise", "namespace", 120),
+        ("enterprise", "repository", 64),
+    ],
+)
+def test_acr_names_have_the_documented_lengths(edition: str, kind: str, longest: int) -> None:
+    assert limits.check_acr_name("f", "ab", kind=kind, edition=edition) == []
+    assert limits.check_acr_name("f", "a" * longest, kind=kind, edition=edition) == []
+    assert limits.check_acr_name("f", "a" * (longest + 1), kind=kind, edition=edition) == [
+        (
+            f"f must be 2-{longest} lower-case letters, digits and single '.', '_' or '-' "
+            f"between them (ACR {edition} edition {kind}), got {'a' * (longest + 1)!r}"
+        )
+    ]
+    assert limits.check_acr_name("f", "a", kind=kind, edition=edition) != []
+
+
+@pytest.mark.parametrize("name", ["-ns", "ns-", "Ns", "n..s", "n s"])
+def test_acr_names_refuse_delimiters_at_the_ends_and_other_characters(name: str) -> None:
+    assert limits.check_acr_name("registry.namespace", name, kind="namespace") != []
+
+
+def test_cpu_advice_rounds_up_to_a_ratio_fc_accepts() -> None:
+    # 512 MB needs at least 0.125 vCPU: the advice must name 0.15, not a rounded-down 0.10.
+    (problem,) = limits.check_cpu(0.1, 512)
+    assert problem.endswith("for 512 MB use cpu between 0.15 and 0.50")
+    assert limits.least_cpu(512) == Decimal("0.15")
+    assert limits.check_cpu(float(limits.least_cpu(512)), 512) == []

@@ -1,0 +1,319 @@
+"""A lifecycle simulator: what Pulumi would do with a stack between two evaluations, and on destroy.
+
+From the provider contract's ForceNew table and each resource's options it says, per resource,
+whether a change leaves it unchanged, updates it in place, or replaces it (create-before-delete
+unless `delete_before_replace`), and finds what the cloud would refuse: a new resource whose id
+is still held by an old one, a replacement of a resource that must only be updated, and, on
+`pulumi destroy`, a delete of a container that still holds something.
+
+The engine's rules it follows (pulumi/pulumi, pkg/resource/deploy/step_generator.go): a resource
+is matched across evaluations by URN; it is replaced when the provider's diff names a ForceNew
+input or a `replace_on_changes` input changed; a replacement creates the new resource before
+deleting the old one unless `delete_before_replace` is set; resources gone from the program are
+deleted after every create and update; a destroy deletes dependents before their dependencies,
+and a `retain_on_delete` resource is dropped from the state but left in the cloud.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from conftest import unwrap
+from provider_contract import CONTRACT
+from provider_contract.model import force_new_paths, identity
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from conftest import Evaluation, Registered
+
+Action = Literal["same", "update", "replace", "create", "delete"]
+
+MUST_UPDATE_IN_PLACE = frozenset(
+    {
+        "alicloud:fc/v3Function:V3Function",
+        "alicloud:fc/function:Function",
+        "alicloud:fc/service:Service",
+        "alicloud:oss/bucket:Bucket",
+        "alicloud:log/project:Project",
+        "alicloud:log/store:Store",
+        "alicloud:ram/role:Role",
+        "alicloud:ram/policy:Policy",
+        "alicloud:cr/namespace:Namespace",
+        "alicloud:cr/repo:Repo",
+    }
+)
+"""Types whose replacement loses something (logs, an instance serving, the package store, a
+role's grants): a change to them must be an update, or a deliberate rename (a new identity)."""
+
+CONTAINMENT: tuple[tuple[str, str, str, str], ...] = (
+    ("alicloud:oss/bucketObject:BucketObject", "bucket", "alicloud:oss/bucket:Bucket", "bucket"),
+    (
+        "alicloud:fc/v3FunctionVersion:V3FunctionVersion",
+        "functionName",
+        "alicloud:fc/v3Function:V3Function",
+        "functionName",
+    ),
+    (
+        "alicloud:fc/v3Alias:V3Alias",
+        "functionName",
+        "alicloud:fc/v3Function:V3Function",
+        "functionName",
+    ),
+    (
+        "alicloud:fc/v3Trigger:V3Trigger",
+        "functionName",
+        "alicloud:fc/v3Function:V3Function",
+        "functionName",
+    ),
+    ("alicloud:fc/function:Function", "service", "alicloud:fc/service:Service", "name"),
+    ("alicloud:fc/trigger:Trigger", "function", "alicloud:fc/function:Function", "name"),
+    ("alicloud:log/store:Store", "projectName", "alicloud:log/project:Project", "projectName"),
+    ("alicloud:cr/repo:Repo", "namespace", "alicloud:cr/namespace:Namespace", "name"),
+    (
+        "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
+        "roleName",
+        "alicloud:ram/role:Role",
+        "roleName",
+    ),
+)
+"""(child type, child input, container type, container input): the child lives inside the
+container whose input has the same value (an object in its bucket, a trigger on its function)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the engine does with one resource."""
+
+    name: str
+    type: str
+    action: Action
+    changed: tuple[str, ...] = ()
+    """Input paths whose value changed."""
+    replace_because: tuple[str, ...] = ()
+    """The ForceNew or `replace_on_changes` paths among them."""
+    delete_before_replace: bool = False
+
+
+def _leaves(value: object, prefix: str = "") -> dict[str, object]:
+    """Every leaf of `value` by path, list items by position."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(_leaves(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out or {prefix: {}}
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_leaves(item, f"{prefix}[{index}]"))
+        return out or {prefix: []}
+    return {prefix: value}
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _top_paths(path: str) -> list[str]:
+    """`path` in the contract's form (`[]` for items) and each enclosing path, outermost first."""
+    general = _INDEX.sub("[]", path)
+    parts = re.split(r"(?=\.)|(?=\[\])", general)
+    return ["".join(parts[: i + 1]).lstrip(".") for i in range(len(parts))]
+
+
+def changed_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Input paths (with positions) whose value differs between two input sets."""
+    old, new = _leaves(dict(before)), _leaves(dict(after))
+    return sorted(path for path in set(old) | set(new) if old.get(path) != new.get(path))
+
+
+def _step(old: Registered, new: Registered) -> Step:
+    changed = [
+        path
+        for path in changed_paths(old.plain(), new.plain())
+        if not any(p in new.ignore_changes for p in _top_paths(path))
+    ]
+    if not changed:
+        return Step(new.name, new.type, "same")
+    force_new = force_new_paths(CONTRACT[new.type]) if new.type in CONTRACT else frozenset()
+    replace_all = "*" in new.replace_on_changes
+    because = tuple(
+        path
+        for path in changed
+        if replace_all
+        or any(p in force_new or p in new.replace_on_changes for p in _top_paths(path))
+    )
+    return Step(
+        new.name,
+        new.type,
+        "replace" if because else "update",
+        tuple(changed),
+        because,
+        new.delete_before_replace,
+    )
+
+
+def plan(before: Evaluation, after: Evaluation) -> list[Step]:
+    """Every custom resource's step from `before` to `after`, matched by URN."""
+    old = {r.urn: r for r in before.resources if r.custom}
+    new = {r.urn: r for r in after.resources if r.custom}
+    steps = [
+        _step(old[urn], resource) if urn in old else Step(resource.name, resource.type, "create")
+        for urn, resource in new.items()
+    ]
+    steps += [Step(r.name, r.type, "delete") for urn, r in old.items() if urn not in new]
+    return steps
+
+
+def _identity(resource: Registered) -> tuple[object, ...] | None:
+    contract = CONTRACT.get(resource.type)
+    return identity(contract, resource.plain()) if contract is not None else None
+
+
+def collisions(before: Evaluation, after: Evaluation, steps: Iterable[Step]) -> list[str]:
+    """Creates whose id an old resource still holds at that moment.
+
+    Every old resource is still there when the new ones are created, except the old half of a
+    delete-before-replace replacement.
+    """
+    old = {r.name: r for r in before.resources if r.custom}
+    new = {r.name: r for r in after.resources if r.custom}
+    steps = list(steps)
+    gone_first = {s.name for s in steps if s.action == "replace" and s.delete_before_replace}
+    held = {
+        key: name
+        for name, resource in old.items()
+        if name not in gone_first and (key := _identity(resource)) is not None
+    }
+    problems = []
+    for step in steps:
+        if step.action not in ("create", "replace"):
+            continue
+        key = _identity(new[step.name])
+        if key is not None and key in held:
+            why = f"; replaced because of {', '.join(step.replace_because)}"
+            problems.append(
+                f"{step.name} ({step.action}) is created while {held[key]} still holds its id "
+                f"{key[1:]}{why if step.replace_because else ''}"
+            )
+    return problems
+
+
+def forbidden_replacements(steps: Iterable[Step]) -> list[str]:
+    """Replacements of resources that must only ever be updated in place."""
+    return [
+        f"{s.name} ({s.type}) would be replaced because of {', '.join(s.replace_because)}"
+        for s in steps
+        if s.action == "replace" and s.type in MUST_UPDATE_IN_PLACE
+    ]
+
+
+def _value(resource: Registered, path: str) -> object:
+    value: object = unwrap(resource.state) or resource.plain()
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _children(resource: Registered, candidates: Iterable[Registered]) -> list[Registered]:
+    """The resources that live inside `resource` (CONTAINMENT)."""
+    found = []
+    for child_type, child_path, container_type, container_path in CONTAINMENT:
+        if resource.type != container_type:
+            continue
+        key = _value(resource, container_path)
+        found += [c for c in candidates if c.type == child_type and _value(c, child_path) == key]
+    return found
+
+
+def left_behind(before: Evaluation, steps: Iterable[Step]) -> list[Registered]:
+    """Old resources an update drops from the state but leaves in the cloud (retained ones)."""
+    gone = {s.name for s in steps if s.action in ("replace", "delete")}
+    return [r for r in before.resources if r.custom and r.name in gone and r.retain_on_delete]
+
+
+def _dependents(evaluation: Evaluation) -> dict[str, set[str]]:
+    """For each custom resource, the custom resources that depend on it.
+
+    A dependency on a component stands for every custom resource under it.
+    """
+    by_urn = {r.urn: r for r in evaluation.resources}
+
+    def descendants(urn: str) -> list[str]:
+        found = []
+        for child in evaluation.resources:
+            if child.parent == urn:
+                found += [child.urn] if child.custom else descendants(child.urn)
+        return found
+
+    def needs(resource: Registered) -> set[str]:
+        found: set[str] = set()
+        for urn in resource.dependencies:
+            other = by_urn.get(urn)
+            if other is not None:
+                found.update([urn] if other.custom else descendants(urn))
+        return found - {resource.urn}
+
+    custom = [r for r in evaluation.resources if r.custom]
+    needed = {r.urn: needs(r) for r in custom}
+    return {r.urn: {d.urn for d in custom if r.urn in needed[d.urn]} for r in custom}
+
+
+def _refusal(resource: Registered, in_cloud: list[Registered]) -> str | None:
+    """Why the provider would refuse to delete `resource` with `in_cloud` still there."""
+    contract = CONTRACT.get(resource.type)
+    if contract is None or contract.refuses_delete is None:
+        return None
+    inside = [c for c in _children(resource, in_cloud) if c is not resource]
+    reason = contract.refuses_delete(resource.plain(), len(inside))
+    if reason is None:
+        return None
+    return f"{resource.name}: {reason} (still inside: {', '.join(sorted(c.name for c in inside))})"
+
+
+def destroy(evaluation: Evaluation, left: Iterable[Registered] = ()) -> tuple[list[str], list[str]]:
+    """`pulumi destroy`: the order of deletes, and the deletes the provider would refuse.
+
+    A resource is deleted once nothing that depends on it is left in the state; a retained
+    resource leaves the state but stays in the cloud, inside its container, as do the resources
+    earlier updates `left` behind.
+    """
+    by_urn = {r.urn: r for r in evaluation.resources}
+    dependents = _dependents(evaluation)
+    pending = set(dependents)
+    in_cloud = [*(by_urn[u] for u in pending), *left]
+    order: list[str] = []
+    refusals: list[str] = []
+    while pending:
+        ready = sorted(u for u in pending if not dependents[u] & pending)
+        if not ready:
+            refusals.append(f"a dependency cycle among {sorted(by_urn[u].name for u in pending)}")
+            break
+        for urn in ready:
+            resource = by_urn[urn]
+            pending.discard(urn)
+            order.append(resource.name)
+            if resource.retain_on_delete:
+                continue
+            reason = _refusal(resource, in_cloud)
+            if reason is not None:
+                refusals.append(reason)
+            in_cloud.remove(resource)
+    return order, refusals
+
+
+def table(steps: Iterable[Step]) -> list[str]:
+    """One line per resource that does anything: action, name, and why."""
+    lines = []
+    for step in sorted(steps, key=lambda s: (s.action, s.name)):
+        if step.action == "same":
+            continue
+        detail = ""
+        if step.action == "replace":
+            mode = "delete-before-create" if step.delete_before_replace else "create-before-delete"
+            detail = f" ({mode}; {', '.join(step.replace_because)})"
+        elif step.action == "update":
+            detail = f" ({', '.join(step.changed)})"
+        lines.append(f"{step.action:8} {step.name}{detail}")
+    return lines
