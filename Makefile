@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local test test-rust test-python lint fmt package bench clean
+.PHONY: setup local test test-rust test-python lint fmt package bench lifecycle clean
 
 # Idempotent: re-installs Python packages only when pyproject.toml changes.
 setup: $(VENV)/.installed
@@ -43,6 +43,10 @@ fmt: setup
 # dist/<function>/bootstrap.zip and manifest.json for every function in functions/.
 package: setup
 	$(PY) -m infra.bootstrap package --all
+
+# What each change a user makes does to the stack (tests/lifecycle_matrix.txt), rewritten.
+lifecycle: setup
+	FCRUST_WRITE_MATRIX=1 $(PY) -m pytest -q -s tests/test_lifecycle.py
 
 bench: setup
 	$(PY) -m bench

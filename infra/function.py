@@ -770,7 +770,8 @@ class RustFunction(pulumi.ComponentResource):
             internet_access=True,
             publish=False,
             tags=args.get("tags") or None,
-            opts=child,
+            # FC 2.0 checks the log config against the role when the service is created.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=plan.depends_on),
         )
         function = alicloud.fc.Function(
             f"{name}-function",

@@ -20,14 +20,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from conftest import unwrap
+from conftest import Evaluation, unwrap
 from provider_contract import CONTRACT
 from provider_contract.model import force_new_paths, identity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from conftest import Evaluation, Registered
+    from conftest import Registered
 
 Action = Literal["same", "update", "replace", "create", "delete"]
 
@@ -200,13 +200,39 @@ def collisions(before: Evaluation, after: Evaluation, steps: Iterable[Step]) -> 
     return problems
 
 
-def forbidden_replacements(steps: Iterable[Step]) -> list[str]:
-    """Replacements of resources that must only ever be updated in place."""
+def forbidden_replacements(
+    before: Evaluation, after: Evaluation, steps: Iterable[Step]
+) -> list[str]:
+    """Replacements of resources that must only ever be updated in place.
+
+    A replacement under a new identity is a rename the user asked for (a new function name, a
+    new log project); under the same identity it would delete what it replaces.
+    """
+    old = {r.name: r for r in before.resources}
+    new = {r.name: r for r in after.resources}
     return [
         f"{s.name} ({s.type}) would be replaced because of {', '.join(s.replace_because)}"
         for s in steps
-        if s.action == "replace" and s.type in MUST_UPDATE_IN_PLACE
+        if s.action == "replace"
+        and s.type in MUST_UPDATE_IN_PLACE
+        and _identity(old[s.name]) == _identity(new[s.name])
     ]
+
+
+def update_refusals(before: Evaluation, after: Evaluation, steps: Iterable[Step]) -> list[str]:
+    """Deletes at the end of an update that the provider would refuse.
+
+    The old resources that an update deletes (removed, or the old half of a replacement) go
+    dependents first, while everything kept and everything new is still in the cloud.
+    """
+    steps = list(steps)
+    removed = {s.name for s in steps if s.action in ("delete", "replace")}
+    going = [r for r in before.resources if r.name in removed or not r.custom]
+    staying = [r for r in before.resources if r.custom and r.name not in removed]
+    created = {s.name for s in steps if s.action in ("create", "replace")}
+    staying += [r for r in after.resources if r.custom and r.name in created]
+    _, refusals = destroy(Evaluation(going, {}), staying)
+    return refusals
 
 
 def _value(resource: Registered, path: str) -> object:
