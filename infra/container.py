@@ -27,10 +27,9 @@ class RegistryArgs(TypedDict):
 
     namespace: pulumi.Input[str]
     """ACR namespace (2-30 lower-case letters, digits, `.`, `_`, `-`; 2-120 for the enterprise
-    edition). It is not created here: one
-    namespace serves many functions, and the provider's create fails on a namespace that exists
-    (`alicloud_cr_namespace` has no "already exists" handling). Give an existing one, or a
-    `RegistryNamespace`'s `name`, declared once per stack."""
+    edition). It is not created here: one namespace serves many functions, and the provider's
+    create fails on a namespace that exists (`alicloud_cr_namespace` has no "already exists"
+    handling). Give an existing one, or the `name` of a `RegistryNamespace` declared once."""
     repository: NotRequired[str]
     """Repository in the namespace; defaults to the crate name."""
     edition: NotRequired[Literal["personal", "enterprise"]]

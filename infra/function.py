@@ -47,7 +47,8 @@ class RoleArgs(TypedDict, total=False):
     skip: bool
     """No role: the function gets no credentials and cannot write logs."""
     role_name: str
-    """Name of the role to create; default `fcrust-<stack>-<function_name>`."""
+    """Name of the role to create (1-64 letters, digits and `-`); default
+    `fcrust-<stack>-<function_name>`."""
 
 
 class LogsArgs(TypedDict, total=False):
@@ -175,27 +176,41 @@ def _mode(field: str, value: Mapping[str, object]) -> tuple[str, list[str]]:
     return mode, []
 
 
-def _check_container(args: RustFunctionArgs) -> list[str]:
+def _check_container(args: RustFunctionArgs) -> list[tuple[str, str]]:
     """The container variant's own rules: one image source, no code bucket, a role to pull."""
-    problems = []
+    problems: list[tuple[str, str]] = []
     if ("image" in args) == ("registry" in args):
         problems.append(
-            "variant 'container' needs exactly one of registry (build and push the crate's "
-            "image) or image (an image FC can pull already)"
+            (
+                "variant",
+                (
+                    "variant 'container' needs exactly one of registry (build and push the "
+                    "crate's image) or image (an image FC can pull already)"
+                ),
+            )
         )
     if "registry" in args:
-        problems += container.check_registry(args["registry"], args.get("crate", ""))
+        # Each of these messages starts with the registry field it is about.
+        problems.extend(
+            (message.split(" ", 1)[0], message)
+            for message in container.check_registry(args["registry"], args.get("crate", ""))
+        )
     problems.extend(
-        f"{key} is only used by variant 'zip': the container variant uploads no code package"
+        (key, f"{key} is only used by variant 'zip': the container variant uploads no code package")
         for key in ("bucket", "size_budget")
         if key in args
     )
     if args.get("role", {}).get("skip"):
-        problems.append("variant 'container' needs a role: FC pulls the image with it")
+        problems.append(("role", "variant 'container' needs a role: FC pulls the image with it"))
     if "runtime" in args:
         problems.append(
-            "runtime is custom-container for variant 'container'; remove runtime "
-            f"(got {args['runtime']!r})"
+            (
+                "runtime",
+                (
+                    "runtime is custom-container for variant 'container'; remove runtime "
+                    f"(got {args['runtime']!r})"
+                ),
+            )
         )
     return problems
 
@@ -212,6 +227,48 @@ def default_cpu(memory_size: int) -> float:
 def resolved_cpu(args: RustFunctionArgs) -> float:
     """The function's vCPU: as given, or the default for its memory size."""
     return args.get("cpu", default_cpu(args.get("memory_size", 128)))
+
+
+def _dependency_problems(args: RustFunctionArgs, variant: str) -> list[tuple[str, str]]:
+    """Problems of the role, logs and bucket settings: their modes, names and combinations."""
+    problems: list[tuple[str, str]] = []
+
+    def add(field: str, found: list[str]) -> None:
+        problems.extend((field, message) for message in found)
+
+    modes = {}
+    for key in ("role", "logs", "bucket"):
+        setting = args.get(key, {})
+        if not isinstance(setting, dict):
+            add(key, [f"{key} must be a dict, got {type(setting).__name__}"])
+            continue
+        modes[key], found = _mode(key, setting)
+        add(key, found)
+    if modes.get("role") == "create" and "role_name" in args.get("role", {}):
+        add("role", limits.check_role_name(args["role"]["role_name"]))
+    if modes.get("logs") == "create":
+        setting = args.get("logs", {})
+        add(
+            "logs",
+            limits.check_log_names(
+                setting.get("project_name"),
+                setting.get("logstore_name"),
+                setting.get("retention_days"),
+            ),
+        )
+    if modes.get("role") == "skip" and modes.get("logs") != "skip":
+        add(
+            "role",
+            [
+                (
+                    "logs need a role: FC writes the function's logs with its role; "
+                    "with role skip=True also set logs skip=True, or give role existing_arn"
+                )
+            ],
+        )
+    if modes.get("bucket") == "skip" and variant == "zip":
+        add("bucket", ["bucket skip=True leaves the zip variant no place to upload its code"])
+    return problems
 
 
 def field_problems(name: str, args: RustFunctionArgs) -> list[tuple[str, str]]:  # noqa: C901, PLR0912 - one branch per rule
@@ -232,7 +289,7 @@ def field_problems(name: str, args: RustFunctionArgs) -> list[tuple[str, str]]: 
         )
     variant = args.get("variant", "zip")
     if variant == "container":
-        add("variant", _check_container(args))
+        problems += _check_container(args)
     elif variant != "zip":
         add("variant", [f"variant must be 'zip' or 'container', got {variant!r}"])
     else:
@@ -272,26 +329,7 @@ def field_problems(name: str, args: RustFunctionArgs) -> list[tuple[str, str]]: 
         ),
     )
     add("timers", timer.check_timers(list(args.get("timers", []))))
-    modes = {}
-    for key in ("role", "logs", "bucket"):
-        setting = args.get(key, {})
-        if not isinstance(setting, dict):
-            add(key, [f"{key} must be a dict, got {type(setting).__name__}"])
-            continue
-        modes[key], found = _mode(key, setting)
-        add(key, found)
-    if modes.get("role") == "skip" and modes.get("logs") != "skip":
-        add(
-            "role",
-            [
-                (
-                    "logs need a role: FC writes the function's logs with its role; "
-                    "with role skip=True also set logs skip=True, or give role existing_arn"
-                )
-            ],
-        )
-    if modes.get("bucket") == "skip" and variant == "zip":
-        add("bucket", ["bucket skip=True leaves the zip variant no place to upload its code"])
+    problems += _dependency_problems(args, variant)
     add(
         "tags",
         [
@@ -751,7 +789,6 @@ class RustFunction(pulumi.ComponentResource):
         function_name, args, source = plan.function_name, plan.args, plan.source
         environment, role_arn = plan.environment, plan.role_arn
         log_project, logstore = plan.log_project, plan.logstore
-        child = pulumi.ResourceOptions(parent=self)
         description = args.get("description", f"{args['crate']} (Rust, fc-rust)")
         log_config: alicloud.fc.ServiceLogConfigArgsDict | None = None
         if log_project is not None and logstore is not None:

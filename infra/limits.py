@@ -521,3 +521,63 @@ def check_acr_name(field: str, value: object, *, kind: str, edition: str = "pers
             f"between them (ACR {edition} edition {kind}), got {value!r}"
         )
     ]
+
+
+# --- Role and log names a user may give ---------------------------------------------------------
+
+_ROLE_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+"""A RAM role name the library accepts: 1-64 letters, digits and `-`. RAM allows 1-64 letters,
+digits, `.` and `-` for a role (API CreateRole, https://www.alibabacloud.com/help/doc-detail/
+159988.htm), but the role's log policy is named `<role>-logs` and a policy name allows no `.`
+(API CreatePolicy, https://www.alibabacloud.com/help/doc-detail/159976.htm); the provider checks
+neither (tf resource_alicloud_ram_role.go:63, resource_alicloud_ram_policy.go:50)."""
+_LOG_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+"""SLS project: 3-63 lower-case letters, digits and `-`, a letter or digit at each end (the rule
+tf resource_alicloud_log_project.go:44 states in its message; its regex is looser). Unique per
+region across every Alibaba Cloud account, not only yours."""
+_LOGSTORE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$")
+"""SLS logstore: 3-63 lower-case letters, digits, `-` and `_`, a letter or digit at each end
+(SLS "Logstore" naming rules, https://www.alibabacloud.com/help/en/sls/developer-reference/
+logstores); not checked by the provider."""
+LOG_RETENTION_DAYS = (1, 3650)
+"""SLS logstore ttl: 1-3650 days, 3650 keeping data for ever (SLS create_logstore,
+https://www.alibabacloud.com/help/doc-detail/257837.htm); not checked by the provider."""
+
+
+def check_role_name(role_name: str) -> list[str]:
+    """A role name the library can create, with its `<role>-logs` policy."""
+    if isinstance(role_name, str) and _ROLE_NAME.match(role_name):
+        return []
+    return [
+        (
+            "role.role_name must be 1-64 letters, digits and '-' (RAM allows '.' in a role name "
+            f"but not in the name of its log policy, '<role>-logs'), got {role_name!r}"
+        )
+    ]
+
+
+def check_log_names(
+    project_name: object, logstore_name: object, retention_days: object
+) -> list[str]:
+    """The SLS project and logstore the library creates: their names and retention."""
+    problems = []
+    if project_name is not None and not (
+        isinstance(project_name, str) and _LOG_PROJECT_NAME.match(project_name)
+    ):
+        problems.append(
+            "logs.project_name must be 3-63 lower-case letters, digits and '-', a letter or digit "
+            f"at each end, got {project_name!r}"
+        )
+    if logstore_name is not None and not (
+        isinstance(logstore_name, str) and _LOGSTORE_NAME.match(logstore_name)
+    ):
+        problems.append(
+            "logs.logstore_name must be 3-63 lower-case letters, digits, '-' and '_', a letter or "
+            f"digit at each end, got {logstore_name!r}"
+        )
+    low, high = LOG_RETENTION_DAYS
+    if retention_days is not None and not (
+        _is_int(retention_days) and low <= int(str(retention_days)) <= high
+    ):
+        problems.append(f"logs.retention_days must be {low}-{high} days, got {retention_days!r}")
+    return problems

@@ -143,7 +143,9 @@ COMMON_KEYS = {
     "logs": "logRetentionDays",
     "workspace": "workspace",
     "variant": "variant",
-    "registry": "registryNamespace",
+    "registry.namespace": "registryNamespace",
+    "registry.username": "registryUsername",
+    "registry.password": "registryPassword",
 }
 """Which stack config key sets each RustFunction argument that both functions share."""
 FUNCTION_KEYS = {

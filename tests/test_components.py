@@ -234,6 +234,16 @@ def test_every_taggable_resource_gets_the_tags() -> None:
         ({"fc_version": "2.0", "pinned_version": "2"}, "pinned_version is an FC 3.0 setting"),
         ({"pinned_version": "latest"}, "pinned_version must be a published version id"),
         ({"alias": "1st"}, "alias must be 1-128 letters"),
+        ({"role": {"role_name": "team.fc"}}, "role.role_name must be 1-64 letters, digits and '-'"),
+        ({"logs": {"project_name": "Logs"}}, "logs.project_name must be 3-63 lower-case"),
+        ({"logs": {"logstore_name": "x"}}, "logs.logstore_name must be 3-63 lower-case"),
+        ({"logs": {"retention_days": 0}}, "logs.retention_days must be 1-3650 days, got 0"),
+        (
+            {"fc_version": "2.0", "memory_size": 4096},
+            "memory_size must be a multiple of 64 between 128 and 3072 MB",
+        ),
+        ({"fc_version": "2.0", "runtime": "custom.debian11"}, "runtime must be one of"),
+        ({"alias": "LATEST"}, "alias"),
     ],
 )
 def test_invalid_args_fail_before_anything_registers(args: dict[str, object], message: str) -> None:

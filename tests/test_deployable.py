@@ -224,3 +224,11 @@ def test_two_resources_with_one_id_fail_the_mocks() -> None:
 
     with pytest.raises(Exception, match="already taken by first"):
         evaluate(program)
+
+
+def test_a_container_stack_without_a_password_names_the_registry_keys() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack(dev_config(variant="container", registryNamespace="fcrust"))
+    text = str(caught.value)
+    assert "registry.username and registry.password are required" in text
+    assert "(set by fc-rust:registryUsername;" in text

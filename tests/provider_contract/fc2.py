@@ -36,11 +36,14 @@ How the provider talks to FC, worth knowing when reading the rules below:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from provider_contract.model import PROVIDER, Field, Resource, Rule
+from provider_contract.model import PROVIDER, Field, Resource
+from provider_contract.rules import conflicts, is_json, is_set, rule, together
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SERVICE = PROVIDER + "resource_alicloud_fc_service.go:"
 FUNCTION = PROVIDER + "resource_alicloud_fc_function.go:"
@@ -89,15 +92,8 @@ CUSTOM_RUNTIMES = ("custom", CONTAINER_RUNTIME)
 """The runtimes whose `caPort` Create sends (function.go:223, strings.EqualFold)."""
 DEFAULT_CA_PORT = 9000
 
-_Check = Callable[[Mapping[str, object]], str | None]
-
 _TAG_VALUE = re.compile(r"(^acs:.*)|(^aliyun.*)|(/.*http://.*\.\w+/gm)|(/.*https://.*\.\w+/gm)")
 """tagsSchemaWithIgnore's StringDoesNotMatch on every tag value (tags.go:59), a partial match."""
-
-
-def _is_set(inputs: Mapping[str, object], path: str) -> bool:
-    value = inputs.get(path)
-    return value is not None and value != ""
 
 
 def _runtime(inputs: Mapping[str, object]) -> str:
@@ -105,35 +101,14 @@ def _runtime(inputs: Mapping[str, object]) -> str:
     return runtime.lower() if isinstance(runtime, str) else ""
 
 
-def _conflicts(path: str, others: tuple[str, ...], source: str) -> Rule:
-    """ConflictsWith: `path` may not be set together with any of `others`."""
-
-    def check(inputs: Mapping[str, object]) -> str | None:
-        if not _is_set(inputs, path):
-            return None
-        clash = [other for other in others if _is_set(inputs, other)]
-        return f"{path} conflicts with {', '.join(clash)}" if clash else None
-
-    return Rule(f"{path} conflicts with {', '.join(others)}", source, check)
-
-
-def _rule(description: str, source: str) -> Callable[[_Check], Rule]:
-    """Make a `Rule` of a check function."""
-
-    def wrap(check: _Check) -> Rule:
-        return Rule(description, source, check)
-
-    return wrap
-
-
-@_rule("vpcConfig needs a non-empty role", SERVICE + "598")
+@rule("vpcConfig needs a non-empty role", SERVICE + "598")
 def _vpc_needs_role(inputs: Mapping[str, object]) -> str | None:
-    if inputs.get("vpcConfig") is not None and not _is_set(inputs, "role"):
+    if inputs.get("vpcConfig") is not None and not is_set(inputs, "role", blank_is_unset=True):
         return "vpcConfig is set without role ('role' is required when 'vpc_config' is set)"
     return None
 
 
-@_rule("service tag values may not start with aliyun or acs:", TAGS + "59")
+@rule("service tag values may not start with aliyun or acs:", TAGS + "59")
 def _service_tag_values(inputs: Mapping[str, object]) -> str | None:
     tags = inputs.get("tags")
     if not isinstance(tags, dict):
@@ -146,17 +121,11 @@ def _service_tag_values(inputs: Mapping[str, object]) -> str | None:
     return None
 
 
-@_rule("ossBucket and ossKey go together", FUNCTION + "456")
-def _oss_code_pair(inputs: Mapping[str, object]) -> str | None:
-    if _is_set(inputs, "ossBucket") != _is_set(inputs, "ossKey"):
-        return "ossBucket and ossKey must be set together; one alone sends no code"
-    return None
-
-
-@_rule("the code goes with every runtime except custom-container", FUNCTION + "207")
+@rule("the code goes with every runtime except custom-container", FUNCTION + "207")
 def _code_for_runtime(inputs: Mapping[str, object]) -> str | None:
-    has_code = _is_set(inputs, "filename") or (
-        _is_set(inputs, "ossBucket") and _is_set(inputs, "ossKey")
+    has_code = is_set(inputs, "filename", blank_is_unset=True) or (
+        is_set(inputs, "ossBucket", blank_is_unset=True)
+        and is_set(inputs, "ossKey", blank_is_unset=True)
     )
     if _runtime(inputs) == CONTAINER_RUNTIME:
         if has_code:
@@ -167,7 +136,7 @@ def _code_for_runtime(inputs: Mapping[str, object]) -> str | None:
     return None
 
 
-@_rule("customContainerConfig goes with runtime custom-container", FUNCTION + "207")
+@rule("customContainerConfig goes with runtime custom-container", FUNCTION + "207")
 def _container_for_runtime(inputs: Mapping[str, object]) -> str | None:
     container = inputs.get("customContainerConfig") is not None
     if _runtime(inputs) == CONTAINER_RUNTIME and not container:
@@ -177,7 +146,7 @@ def _container_for_runtime(inputs: Mapping[str, object]) -> str | None:
     return None
 
 
-@_rule(
+@rule(
     "caPort is sent on create only for runtime custom and custom-container",
     f"{FUNCTION}223; {CA_PORT_DOC}",
 )
@@ -191,38 +160,12 @@ def _ca_port_runtime(inputs: Mapping[str, object]) -> str | None:
     )
 
 
-@_rule("config is a JSON object", f"{TRIGGER}99; {FC_SERVICE_GO}220")
-def _config_json_object(inputs: Mapping[str, object]) -> str | None:
-    value = inputs.get("config")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return f"config must be JSON, got {value!r}"
-    if not isinstance(parsed, dict):
-        return f"config must be a JSON object, got {value!r}"
-    return None
-
-
-@_rule("configMns is JSON", TRIGGER + "110")
-def _config_mns_json(inputs: Mapping[str, object]) -> str | None:
-    value = inputs.get("configMns")
-    if not isinstance(value, str):
-        return None
-    try:
-        json.loads(value)
-    except ValueError:
-        return f"configMns must be JSON, got {value!r}"
-    return None
-
-
-@_rule("mns_topic triggers take configMns, the others config", TRIGGER + "148")
+@rule("mns_topic triggers take configMns, the others config", TRIGGER + "148")
 def _config_for_type(inputs: Mapping[str, object]) -> str | None:
     mns = inputs.get("type") == "mns_topic"
-    if mns and _is_set(inputs, "config"):
+    if mns and is_set(inputs, "config", blank_is_unset=True):
         return "config is not sent for type mns_topic; use configMns"
-    if not mns and _is_set(inputs, "configMns"):
+    if not mns and is_set(inputs, "configMns", blank_is_unset=True):
         return f"configMns is sent only for type mns_topic, not {inputs.get('type')!r}"
     return None
 
@@ -289,7 +232,7 @@ SERVICE_RESOURCE = Resource(
     identity=("name",),
     identity_source=SERVICE + "250",
     rules=(
-        _conflicts("name", ("namePrefix",), SERVICE + "35"),
+        conflicts("name", ("namePrefix",), SERVICE + "35", blank_is_unset=True),
         _vpc_needs_role,
         _service_tag_values,
     ),
@@ -362,9 +305,15 @@ FUNCTION_RESOURCE = Resource(
     identity=("service", "name"),
     identity_source=FUNCTION + "261",
     rules=(
-        _conflicts("name", ("namePrefix",), FUNCTION + "40"),
-        _conflicts("filename", ("ossBucket", "ossKey"), FUNCTION + "65"),
-        _oss_code_pair,
+        conflicts("name", ("namePrefix",), FUNCTION + "40", blank_is_unset=True),
+        conflicts("filename", ("ossBucket", "ossKey"), FUNCTION + "65", blank_is_unset=True),
+        together(
+            "ossBucket",
+            "ossKey",
+            FUNCTION + "456",
+            blank_is_unset=True,
+            note="one alone sends no code",
+        ),
         _code_for_runtime,
         _container_for_runtime,
         _ca_port_runtime,
@@ -418,10 +367,10 @@ TRIGGER_RESOURCE = Resource(
     identity=("service", "function", "name"),
     identity_source=TRIGGER + "197",
     rules=(
-        _conflicts("name", ("namePrefix",), TRIGGER + "43"),
-        _conflicts("configMns", ("config",), TRIGGER + "111"),
-        _config_json_object,
-        _config_mns_json,
+        conflicts("name", ("namePrefix",), TRIGGER + "43", blank_is_unset=True),
+        conflicts("configMns", ("config",), TRIGGER + "111", blank_is_unset=True),
+        is_json("config", f"{TRIGGER}99; {FC_SERVICE_GO}220", object_only=True),
+        is_json("configMns", TRIGGER + "110"),
         _config_for_type,
     ),
 )

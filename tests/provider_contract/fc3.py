@@ -19,13 +19,15 @@ v1.271.0, so the schemas below are those of every release from 1.280.0 to the mi
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from provider_contract.model import PROVIDER, Field, Resource, Rule
+from provider_contract.rules import between, exactly_one, load_json_object, matches, number
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # --- sources ------------------------------------------------------------------------------------
 
@@ -91,45 +93,10 @@ _SDK_ONLY = (
     "added by a later provider release"
 )
 
-# --- helpers for rules ----------------------------------------------------------------------------
-
-
-def _get(inputs: Mapping[str, Any], path: str) -> object:
-    value: object = inputs
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _number(value: object) -> Decimal | None:
-    """A plain number as a Decimal (so that 0.15 is a multiple of 0.05), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _between(path: str, low: int, high: int) -> Callable[[Mapping[str, Any]], str | None]:
-    """A check that the number at `path`, when set, lies in [low, high]."""
-
-    def check(inputs: Mapping[str, Any]) -> str | None:
-        number = _number(_get(inputs, path))
-        if number is None or low <= number <= high:
-            return None
-        return f"{path} must be between {low} and {high} for FC, got {number}"
-
-    return check
-
-
 # --- V3Function ---------------------------------------------------------------------------------
 
-_FC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
-_TRIGGER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
+_FC_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
+_TRIGGER_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,127}"
 _ALIAS_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,127}")
 
 _MEMORY_MIN, _MEMORY_MAX, _MEMORY_STEP = 128, 32768, 64
@@ -138,7 +105,7 @@ _DISK_SIZES = (512, 10240)
 
 
 def _memory_size(inputs: Mapping[str, Any]) -> str | None:
-    memory = _number(inputs.get("memorySize"))
+    memory = number(inputs.get("memorySize"))
     if memory is None:
         return None
     if _MEMORY_MIN <= memory <= _MEMORY_MAX and memory % _MEMORY_STEP == 0:
@@ -150,7 +117,7 @@ def _memory_size(inputs: Mapping[str, Any]) -> str | None:
 
 
 def _cpu(inputs: Mapping[str, Any]) -> str | None:
-    cpu = _number(inputs.get("cpu"))
+    cpu = number(inputs.get("cpu"))
     if cpu is None:
         return None
     if _CPU_MIN <= cpu <= _CPU_MAX and cpu % _CPU_STEP == 0:
@@ -159,8 +126,8 @@ def _cpu(inputs: Mapping[str, Any]) -> str | None:
 
 
 def _cpu_memory_ratio(inputs: Mapping[str, Any]) -> str | None:
-    cpu = _number(inputs.get("cpu"))
-    memory = _number(inputs.get("memorySize"))
+    cpu = number(inputs.get("cpu"))
+    memory = number(inputs.get("memorySize"))
     if cpu is None or memory is None or cpu <= 0:
         return None
     memory_gb = memory / 1024
@@ -173,30 +140,10 @@ def _cpu_memory_ratio(inputs: Mapping[str, Any]) -> str | None:
 
 
 def _disk_size(inputs: Mapping[str, Any]) -> str | None:
-    disk = _number(inputs.get("diskSize"))
+    disk = number(inputs.get("diskSize"))
     if disk is None or disk in _DISK_SIZES:
         return None
     return f"diskSize must be 512 or 10240 MB for FC (the provider allows any >= 512), got {disk}"
-
-
-def _function_name(inputs: Mapping[str, Any]) -> str | None:
-    name = inputs.get("functionName")
-    if not isinstance(name, str) or _FC_NAME.fullmatch(name):
-        return None
-    return (
-        "functionName must be 1-64 letters, digits, '_' or '-', not starting with a digit or "
-        f"'-', for FC (the provider only checks ^[0-9a-zA-Z_-]+$), got {name!r}"
-    )
-
-
-def _code_or_container(inputs: Mapping[str, Any]) -> str | None:
-    has_code = inputs.get("code") is not None
-    has_container = inputs.get("customContainerConfig") is not None
-    if has_code != has_container:
-        return None
-    if has_code:
-        return "code and customContainerConfig are both set; FC takes exactly one"
-    return "neither code nor customContainerConfig is set; FC takes exactly one"
 
 
 _FUNCTION_RULES = (
@@ -223,32 +170,35 @@ _FUNCTION_RULES = (
         _CREATE_FUNCTION_INPUT,
         _disk_size,
     ),
-    Rule(
-        "functionName: 1-64 characters, not starting with a digit or '-'. FC is stricter: the "
-        "provider's StringMatch(^[0-9a-zA-Z_-]+$) at resource_alicloud_fcv3_function.go:304 "
-        "checks neither length nor first character (its message says 1~128 and 'must begin "
-        "with a letter or _', its regex enforces neither)",
+    matches(
+        "functionName",
+        _FC_NAME,
+        "1-64 letters, digits, '_' or '-', not starting with a digit or '-'",
         _CREATE_FUNCTION_INPUT,
-        _function_name,
+        note="FC is stricter: the provider's StringMatch(^[0-9a-zA-Z_-]+$) at "
+        "resource_alicloud_fcv3_function.go:304 checks neither length nor first character; its "
+        "message says 1~128 and 'must begin with a letter or _', its regex enforces neither",
     ),
-    Rule(
-        "exactly one of code and customContainerConfig (the provider sends whichever is set)",
+    exactly_one(
+        ("code", "customContainerConfig"),
         _CREATE_FUNCTION_INPUT + ' ("Specify either code or customContainerConfig")',
-        _code_or_container,
+        note="the provider sends whichever is set",
     ),
-    Rule(
-        "timeout from 1 to 86400 s (provider: IntBetween(0, 86400) at "
-        "resource_alicloud_fcv3_function.go:598)",
+    between(
+        "timeout",
+        1,
+        86400,
         _LIMITS + "; minimum 1 unconfirmed: no FC page found stating it",
-        _between("timeout", 1, 86400),
+        note="provider: IntBetween(0, 86400) at resource_alicloud_fcv3_function.go:598",
     ),
-    Rule(
-        "instanceConcurrency from 1 to 200 (provider: IntBetween(0, 200) at "
-        "resource_alicloud_fcv3_function.go:337)",
+    between(
+        "instanceConcurrency",
+        1,
+        200,
         "unconfirmed: no FC 3.0 page found stating the range; CreateFunctionInput "
         "(" + _CREATE_FUNCTION_INPUT + ") says only 'The maximum concurrency of an instance'; "
         "200 is the provider's maximum",
-        _between("instanceConcurrency", 1, 200),
+        note="provider: IntBetween(0, 200) at resource_alicloud_fcv3_function.go:337",
     ),
 )
 
@@ -565,8 +515,8 @@ def _alias_weights(inputs: Mapping[str, Any]) -> str | None:
     if not isinstance(weights, dict):
         return None
     for version, weight in weights.items():
-        number = _number(weight)
-        if number is None or not 0 <= number <= 1:
+        share = number(weight)
+        if share is None or not 0 <= share <= 1:
             return (
                 f"additionalVersionWeight[{version!r}] must be a number from 0 to 1, got {weight!r}"
             )
@@ -624,27 +574,6 @@ _TIMER_KEYS = {"cronExpression": str, "enable": bool, "payload": str}
 _PAYLOAD_MAX_BYTES = 128 * 1024
 
 
-def _trigger_name(inputs: Mapping[str, Any]) -> str | None:
-    name = inputs.get("triggerName")
-    if not isinstance(name, str) or _TRIGGER_NAME.fullmatch(name):
-        return None
-    return (
-        "triggerName must be 1-128 letters, digits, '_' or '-', not starting with a digit or "
-        f"'-', got {name!r}"
-    )
-
-
-def _timer_object(text: str) -> tuple[dict[str, object] | None, str | None]:
-    """The timer trigger config parsed as a JSON object, or why it is not one."""
-    try:
-        config = json.loads(text)
-    except ValueError:
-        return None, f"timer triggerConfig must be JSON, got {text!r}"
-    if not isinstance(config, dict):
-        return None, f"timer triggerConfig must be a JSON object, got {text!r}"
-    return config, None
-
-
 def _timer_config_problem(config: dict[str, object]) -> str | None:
     unknown = sorted(set(config) - set(_TIMER_KEYS))
     if unknown:
@@ -672,7 +601,7 @@ def _timer_config(inputs: Mapping[str, Any]) -> str | None:
         )
     if not isinstance(text, str):
         return None
-    config, problem = _timer_object(text)
+    config, problem = load_json_object("timer triggerConfig", text)
     if config is None:
         return problem
     return _timer_config_problem(config)
@@ -723,11 +652,12 @@ V3_TRIGGER = Resource(
     identity=("functionName", "triggerName"),
     identity_source=_trigger(160) + ' d.SetId(functionName:response["triggerName"])',
     rules=(
-        Rule(
-            "triggerName: 1-128 letters, digits, '_' or '-', not starting with a digit or '-' "
-            "(not checked by the provider)",
+        matches(
+            "triggerName",
+            _TRIGGER_NAME,
+            "1-128 letters, digits, '_' or '-', not starting with a digit or '-'",
             _CREATE_TRIGGER_INPUT,
-            _trigger_name,
+            note="not checked by the provider",
         ),
         Rule(
             "timer triggerConfig: a JSON object of cronExpression (string), enable (bool) and "

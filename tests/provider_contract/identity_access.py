@@ -11,11 +11,10 @@ at create time. Those API rules are `Rule`s sourced from the RAM API reference, 
 
 from __future__ import annotations
 
-import json
-import re
 from typing import TYPE_CHECKING
 
-from provider_contract.model import PROVIDER, Field, Resource, Rule
+from provider_contract.model import PROVIDER, Field, Resource
+from provider_contract.rules import at_least_one, between, conflicts, is_json, length, matches
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -26,88 +25,15 @@ ATTACHMENT = PROVIDER + "resource_alicloud_ram_role_policy_attachment.go:"
 
 CREATE_ROLE_DOC = "RAM API CreateRole (alibabacloud.com/help/doc-detail/159988.htm)"
 CREATE_POLICY_DOC = "RAM API CreatePolicy (alibabacloud.com/help/doc-detail/159976.htm)"
+ROLE_API = CREATE_ROLE_DOC + "; not checked by the provider"
+"""The source of the CreateRole rules the provider does not check."""
+POLICY_API = CREATE_POLICY_DOC + "; not checked by the provider"
+"""The source of the CreatePolicy rules the provider does not check."""
 
 ROLE_NAME = r"[A-Za-z0-9.-]{1,64}"
 """RAM role names: 1-64 letters, digits, `.` and `-` (CreateRole)."""
 POLICY_NAME = r"[A-Za-z0-9-]{1,128}"
 """RAM policy names: 1-128 letters, digits and `-`, no `.` (CreatePolicy)."""
-
-
-def _is_set(inputs: Mapping[str, object], path: str) -> bool:
-    return inputs.get(path) is not None
-
-
-def _conflicts(path: str, others: tuple[str, ...], source: str) -> Rule:
-    """ConflictsWith: `path` may not be set together with any of `others`."""
-
-    def check(inputs: Mapping[str, object]) -> str | None:
-        if not _is_set(inputs, path):
-            return None
-        clash = [other for other in others if _is_set(inputs, other)]
-        if not clash:
-            return None
-        return f"{path} conflicts with {', '.join(clash)}"
-
-    return Rule(f"{path} conflicts with {', '.join(others)}", source, check)
-
-
-def _at_least_one(paths: tuple[str, ...], source: str) -> Rule:
-    def check(inputs: Mapping[str, object]) -> str | None:
-        if any(_is_set(inputs, path) for path in paths):
-            return None
-        return f"one of {', '.join(paths)} must be set"
-
-    return Rule(f"at least one of {', '.join(paths)}", source, check)
-
-
-def _json(path: str, source: str) -> Rule:
-    """validation.StringIsJSON."""
-
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, str):
-            return None
-        try:
-            json.loads(value)
-        except ValueError:
-            return f"{path} must be a JSON document, got {value!r}"
-        return None
-
-    return Rule(f"{path} is JSON", source, check)
-
-
-def _matches(path: str, pattern: str, what: str, source: str) -> Rule:
-    """A string input, when set, matches `pattern` as a whole (an API rule, not the provider's)."""
-
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, str) or re.fullmatch(pattern, value) is not None:
-            return None
-        return f"{path} must be {what}, got {value!r}"
-
-    return Rule(f"{path}: {what}", source, check)
-
-
-def _length(path: str, low: int, high: int, source: str) -> Rule:
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, str) or low <= len(value) <= high:
-            return None
-        return f"{path} must be {low}-{high} characters, got {len(value)}"
-
-    return Rule(f"{path} is {low}-{high} characters", source, check)
-
-
-def _between(path: str, low: int, high: int, source: str) -> Rule:
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return None
-        if low <= value <= high:
-            return None
-        return f"{path} must be in [{low}, {high}], got {value!r}"
-
-    return Rule(f"{path} in [{low}, {high}]", source, check)
 
 
 def _role_refuses_delete(inputs: Mapping[str, object], attached: int) -> str | None:
@@ -169,41 +95,31 @@ ROLE_RESOURCE = Resource(
     identity=("roleName",),
     identity_source=ROLE + "202 d.SetId(RoleName): a role name is unique in the account",
     rules=(
-        _conflicts(
+        conflicts(
             "assumeRolePolicyDocument",
             ("document", "version", "ramUsers", "services"),
             ROLE + "44",
         ),
-        _conflicts("roleName", ("name",), ROLE + "68"),
-        _conflicts("name", ("roleName",), ROLE + "77"),
-        _conflicts(
+        conflicts("roleName", ("name",), ROLE + "68"),
+        conflicts("name", ("roleName",), ROLE + "77"),
+        conflicts(
             "document", ("assumeRolePolicyDocument", "version", "ramUsers", "services"), ROLE + "89"
         ),
-        _conflicts("version", ("assumeRolePolicyDocument", "document"), ROLE + "98"),
-        _conflicts("ramUsers", ("assumeRolePolicyDocument", "document"), ROLE + "107"),
-        _conflicts("services", ("assumeRolePolicyDocument", "document"), ROLE + "116"),
-        _at_least_one(
+        conflicts("version", ("assumeRolePolicyDocument", "document"), ROLE + "98"),
+        conflicts("ramUsers", ("assumeRolePolicyDocument", "document"), ROLE + "107"),
+        conflicts("services", ("assumeRolePolicyDocument", "document"), ROLE + "116"),
+        at_least_one(
             ("assumeRolePolicyDocument", "document", "ramUsers", "services"),
             ROLE + "164-166 (Create)",
         ),
-        _json("assumeRolePolicyDocument", ROLE + "39 (validation.StringIsJSON)"),
-        _json("document", ROLE + "83 (validation.StringIsJSON)"),
-        _matches(
-            "roleName",
-            ROLE_NAME,
-            "1-64 letters, digits, `.` and `-`",
-            CREATE_ROLE_DOC + "; not checked by the provider",
+        is_json("assumeRolePolicyDocument", ROLE + "39 (validation.StringIsJSON)"),
+        is_json("document", ROLE + "83 (validation.StringIsJSON)"),
+        *(
+            matches(path, ROLE_NAME, "1-64 letters, digits, `.` and `-`", ROLE_API)
+            for path in ("roleName", "name")
         ),
-        _matches(
-            "name",
-            ROLE_NAME,
-            "1-64 letters, digits, `.` and `-`",
-            CREATE_ROLE_DOC + "; not checked by the provider",
-        ),
-        _length("description", 1, 1024, CREATE_ROLE_DOC + "; not checked by the provider"),
-        _between(
-            "maxSessionDuration", 3600, 43200, CREATE_ROLE_DOC + "; not checked by the provider"
-        ),
+        length("description", 1, 1024, ROLE_API),
+        between("maxSessionDuration", 3600, 43200, ROLE_API),
     ),
     refuses_delete=_role_refuses_delete,
 )
@@ -253,35 +169,27 @@ POLICY_RESOURCE = Resource(
     identity=("policyName",),
     identity_source=POLICY + "209 d.SetId(PolicyName): a policy name is unique in the account",
     rules=(
-        _conflicts("policyDocument", ("document", "version", "statements"), POLICY + "48"),
-        _conflicts("policyName", ("name",), POLICY + "55"),
-        _conflicts("name", ("policyName",), POLICY + "89"),
-        _conflicts("version", ("document",), POLICY + "95"),
-        _conflicts("document", ("policyDocument", "version", "statements"), POLICY + "110"),
-        _conflicts("statements", ("document",), POLICY + "140"),
-        _at_least_one(("policyDocument", "document", "statements"), POLICY + "166-179 (Create)"),
-        _json("policyDocument", POLICY + "43 (validation.StringIsJSON)"),
-        _json("document", POLICY + "104 (validation.StringIsJSON)"),
-        _matches(
-            "policyName",
-            POLICY_NAME,
-            "1-128 letters, digits and `-` (no `.`)",
-            CREATE_POLICY_DOC + "; not checked by the provider",
+        conflicts("policyDocument", ("document", "version", "statements"), POLICY + "48"),
+        conflicts("policyName", ("name",), POLICY + "55"),
+        conflicts("name", ("policyName",), POLICY + "89"),
+        conflicts("version", ("document",), POLICY + "95"),
+        conflicts("document", ("policyDocument", "version", "statements"), POLICY + "110"),
+        conflicts("statements", ("document",), POLICY + "140"),
+        at_least_one(("policyDocument", "document", "statements"), POLICY + "166-179 (Create)"),
+        is_json("policyDocument", POLICY + "43 (validation.StringIsJSON)"),
+        is_json("document", POLICY + "104 (validation.StringIsJSON)"),
+        *(
+            matches(path, POLICY_NAME, "1-128 letters, digits and `-` (no `.`)", POLICY_API)
+            for path in ("policyName", "name")
         ),
-        _matches(
-            "name",
-            POLICY_NAME,
-            "1-128 letters, digits and `-` (no `.`)",
-            CREATE_POLICY_DOC + "; not checked by the provider",
-        ),
-        _length(
+        length(
             "policyDocument",
             1,
             6144,
             "RAM API CreatePolicy (alibabacloud.com/help/en/resource-management/api-createpolicy; "
             "the older page says 2048); not checked by the provider",
         ),
-        _length("description", 1, 1024, CREATE_POLICY_DOC + "; not checked by the provider"),
+        length("description", 1, 1024, POLICY_API),
     ),
     refuses_delete=_policy_refuses_delete,
 )

@@ -19,10 +19,10 @@ indexes (api-sls-2020-12-30-deletelogstore). Neither refuses.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from provider_contract.model import PROVIDER, Field, Resource, Rule
+from provider_contract.rules import between, exactly_one, matches
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,44 +46,6 @@ PROJECT_NAME = r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]"
 (per region), not only in the account: another account may already hold it."""
 LOGSTORE_NAME = r"[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]"
 """3-63 lowercase letters, digits, `-` and `_`, starting and ending with a letter or digit."""
-
-
-def _is_set(inputs: Mapping[str, object], path: str) -> bool:
-    return inputs.get(path) is not None
-
-
-def _exactly_one(paths: tuple[str, ...], source: str) -> Rule:
-    """ExactlyOneOf: one, and only one, of `paths` is set."""
-
-    def check(inputs: Mapping[str, object]) -> str | None:
-        found = [path for path in paths if _is_set(inputs, path)]
-        if len(found) == 1:
-            return None
-        return f"exactly one of {', '.join(paths)} must be set, got {found or 'none'}"
-
-    return Rule(f"exactly one of {', '.join(paths)}", source, check)
-
-
-def _matches(path: str, pattern: str, what: str, source: str) -> Rule:
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, str) or re.fullmatch(pattern, value) is not None:
-            return None
-        return f"{path} must be {what}, got {value!r}"
-
-    return Rule(f"{path}: {what}", source, check)
-
-
-def _between(path: str, low: int, high: int, source: str) -> Rule:
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return None
-        if low <= value <= high:
-            return None
-        return f"{path} must be in [{low}, {high}], got {value!r}"
-
-    return Rule(f"{path} in [{low}, {high}]", source, check)
 
 
 def _split_needs_maximum(inputs: Mapping[str, object]) -> str | None:
@@ -126,18 +88,19 @@ PROJECT_RESOURCE = Resource(
         "accounts (the message at :44: 'globally unique in Alibaba Cloud')"
     ),
     rules=(
-        _exactly_one(("projectName", "name"), PROJECT + "42"),
-        _matches(
-            "projectName",
-            PROJECT_NAME,
-            "3-63 lowercase letters, digits and `-`, starting and ending with a letter or digit",
-            PROJECT_RULE_SOURCE,
-        ),
-        _matches(
-            "name",
-            PROJECT_NAME,
-            "3-63 lowercase letters, digits and `-`, starting and ending with a letter or digit",
-            PROJECT + "66 (the ValidateFunc message; its regex is looser)",
+        exactly_one(("projectName", "name"), PROJECT + "42"),
+        *(
+            matches(
+                path,
+                PROJECT_NAME,
+                "3-63 lowercase letters, digits and `-`, starting and ending with a letter or "
+                "digit",
+                source,
+            )
+            for path, source in (
+                ("projectName", PROJECT_RULE_SOURCE),
+                ("name", PROJECT + "66 (the ValidateFunc message; its regex is looser)"),
+            )
         ),
     ),
 )
@@ -197,23 +160,19 @@ STORE_RESOURCE = Resource(
         "a logstore name is unique in its project"
     ),
     rules=(
-        _exactly_one(("logstoreName", "name"), STORE + "111"),
-        _exactly_one(("projectName", "project"), STORE + "139"),
-        _matches(
-            "logstoreName",
-            LOGSTORE_NAME,
-            "3-63 lowercase letters, digits, `-` and `_`, starting and ending with a letter or "
-            "digit",
-            LOGSTORE_DOC + "; not checked by the provider",
+        exactly_one(("logstoreName", "name"), STORE + "111"),
+        exactly_one(("projectName", "project"), STORE + "139"),
+        *(
+            matches(
+                path,
+                LOGSTORE_NAME,
+                "3-63 lowercase letters, digits, `-` and `_`, starting and ending with a letter "
+                "or digit",
+                LOGSTORE_DOC + "; not checked by the provider",
+            )
+            for path in ("logstoreName", "name")
         ),
-        _matches(
-            "name",
-            LOGSTORE_NAME,
-            "3-63 lowercase letters, digits, `-` and `_`, starting and ending with a letter or "
-            "digit",
-            LOGSTORE_DOC + "; not checked by the provider",
-        ),
-        _between("retentionPeriod", 1, 3650, CREATE_LOGSTORE_DOC + "; not checked by the provider"),
+        between("retentionPeriod", 1, 3650, CREATE_LOGSTORE_DOC + "; not checked by the provider"),
         Rule(
             "autoSplit=true needs maxSplitShardCount",
             LOGSTORE_DOC + " ('must be specified if autoSplit is true'); not checked by the "

@@ -42,13 +42,8 @@ docstrings and types (`pulumi_docker` 5.2.0, image.py and _inputs.py).
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING
-
-from provider_contract.model import PROVIDER, Field, Resource, Rule
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from provider_contract.model import PROVIDER, Field, Resource
+from provider_contract.rules import length, matches
 
 NAMESPACE = PROVIDER + "resource_alicloud_cr_namespace.go:"
 REPO = PROVIDER + "resource_alicloud_cr_repo.go:"
@@ -77,28 +72,6 @@ ENTERPRISE_NAMESPACE_DOC = (
 )
 
 
-def _matches(path: str, pattern: str, what: str, source: str) -> Rule:
-    """A string input, when set, matches `pattern` as a whole."""
-
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, str) or re.fullmatch(pattern, value) is not None:
-            return None
-        return f"{path} must be {what}, got {value!r}"
-
-    return Rule(f"{path}: {what}", source, check)
-
-
-def _length(path: str, low: int, high: int, source: str) -> Rule:
-    def check(inputs: Mapping[str, object]) -> str | None:
-        value = inputs.get(path)
-        if not isinstance(value, str) or low <= len(value) <= high:
-            return None
-        return f"{path} must be {low}-{high} characters, got {value!r}"
-
-    return Rule(f"{path} is {low}-{high} characters", source, check)
-
-
 NAMESPACE_RESOURCE = Resource(
     type="alicloud:cr/namespace:Namespace",
     terraform="alicloud_cr_namespace",
@@ -124,7 +97,7 @@ NAMESPACE_RESOURCE = Resource(
     identity=("name",),
     identity_source=NAMESPACE + "65 d.SetId(namespaceName); Create has no 'already exists' case",
     rules=(
-        _matches(
+        matches(
             "name",
             PERSONAL_NAMESPACE,
             "lowercase letters, digits, `-` and `_`, not starting with `-` or `_` (no `.`)",
@@ -199,8 +172,8 @@ EE_NAMESPACE_RESOURCE = Resource(
     identity=("instanceId", "name"),
     identity_source=EE_NAMESPACE + "92 d.SetId('<instance_id>:<name>')",
     rules=(
-        _length("name", 2, 120, ENTERPRISE_NAMESPACE_DOC),
-        _matches(
+        length("name", 2, 120, ENTERPRISE_NAMESPACE_DOC),
+        matches(
             "name",
             ENTERPRISE_NAMESPACE,
             "lowercase letters, digits, `_`, `-` and `.`, not starting or ending with a delimiter",
@@ -283,7 +256,7 @@ IMAGE_RESOURCE = Resource(
         "remotely')"
     ),
     rules=(
-        _matches(
+        matches(
             "imageName",
             r"[^@\s]+",
             "repository[:tag] (no digest, no whitespace)",

@@ -28,9 +28,10 @@ parts left by an interrupted upload still block it). Deleting a `BucketAcl` only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from provider_contract.model import PROVIDER, Field, Resource, Rule
+from provider_contract.rules import exactly_one, is_set, rule, together
 
 BUCKET = PROVIDER + "resource_alicloud_oss_bucket.go:"
 OBJECT = PROVIDER + "resource_alicloud_oss_bucket_object.go:"
@@ -63,13 +64,6 @@ STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"
 """aliyun-oss-go-sdk's StorageClassType values (bucket.go:212, 275, 378)."""
 ACLS = ("private", "public-read", "public-read-write")
 
-_Check = Callable[[Mapping[str, object]], str | None]
-
-
-def _is_set(inputs: Mapping[str, object], path: str) -> bool:
-    value = inputs.get(path)
-    return value is not None and value != ""
-
 
 def _items(value: object) -> list[Mapping[str, object]]:
     """The mapping items of a list input (none when absent or not a list)."""
@@ -84,35 +78,48 @@ def _days_set(item: Mapping[str, object]) -> bool:
     return isinstance(days, int | float) and not isinstance(days, bool) and days > 0
 
 
-def _rule(description: str, source: str) -> Callable[[_Check], Rule]:
-    """Make a `Rule` of a check function."""
+def _first_only(block: str, source: str) -> Rule:
+    """A lifecycle rule sends only the first item of its `block` list."""
 
-    def wrap(check: _Check) -> Rule:
-        return Rule(description, source, check)
+    def check(inputs: Mapping[str, object]) -> str | None:
+        for index, lifecycle_rule in enumerate(_items(inputs.get("lifecycleRules"))):
+            count = len(_items(lifecycle_rule.get(block)))
+            if count > 1:
+                return f"lifecycleRules[{index}] has {count} {block}; only the first is sent"
+        return None
 
-    return wrap
-
-
-@_rule("a lifecycle rule sends only its first expiration", BUCKET + "1346")
-def _one_expiration(inputs: Mapping[str, object]) -> str | None:
-    for index, rule in enumerate(_items(inputs.get("lifecycleRules"))):
-        count = len(_items(rule.get("expirations")))
-        if count > 1:
-            return f"lifecycleRules[{index}] has {count} expirations; only the first is sent"
-    return None
+    return Rule(f"a lifecycle rule sends only the first of its {block}", source, check)
 
 
-@_rule(
+def _date_or_days(block: str, source: str) -> Rule:
+    """Each item of a lifecycle rule's `block` sets exactly one of createdBeforeDate and days."""
+
+    def check(inputs: Mapping[str, object]) -> str | None:
+        for index, lifecycle_rule in enumerate(_items(inputs.get("lifecycleRules"))):
+            for item in _items(lifecycle_rule.get(block)):
+                if is_set(item, "createdBeforeDate", blank_is_unset=True) == _days_set(item):
+                    return (
+                        f"lifecycleRules[{index}].{block} item must set exactly one of "
+                        "createdBeforeDate and days (> 0)"
+                    )
+        return None
+
+    return Rule(f"each of {block} sets exactly one of createdBeforeDate and days", source, check)
+
+
+@rule(
     "an expiration sets exactly one of date, createdBeforeDate, days, or "
     "expiredObjectDeleteMarker alone",
     BUCKET + "1354",
 )
 def _expiration_exactly_one(inputs: Mapping[str, object]) -> str | None:
-    for index, rule in enumerate(_items(inputs.get("lifecycleRules"))):
-        for expiration in _items(rule.get("expirations")):
-            chosen = [key for key in ("date", "createdBeforeDate") if _is_set(expiration, key)] + (
-                ["days"] if _days_set(expiration) else []
-            )
+    for index, lifecycle_rule in enumerate(_items(inputs.get("lifecycleRules"))):
+        for expiration in _items(lifecycle_rule.get("expirations")):
+            chosen = [
+                key
+                for key in ("date", "createdBeforeDate")
+                if is_set(expiration, key, blank_is_unset=True)
+            ] + (["days"] if _days_set(expiration) else [])
             if expiration.get("expiredObjectDeleteMarker") is True:
                 if chosen:
                     return (
@@ -127,71 +134,7 @@ def _expiration_exactly_one(inputs: Mapping[str, object]) -> str | None:
     return None
 
 
-@_rule("a transition sets exactly one of createdBeforeDate and days", BUCKET + "1391")
-def _transition_exactly_one(inputs: Mapping[str, object]) -> str | None:
-    for index, rule in enumerate(_items(inputs.get("lifecycleRules"))):
-        for transition in _items(rule.get("transitions")):
-            if _is_set(transition, "createdBeforeDate") == _days_set(transition):
-                return (
-                    f"lifecycleRules[{index}] transition must set exactly one of "
-                    "createdBeforeDate and days (> 0)"
-                )
-    return None
-
-
-@_rule("a lifecycle rule sends only its first abortMultipartUpload", BUCKET + "1418")
-def _one_abort(inputs: Mapping[str, object]) -> str | None:
-    for index, rule in enumerate(_items(inputs.get("lifecycleRules"))):
-        count = len(_items(rule.get("abortMultipartUploads")))
-        if count > 1:
-            return (
-                f"lifecycleRules[{index}] has {count} abortMultipartUploads; only the first is sent"
-            )
-    return None
-
-
-@_rule("an abortMultipartUpload sets exactly one of createdBeforeDate and days", BUCKET + "1425")
-def _abort_exactly_one(inputs: Mapping[str, object]) -> str | None:
-    for index, rule in enumerate(_items(inputs.get("lifecycleRules"))):
-        for abort in _items(rule.get("abortMultipartUploads")):
-            if _is_set(abort, "createdBeforeDate") == _days_set(abort):
-                return (
-                    f"lifecycleRules[{index}] abortMultipartUpload must set exactly one of "
-                    "createdBeforeDate and days (> 0)"
-                )
-    return None
-
-
-@_rule("a lifecycle rule sends only its first noncurrentVersionExpiration", BUCKET + "1439")
-def _one_noncurrent_expiration(inputs: Mapping[str, object]) -> str | None:
-    for index, rule in enumerate(_items(inputs.get("lifecycleRules"))):
-        count = len(_items(rule.get("noncurrentVersionExpirations")))
-        if count > 1:
-            return (
-                f"lifecycleRules[{index}] has {count} noncurrentVersionExpirations; only the "
-                "first is sent"
-            )
-    return None
-
-
-@_rule("exactly one of source and content", f"{OBJECT}43, 49, 233")
-def _source_or_content(inputs: Mapping[str, object]) -> str | None:
-    chosen = [key for key in ("source", "content") if _is_set(inputs, key)]
-    if len(chosen) == 1:
-        return None
-    if chosen:
-        return "source conflicts with content"
-    return 'Must specify "source" or "content" field'
-
-
-@_rule("objectWormMode and objectWormRetainUntilDate go together", f"{OBJECT}117, 124")
-def _worm_pair(inputs: Mapping[str, object]) -> str | None:
-    if _is_set(inputs, "objectWormMode") != _is_set(inputs, "objectWormRetainUntilDate"):
-        return "objectWormMode and objectWormRetainUntilDate must be set together"
-    return None
-
-
-@_rule("object keys are at most 1023 bytes of UTF-8", OBJECT_NAMING_DOC)
+@rule("object keys are at most 1023 bytes of UTF-8", OBJECT_NAMING_DOC)
 def _key_bytes(inputs: Mapping[str, object]) -> str | None:
     key = inputs.get("key")
     if isinstance(key, str) and len(key.encode()) > OBJECT_KEY_MAX_BYTES:
@@ -368,12 +311,12 @@ BUCKET_RESOURCE = Resource(
     identity=("bucket",),
     identity_source=BUCKET + "591",
     rules=(
-        _one_expiration,
+        _first_only("expirations", BUCKET + "1346"),
         _expiration_exactly_one,
-        _transition_exactly_one,
-        _one_abort,
-        _abort_exactly_one,
-        _one_noncurrent_expiration,
+        _date_or_days("transitions", BUCKET + "1391"),
+        _first_only("abortMultipartUploads", BUCKET + "1418"),
+        _date_or_days("abortMultipartUploads", BUCKET + "1425"),
+        _first_only("noncurrentVersionExpirations", BUCKET + "1439"),
     ),
     refuses_delete=_bucket_refuses_delete,
 )
@@ -416,7 +359,16 @@ BUCKET_OBJECT_RESOURCE = Resource(
     # The id is the key alone (:264); the object is unique per bucket.
     identity=("bucket", "key"),
     identity_source=OBJECT + "264",
-    rules=(_source_or_content, _worm_pair, _key_bytes),
+    rules=(
+        exactly_one(("source", "content"), f"{OBJECT}43, 49, 233", blank_is_unset=True),
+        together(
+            "objectWormMode",
+            "objectWormRetainUntilDate",
+            f"{OBJECT}117, 124",
+            blank_is_unset=True,
+        ),
+        _key_bytes,
+    ),
 )
 
 BUCKET_ACL_RESOURCE = Resource(

@@ -309,6 +309,21 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// The stack checks fork entries at preview with these same cases
+    /// (tests/test_stack_forks.py): what it accepts is exactly one fork here.
+    #[test]
+    fn fork_entries_shared_with_the_stack_check() {
+        let cases: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/fork_entries.json")).unwrap();
+        for (kind, valid) in [("valid", true), ("invalid", false)] {
+            for entry in cases[kind].as_array().unwrap() {
+                let entry = entry.as_str().unwrap();
+                let one_fork = matches!(parse_fork_list(entry), Ok(forks) if forks.len() == 1);
+                assert_eq!(one_fork, valid, "{entry:?} should be {kind}");
+            }
+        }
+    }
+
     fn names(forks: &[Fork]) -> Vec<String> {
         forks
             .iter()
