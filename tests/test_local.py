@@ -403,13 +403,16 @@ def test_serve_fires_every_second_and_stops_cleanly_on_ctrl_c(packages: dict[str
         )
         output = _Lines(process)
         try:
+            # Ctrl-C between two fires: right after the second invocation's report line, a
+            # second before the next fire. (During an invocation the emulator cancels the call
+            # and kills the instance, so it would have no pre-stop hook to call.)
             deadline = time.monotonic() + 30
             while (
-                len(double.merge_calls()) < 2
+                len(REPORT.findall(output.text())) < 2
                 and time.monotonic() < deadline
                 and process.poll() is None
             ):
-                time.sleep(0.1)
+                time.sleep(0.01)
             assert len(double.merge_calls()) >= 2, output.text()
             process.send_signal(signal.SIGINT)
             assert process.wait(30) == 0, output.text()
@@ -440,6 +443,10 @@ def test_make_local_demo_prints_the_three_outcomes(packages: dict[str, Path]) ->
     assert "newcomer/current-fork was already up to date" in text
     assert "newcomer/conflicted-fork has a merge conflict with upstream" in text
     assert "FC counts this invocation as failed (x-fc-status 404)" in text
+    # What FC would count, from the dev stack: the metric, no retry of a timer, no alert set.
+    assert "CloudMonitor: FunctionFunctionErrors of sync-forks goes up by 1" in text
+    assert "FC: no retry of this timer event" in text
+    assert "alert: none set" in text
     assert REPORT.search(text)
     assert text.rstrip().splitlines()[-1].startswith("Duration: ")
 
