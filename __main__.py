@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from infra import ConfigError, RustFunction
-from infra.stack import check_stack, config_defaults, declare_registry_namespace, function_args
+from infra.stack import check_stack, config_defaults, declare_shared, function_args
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     problems = check_stack(values, functions, pulumi.Config("alicloud").get("region") or "")
     if problems:
         raise ConfigError(f"stack {pulumi.get_stack()}", problems)
-    declare_registry_namespace(functions)
+    declare_shared(functions, values)
     for name, args in functions.items():
         function = RustFunction(name, args)
         pulumi.export(

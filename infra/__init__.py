@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infra.access import FunctionRole, FunctionRoleArgs
+from infra.alerts import AlertArgs, AlertContacts, AlertContactsArgs
 from infra.artifacts import ArtifactBucket, ArtifactBucketArgs
 from infra.container import (
     ContainerImage,
@@ -12,6 +13,7 @@ from infra.container import (
     RegistryNamespaceArgs,
 )
 from infra.function import (
+    AsyncInvokeArgs,
     BucketArgs,
     LogsArgs,
     RoleArgs,
@@ -24,8 +26,12 @@ from infra.logs import FunctionLogs, FunctionLogsArgs
 from infra.timer import TimerArgs, next_fire_times, trigger_config
 
 __all__ = [
+    "AlertArgs",
+    "AlertContacts",
+    "AlertContactsArgs",
     "ArtifactBucket",
     "ArtifactBucketArgs",
+    "AsyncInvokeArgs",
     "BucketArgs",
     "ConfigError",
     "ContainerImage",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 
-from infra import access, artifacts, container, limits, logs, timer
+from infra import access, alerts, artifacts, container, limits, logs, timer
 from infra import bootstrap as _bootstrap
 from infra.limits import ConfigError
 
@@ -79,6 +79,21 @@ class BucketArgs(TypedDict, total=False):
     """Name of the bucket to create; default: a unique name chosen by the provider."""
 
 
+class AsyncInvokeArgs(TypedDict, total=False):
+    """What FC does with a failed asynchronous invocation (timers invoke asynchronously)."""
+
+    max_retries: int
+    """Retries of a failed invocation, 0-8. Default 0 for a function with timers: the next tick
+    runs it again, and a retried sync-forks would count each try as a failure. FC's own
+    default, for a function without this setting, is 3."""
+    max_event_age: int
+    """Seconds an event may wait before FC drops it (FC 3.0: 1-86400; FC 2.0: 1-2592000);
+    default: FC's (86400 on FC 3.0)."""
+    on_failure: pulumi.Input[str]
+    """ARN of a destination for events that failed every try (an FC function, an MNS queue or
+    topic, an EventBridge bus); default: none."""
+
+
 class RustFunctionArgs(TypedDict):
     """Everything about one function; only `crate` is required."""
 
@@ -130,6 +145,11 @@ class RustFunctionArgs(TypedDict):
     """Tags on every taggable resource created."""
     alias: NotRequired[str]
     """Alias the timers invoke; default `live`. FC 3.0 only."""
+    alert: NotRequired[alerts.AlertArgs]
+    """Alert a CloudMonitor contact group when the function fails; default: no alert."""
+    async_invoke: NotRequired[AsyncInvokeArgs]
+    """Retries, event age and failure destination of asynchronous invocations; default for a
+    function with timers: no retries. Without timers and without this key, FC's defaults."""
     pinned_version: NotRequired[str]
     """Hold the alias on this published version (FC 3.0 only). While pinned, new code and config
     reach LATEST but publish no version, and the version the stack last published is kept, so
@@ -222,6 +242,16 @@ def default_cpu(memory_size: int) -> float:
     384 MB the floor of 0.1 vCPU is too little: 512 MB takes 0.15, 1024 MB 0.25.
     """
     return float(max(Decimal("0.1"), limits.least_cpu(memory_size)))
+
+
+def resolved_async_invoke(args: RustFunctionArgs) -> AsyncInvokeArgs | None:
+    """The asynchronous invocation config to declare, or None to leave FC's defaults.
+
+    As given; else no retries for a function with timers.
+    """
+    if "async_invoke" in args:
+        return args["async_invoke"]
+    return {"max_retries": 0} if args.get("timers") else None
 
 
 def resolved_cpu(args: RustFunctionArgs) -> float:
@@ -329,6 +359,18 @@ def field_problems(name: str, args: RustFunctionArgs) -> list[tuple[str, str]]: 
         ),
     )
     add("timers", timer.check_timers(list(args.get("timers", []))))
+    if "alert" in args:
+        add("alert", alerts.check_alert(args["alert"]))
+    async_invoke = args.get("async_invoke", {})
+    unknown = sorted(set(async_invoke) - {"max_retries", "max_event_age", "on_failure"})
+    if unknown:
+        add("async_invoke", [f"async_invoke has unknown keys {', '.join(unknown)}"])
+    add(
+        "async_invoke",
+        limits.check_async_invoke(
+            async_invoke.get("max_retries"), async_invoke.get("max_event_age"), **on
+        ),
+    )
     problems += _dependency_problems(args, variant)
     add(
         "tags",
@@ -399,16 +441,25 @@ class _Plan:
     logstore: pulumi.Input[str] | None
     depends_on: list[pulumi.Resource]
     """What FC needs in place before the function: the pushed image, the role's policies."""
+    region: str
+    """The stack's region (`alicloud:region`), which CloudMonitor's dimensions name."""
 
 
-def _trigger_options(parent: pulumi.Resource) -> pulumi.ResourceOptions:
-    """Options of a timer trigger: delete the old one before creating its replacement.
+def _trigger_options(
+    parent: pulumi.Resource, async_config: pulumi.Resource | None
+) -> pulumi.ResourceOptions:
+    """Options of a timer trigger: after the retry settings, delete before replace.
 
-    A trigger's name is unique within its function and some of its inputs are ForceNew (FC 3.0
-    `qualifier`, FC 2.0 `service` and `function`), so a create-before-delete replacement would
-    collide with the trigger it replaces.
+    The first tick must already find the retry settings in place. A trigger's name is unique
+    within its function and some of its inputs are ForceNew (FC 3.0 `qualifier`, FC 2.0
+    `service` and `function`), so a create-before-delete replacement would collide with the
+    trigger it replaces.
     """
-    return pulumi.ResourceOptions(parent=parent, delete_before_replace=True)
+    return pulumi.ResourceOptions(
+        parent=parent,
+        delete_before_replace=True,
+        depends_on=[async_config] if async_config is not None else [],
+    )
 
 
 class RustFunction(pulumi.ComponentResource):
@@ -457,6 +508,11 @@ class RustFunction(pulumi.ComponentResource):
             problems.append(
                 "variant 'container' with a registry needs the stack's region "
                 "(`pulumi config set alicloud:region <region>`) to address the registry"
+            )
+        if "alert" in args and not region:
+            problems.append(
+                "alert needs the stack's region (`pulumi config set alicloud:region <region>`): "
+                "CloudMonitor watches a function by region and name"
             )
         if problems:
             raise ConfigError(name, problems)
@@ -515,6 +571,7 @@ class RustFunction(pulumi.ComponentResource):
             # FC checks at create time that the role may write the logstore: the function waits
             # for the policy attachment (a child of the role component), not only for the ARN.
             depends_on=[*source.depends_on, *([role] if role is not None else [])],
+            region=region,
         )
         backend = self._fc2 if args.get("fc_version", "3.0") == "2.0" else self._fc3
         backend(name, plan)
@@ -767,7 +824,26 @@ class RustFunction(pulumi.ComponentResource):
             description=f"pinned to version {pinned}" if pinned else "newest published version",
             opts=child,
         )
-        trigger_opts = _trigger_options(self)
+        retries = resolved_async_invoke(args)
+        async_config = (
+            alicloud.fc.V3AsyncInvokeConfig(
+                f"{name}-async-invoke",
+                function_name=function.function_name,
+                # Timers invoke the alias, and FC keeps one such config per qualifier.
+                qualifier=alias.alias_name,
+                max_async_retry_attempts=retries.get("max_retries"),
+                max_async_event_age_in_seconds=retries.get("max_event_age"),
+                destination_config=(
+                    {"on_failure": {"destination": retries["on_failure"]}}
+                    if "on_failure" in retries
+                    else None
+                ),
+                opts=child,
+            )
+            if retries is not None
+            else None
+        )
+        trigger_opts = _trigger_options(self, async_config)
         for spec in args.get("timers", []):
             alicloud.fc.V3Trigger(
                 f"{name}-timer-{spec['name']}",
@@ -777,6 +853,14 @@ class RustFunction(pulumi.ComponentResource):
                 qualifier=alias.alias_name,
                 trigger_config=timer.trigger_config(spec),
                 opts=trigger_opts,
+            )
+        if "alert" in args:
+            alerts.failure_alarm(
+                name,
+                args["alert"],
+                function_name=function_name,
+                dimensions=alerts.metric_dimensions(plan.region, function_name),
+                parent=self,
             )
         self.function_name = function.function_name
         self.function_arn = function.function_arn
@@ -825,9 +909,10 @@ class RustFunction(pulumi.ComponentResource):
                 if source.image is not None
                 else None
             ),
-            # The provider sends ca_port on create only for runtime `custom`; the other custom
-            # runtimes then get FC's default, 9000. Declaring exactly that default keeps the
-            # created function, the state and the bootstrap's port in agreement.
+            # The provider sends ca_port on create only for the runtimes `custom` and
+            # `custom-container` (tf resource_alicloud_fc_function.go:222-225); the other custom
+            # runtimes get FC's default, 9000. Declaring exactly that default keeps the created
+            # function, the state and the bootstrap's port in agreement.
             ca_port=limits.CUSTOM_RUNTIME_PORT,
             memory_size=args.get("memory_size", 128),
             timeout=args.get("timeout", 60),
@@ -835,7 +920,27 @@ class RustFunction(pulumi.ComponentResource):
             environment_variables=environment,
             opts=pulumi.ResourceOptions(parent=self, depends_on=plan.depends_on),
         )
-        trigger_opts = _trigger_options(self)
+        retries = resolved_async_invoke(args)
+        async_config = (
+            alicloud.fc.FunctionAsyncInvokeConfig(
+                f"{name}-async-invoke",
+                service_name=service.name,
+                function_name=function.name,
+                # FC 2.0 timers invoke LATEST; the qualifier is part of the config's id.
+                qualifier="LATEST",
+                maximum_retry_attempts=retries.get("max_retries"),
+                maximum_event_age_in_seconds=retries.get("max_event_age"),
+                destination_config=(
+                    {"on_failure": {"destination": retries["on_failure"]}}
+                    if "on_failure" in retries
+                    else None
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if retries is not None
+            else None
+        )
+        trigger_opts = _trigger_options(self, async_config)
         for spec in args.get("timers", []):
             alicloud.fc.Trigger(
                 f"{name}-timer-{spec['name']}",
@@ -845,6 +950,15 @@ class RustFunction(pulumi.ComponentResource):
                 type="timer",
                 config=timer.trigger_config(spec),
                 opts=trigger_opts,
+            )
+        if "alert" in args:
+            alerts.failure_alarm(
+                name,
+                args["alert"],
+                function_name=function_name,
+                # The service carries the function's name (see the Service above).
+                dimensions=alerts.metric_dimensions(plan.region, function_name, function_name),
+                parent=self,
             )
         self.function_name = _known(function.name, function_name)
         self.function_arn = function.function_arn

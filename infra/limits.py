@@ -581,3 +581,40 @@ def check_log_names(
     ):
         problems.append(f"logs.retention_days must be {low}-{high} days, got {retention_days!r}")
     return problems
+
+
+# --- Asynchronous invocation (timers invoke asynchronously) -------------------------------------
+
+ASYNC_RETRIES = (0, 8)
+"""Retries of a failed asynchronous invocation: 0-8, FC's default 3 (FC 3.0 API
+PutAsyncInvokeConfigInput.maxAsyncRetryAttempts, alibabacloud-go/fc-20230330
+client/put_async_invoke_config_input_model.go:37; FC 2.0 PutFunctionAsyncInvokeConfig,
+https://www.alibabacloud.com/help/en/fc/developer-reference/api-fc-open-2021-04-06-putfunctionasyncinvokeconfig;
+tf resource_alicloud_fc_function_async_invoke_config.go:52 checks 0-8, the FC 3.0 resource does
+not check)."""
+ASYNC_EVENT_AGE_S = {"3.0": (1, 86400), "2.0": (1, 2592000)}
+"""How long an asynchronous event may wait, by FC version. FC 3.0: the API allows 1-604800
+(put_async_invoke_config_input_model.go:31) but the provider refuses above 86400
+(tf resource_alicloud_fcv3_async_invoke_config.go:89, IntBetween(0, 86400)); FC 2.0: 1-2592000
+(the FC 2.0 page above; tf resource_alicloud_fc_function_async_invoke_config.go:47)."""
+
+
+def check_async_invoke(
+    max_retries: object, max_event_age: object, *, fc_version: str = DEFAULT_FC_VERSION
+) -> list[str]:
+    """Retries and the event age of the asynchronous invocation config, where given."""
+    problems = []
+    low, high = ASYNC_RETRIES
+    if max_retries is not None and not (
+        _is_int(max_retries) and low <= int(str(max_retries)) <= high
+    ):
+        problems.append(f"async_invoke.max_retries must be {low}-{high}, got {max_retries!r}")
+    low, high = ASYNC_EVENT_AGE_S.get(fc_version, ASYNC_EVENT_AGE_S[DEFAULT_FC_VERSION])
+    if max_event_age is not None and not (
+        _is_int(max_event_age) and low <= int(str(max_event_age)) <= high
+    ):
+        problems.append(
+            f"async_invoke.max_event_age must be {low}-{high} seconds on FC {fc_version}, "
+            f"got {max_event_age!r}"
+        )
+    return problems

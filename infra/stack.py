@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import pulumi
 import yaml
 
+from infra.alerts import AlertContacts
 from infra.bootstrap.build import ROOT
 from infra.container import RegistryNamespace
 from infra.function import field_problems
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from infra.container import RegistryArgs
-    from infra.function import RustFunctionArgs
+    from infra.function import AsyncInvokeArgs, RustFunctionArgs
     from infra.timer import TimerArgs
 
 PROJECT = "fc-rust"
@@ -156,6 +157,8 @@ FUNCTION_KEYS = {
         "timers": "syncSchedule",
         "environment": "forks",
         "pinned_version": "syncPinnedVersion",
+        "async_invoke": "syncRetryAttempts",
+        "alert": "alertContactGroup",
     },
     "hello": {
         "memory_size": "helloMemorySize",
@@ -203,6 +206,13 @@ def check_stack(
         f"`pulumi config set --path '{forks_key}[0]' owner/repo`)"
         for p in check_forks(_value(values, defaults, forks_key))
     ]
+    if _value(values, defaults, "alertEmails") and not _value(
+        values, defaults, "alertContactGroup"
+    ):
+        problems.append(
+            f"alertEmails needs the name of the contact group to create: set {PROJECT}:"
+            "alertContactGroup (`pulumi config set alertContactGroup <name>`)"
+        )
     for name, args in functions.items():
         problems += [
             explain(name, argument, problem) for argument, problem in field_problems(name, args)
@@ -223,6 +233,16 @@ def _registry(get: Callable[[str], object], password: pulumi.Input[str] | None) 
         registry["username"] = str(get("registryUsername"))
         registry["password"] = password if password is not None else ""
     return registry
+
+
+def _sync_retries(get: Callable[[str], object]) -> AsyncInvokeArgs:
+    """sync-forks' asynchronous invocation settings from the stack's `sync*` keys (0 = unset)."""
+    retries: AsyncInvokeArgs = {"max_retries": cast("int", get("syncRetryAttempts"))}
+    if get("syncMaxEventAgeSeconds"):
+        retries["max_event_age"] = cast("int", get("syncMaxEventAgeSeconds"))
+    if get("syncFailureDestination"):
+        retries["on_failure"] = str(get("syncFailureDestination"))
+    return retries
 
 
 def function_args(
@@ -281,6 +301,9 @@ def function_args(
     }
     if github_token is not None:
         sync_forks["secret_environment"] = {"GITHUB_TOKEN": github_token}
+    sync_forks["async_invoke"] = _sync_retries(get)
+    if get("alertContactGroup"):
+        sync_forks["alert"] = {"contact_group": str(get("alertContactGroup"))}
     hello: RustFunctionArgs = {
         **common,
         "crate": "hello",
@@ -294,7 +317,33 @@ def function_args(
     return {"sync-forks": sync_forks, "hello": hello}
 
 
-def declare_registry_namespace(functions: Mapping[str, RustFunctionArgs]) -> None:
+def declare_shared(
+    functions: Mapping[str, RustFunctionArgs],
+    values: Mapping[str, object],
+    defaults: Mapping[str, object] | None = None,
+) -> None:
+    """Declare what the stack's functions share, once: the ACR namespace, the alert contacts.
+
+    Each is an id of its own (a namespace, a contact group name), so declaring it per function
+    would fail on the second create. The functions' args are pointed at what was declared.
+    """
+    defaults = config_defaults() if defaults is None else defaults
+    emails = _value(values, defaults, "alertEmails")
+    if isinstance(emails, list) and emails:
+        contacts = AlertContacts(
+            "alert-contacts",
+            {
+                "group_name": str(_value(values, defaults, "alertContactGroup")),
+                "emails": [str(email) for email in emails],
+            },
+        )
+        for args in functions.values():
+            if "alert" in args:
+                args["alert"]["contact_group"] = contacts.group_name
+    _declare_registry_namespace(functions)
+
+
+def _declare_registry_namespace(functions: Mapping[str, RustFunctionArgs]) -> None:
     """Declare the stack's ACR namespace once and point every function's registry at it.
 
     The functions of a stack share one `registryNamespace`; each creates only its repository.

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from infra import alerts
 from infra.local.emulator import timer_event
 from infra.local.github_double import demo_double
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
@@ -58,7 +59,7 @@ def _fork_statuses(invocation: Invocation) -> dict[str, str]:
     return {str(f.get("repo")): str(f.get("status")) for f in forks if isinstance(f, dict)}
 
 
-def _tell(invocation: Invocation) -> None:
+def _tell(invocation: Invocation, function: FunctionSpec) -> None:
     """One plain sentence per fork, from the function's own summary."""
     summary = _summary(invocation)
     if summary is None:
@@ -85,9 +86,15 @@ def _tell(invocation: Invocation) -> None:
     else:
         say(
             f"FC counts this invocation as failed (x-fc-status {invocation.fc_status}): "
-            "a fork that cannot be synced fails the run, so the failure shows in FC's metrics "
-            "and alerts"
+            "a fork that cannot be synced fails the run"
         )
+        say(f"  CloudMonitor: {alerts.ERRORS_METRIC} of {function.name} goes up by 1")
+        retried = "no retry" if function.retries == 0 else f"{function.retries} retries"
+        say(f"  FC: {retried} of this timer event (the next tick runs it again)")
+        if function.alert_group:
+            say(f"  alert: contact group {function.alert_group} is told")
+        else:
+            say("  alert: none set (`pulumi config set alertContactGroup <group>` to be told)")
 
 
 def run_demo(
@@ -176,5 +183,5 @@ def _run_timer(function: FunctionSpec, package: Path, start_timeout: float) -> I
     finally:
         instance.stop(pre_stop=False)
     print_invocation(invocation, report=False, body=False)
-    _tell(invocation)
+    _tell(invocation, function)
     return invocation

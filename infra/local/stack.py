@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from infra.bootstrap.build import ROOT
-from infra.function import DEFAULTS
+from infra.function import DEFAULTS, resolved_async_invoke
 from infra.stack import PROJECT, StackError, config_defaults, function_args, read_yaml
 
 if TYPE_CHECKING:
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from infra.timer import TimerArgs
 
 DEFAULT_REGION = "cn-hangzhou"
+ASYNC_DEFAULT_RETRIES = 3
+"""FC's retries of a failed asynchronous invocation when a function sets none (FC 3.0 API
+PutAsyncInvokeConfigInput.maxAsyncRetryAttempts: "the default number of retries is 3")."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class FunctionSpec:
     timers: list[TimerArgs] = field(default_factory=list)
     missing_secrets: list[str] = field(default_factory=list)
     """Secret variables the stack declares that the process environment does not provide."""
+    retries: int = ASYNC_DEFAULT_RETRIES
+    """How often FC retries a failed asynchronous (timer) invocation of this function."""
+    alert_group: str | None = None
+    """The CloudMonitor contact group told when it fails, if any."""
 
 
 def stack_config(stack: str, root: Path = ROOT) -> dict[str, object]:
@@ -91,6 +98,8 @@ def load_functions(
             | ({"GITHUB_TOKEN": token} if token and "secret_environment" in args else {}),
             timers=list(args.get("timers", [])),
             missing_secrets=[] if token or name != "sync-forks" else ["GITHUB_TOKEN"],
+            retries=(resolved_async_invoke(args) or {}).get("max_retries", ASYNC_DEFAULT_RETRIES),
+            alert_group=str(args["alert"]["contact_group"]) if "alert" in args else None,
         )
         for name, args in functions.items()
     }

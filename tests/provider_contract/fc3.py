@@ -691,11 +691,19 @@ V3_ASYNC_INVOKE_CONFIG = Resource(
         Field(
             "maxAsyncEventAgeInSeconds",
             "int",
-            _async(89) + " IntBetween(0, 86400)",
-            minimum=0,
+            _async(89) + " IntBetween(0, 86400); the API's own range is 1-604800 "
+            "(client/put_async_invoke_config_input_model.go:31)",
+            minimum=1,
             maximum=86400,
         ),
-        Field("maxAsyncRetryAttempts", "int", _async(91) + " (no ValidateFunc)"),
+        Field(
+            "maxAsyncRetryAttempts",
+            "int",
+            _async(91) + " (no ValidateFunc); FC 3.0 API PutAsyncInvokeConfigInput: 0-8, "
+            "alibabacloud-go/fc-20230330 client/put_async_invoke_config_input_model.go:37",
+            minimum=0,
+            maximum=8,
+        ),
         Field(
             "qualifier",
             "string",
