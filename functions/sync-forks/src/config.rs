@@ -145,7 +145,8 @@ impl FromStr for Fork {
 }
 
 /// A plausible git branch name: no whitespace, control characters, `..`, or git's specials.
-fn valid_branch(branch: &str) -> bool {
+/// Also checks the default branch GitHub names before it reaches a log line or the summary.
+pub fn valid_branch(branch: &str) -> bool {
     !branch.is_empty()
         && branch.len() <= 255
         && !branch.starts_with(['-', '/'])
@@ -259,8 +260,8 @@ pub struct Settings {
     pub concurrency: usize,
     /// `SYNC_FORKS_MAX_ATTEMPTS`, default 3: tries per request on 5xx and rate limits.
     pub max_attempts: u32,
-    /// `SYNC_FORKS_BUDGET_SECS`, default 60: the time an invocation may take when FC does not
-    /// send the function's timeout.
+    /// `SYNC_FORKS_BUDGET_SECS`, default 60: the most time an invocation may take. FC's
+    /// timeout, where it sends one, bounds it too (see `run_deadline`).
     pub budget: Duration,
 }
 

@@ -1,4 +1,5 @@
-//! The two GitHub REST calls the function needs, with timeouts and bounded retries.
+//! The two GitHub REST calls the function needs, with timeouts, bounded retries and bounded
+//! replies.
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -7,7 +8,15 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT}
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 
-use crate::config::{RepoName, Settings};
+use crate::config::{valid_branch, RepoName, Settings};
+
+/// The most bytes of one GitHub reply the function reads. Its answers are a few KiB; a reply
+/// past this fails that fork instead of filling the instance's memory (128 MB).
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+
+/// The most characters of a GitHub-provided text (a message, an error) kept for a log line or
+/// the summary; the rest is cut and marked.
+pub const MAX_MESSAGE_CHARS: usize = 500;
 
 /// A GitHub token. It is only ever written into the `Authorization` header (marked sensitive);
 /// `Debug` hides it and there is no `Display`.
@@ -47,12 +56,31 @@ pub enum ForkError {
         /// GitHub's message.
         message: String,
     },
-    /// Rate limited, and waiting for the reset does not fit the invocation's deadline.
-    #[error("rate limited by GitHub; retry after {0:?} does not fit the deadline")]
-    RateLimited(Duration),
-    /// 5xx after every attempt.
-    #[error("GitHub answered {0} after every attempt")]
-    Server(u16),
+    /// Every attempt got an answer worth retrying (5xx or a rate limit).
+    #[error("attempts exhausted after {attempts} tries, last status {status}, {wait}")]
+    AttemptsExhausted {
+        /// The tries made.
+        attempts: u32,
+        /// The last answer's status.
+        status: StatusCode,
+        /// What the last answer asked to wait.
+        wait: Wait,
+    },
+    /// An answer worth retrying, but waiting as it asks would end past the invocation's deadline.
+    #[error("last status {status}, {wait}: the retry does not fit the deadline ({left:?} left, try {attempt})")]
+    RetryDoesNotFit {
+        /// The answer's status.
+        status: StatusCode,
+        /// What it asked to wait.
+        wait: Wait,
+        /// The time left before the deadline, to the millisecond.
+        left: Duration,
+        /// The try that got this answer.
+        attempt: u32,
+    },
+    /// GitHub's reply was longer than [`MAX_REPLY_BYTES`]; the rest was not read.
+    #[error("GitHub's reply exceeded {0} bytes")]
+    ReplyTooLarge(usize),
     /// A request took longer than its timeout.
     #[error("GitHub did not answer within {0:?}")]
     Timeout(Duration),
@@ -67,6 +95,44 @@ pub enum ForkError {
     Unexpected(String),
 }
 
+/// How long to wait before retrying, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// A rate limit's `retry-after` header.
+    RetryAfter(Duration),
+    /// Until a rate limit's `x-ratelimit-reset`.
+    RateLimitReset(Duration),
+    /// A rate limit that says neither when nor how long: a minute.
+    RateLimitUnknown(Duration),
+    /// Exponential backoff after a 5xx answer.
+    Backoff(Duration),
+}
+
+impl Wait {
+    /// The time to wait.
+    pub fn duration(self) -> Duration {
+        match self {
+            Wait::RetryAfter(wait)
+            | Wait::RateLimitReset(wait)
+            | Wait::RateLimitUnknown(wait)
+            | Wait::Backoff(wait) => wait,
+        }
+    }
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wait::RetryAfter(wait) => write!(f, "Retry-After {wait:?}"),
+            Wait::RateLimitReset(wait) => write!(f, "rate limit resets in {wait:?}"),
+            Wait::RateLimitUnknown(wait) => {
+                write!(f, "rate limited with no Retry-After, so waiting {wait:?}")
+            }
+            Wait::Backoff(wait) => write!(f, "backoff {wait:?}"),
+        }
+    }
+}
+
 /// What a successful `merge-upstream` call did.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct MergeUpstream {
@@ -76,6 +142,17 @@ pub struct MergeUpstream {
     pub merge_type: String,
     /// `owner:branch` of the upstream branch.
     pub base_branch: String,
+}
+
+impl MergeUpstream {
+    /// The answer with GitHub's texts cut to what a log line and the summary may hold.
+    fn excerpted(self) -> Self {
+        Self {
+            message: excerpt(&self.message),
+            merge_type: excerpt(&self.merge_type),
+            base_branch: excerpt(&self.base_branch),
+        }
+    }
 }
 
 /// The parts of `GET /repos/{owner}/{repo}` the function reads.
@@ -148,9 +225,19 @@ impl GitHub {
         let url = format!("{}/repos/{repo}", self.api_url);
         let (status, body) = self.send(Method::GET, &url, None, deadline).await?;
         match status {
-            StatusCode::OK => serde_json::from_slice::<Repository>(&body)
-                .map(|repository| repository.default_branch)
-                .map_err(|error| ForkError::Unexpected(error.to_string())),
+            StatusCode::OK => {
+                let branch = serde_json::from_slice::<Repository>(&body)
+                    .map_err(|error| unexpected(&error))?
+                    .default_branch;
+                if valid_branch(&branch) {
+                    Ok(branch)
+                } else {
+                    Err(ForkError::Unexpected(format!(
+                        "the default branch {:?} is not a branch name",
+                        excerpt(&branch)
+                    )))
+                }
+            }
             other => Err(failure(other, &body)),
         }
     }
@@ -168,7 +255,8 @@ impl GitHub {
         let (status, body) = self.send(Method::POST, &url, Some(&body), deadline).await?;
         match status {
             StatusCode::OK => serde_json::from_slice(&body)
-                .map_err(|error| ForkError::Unexpected(error.to_string())),
+                .map(MergeUpstream::excerpted)
+                .map_err(|error| unexpected(&error)),
             StatusCode::CONFLICT => Err(ForkError::Conflict(message(&body))),
             StatusCode::UNPROCESSABLE_ENTITY => Err(ForkError::NotSynced(message(&body))),
             other => Err(failure(other, &body)),
@@ -176,7 +264,8 @@ impl GitHub {
     }
 
     /// Sends one request, retrying 5xx answers and rate limits while attempts remain and the
-    /// wait fits before `deadline`. Returns the final status and body.
+    /// wait fits before `deadline`. Returns the final status and body (at most
+    /// [`MAX_REPLY_BYTES`]).
     async fn send(
         &self,
         method: Method,
@@ -200,32 +289,64 @@ impl GitHub {
                 .await
                 .map_err(|error| transport(&error, timeout))?;
             let status = response.status();
-            let wait = retry_wait(status, response.headers(), attempt);
-            let body = response
-                .bytes()
-                .await
-                .map_err(|error| transport(&error, timeout))?;
-            let Some(wait) = wait else {
+            // An answer to retry is dropped unread: its body is not needed.
+            let Some(wait) = retry_wait(status, response.headers(), attempt) else {
+                let body = read_capped(response, MAX_REPLY_BYTES, timeout).await?;
                 return Ok((status, body));
             };
-            if attempt >= self.max_attempts || !fits_before(wait, deadline) {
-                return Err(if status.is_server_error() {
-                    ForkError::Server(status.as_u16())
-                } else {
-                    ForkError::RateLimited(wait)
+            if attempt >= self.max_attempts {
+                return Err(ForkError::AttemptsExhausted {
+                    attempts: attempt,
+                    status,
+                    wait,
                 });
             }
-            log::warn!("GitHub answered {status} for {url}; retrying in {wait:?}");
-            tokio::time::sleep(wait).await;
+            if !fits_before(wait.duration(), deadline) {
+                let left = deadline.saturating_duration_since(Instant::now());
+                return Err(ForkError::RetryDoesNotFit {
+                    status,
+                    wait,
+                    left: Duration::new(left.as_secs(), left.subsec_millis() * 1_000_000),
+                    attempt,
+                });
+            }
+            log::warn!("GitHub answered {status} for {url}; retrying in {wait}");
+            tokio::time::sleep(wait.duration()).await;
             attempt += 1;
         }
     }
 }
 
+/// The body of `response`, read chunk by chunk up to `limit` bytes. A longer reply (announced
+/// by its `content-length` or found while reading) is [`ForkError::ReplyTooLarge`] and the
+/// rest is left unread, so memory stays within `limit` plus one chunk.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    timeout: Duration,
+) -> Result<bytes::Bytes, ForkError> {
+    let announced = response.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |announced| announced > limit) {
+        return Err(ForkError::ReplyTooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| transport(&error, timeout))?
+    {
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Err(ForkError::ReplyTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
+}
+
 /// How long to wait before retrying this answer, or `None` when it is final.
 /// Rate limits (429, or 403 with `x-ratelimit-remaining: 0`) wait for `retry-after` or
 /// `x-ratelimit-reset`; 5xx answers back off exponentially.
-fn retry_wait(status: StatusCode, headers: &HeaderMap, attempt: u32) -> Option<Duration> {
+fn retry_wait(status: StatusCode, headers: &HeaderMap, attempt: u32) -> Option<Wait> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -236,19 +357,23 @@ fn retry_wait(status: StatusCode, headers: &HeaderMap, attempt: u32) -> Option<D
         || (status == StatusCode::FORBIDDEN && header("x-ratelimit-remaining") == Some(0));
     if rate_limited {
         if let Some(seconds) = header("retry-after") {
-            return Some(Duration::from_secs(seconds));
+            return Some(Wait::RetryAfter(Duration::from_secs(seconds)));
         }
         if let Some(reset) = header("x-ratelimit-reset") {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|since| since.as_secs())
                 .unwrap_or(0);
-            return Some(Duration::from_secs(reset.saturating_sub(now).max(1)));
+            return Some(Wait::RateLimitReset(Duration::from_secs(
+                reset.saturating_sub(now).max(1),
+            )));
         }
-        return Some(Duration::from_secs(60));
+        return Some(Wait::RateLimitUnknown(Duration::from_secs(60)));
     }
     if status.is_server_error() {
-        return Some(BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)));
+        return Some(Wait::Backoff(
+            BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)),
+        ));
     }
     None
 }
@@ -271,13 +396,33 @@ fn failure(status: StatusCode, body: &[u8]) -> ForkError {
     }
 }
 
-/// GitHub's `message` from an error body, or a placeholder.
+/// GitHub's `message` from an error body (an [`excerpt`]), or a placeholder.
 fn message(body: &[u8]) -> String {
     serde_json::from_slice::<ErrorBody>(body)
         .ok()
         .map(|error| error.message)
         .filter(|message| !message.is_empty())
-        .unwrap_or_else(|| "(no message)".to_owned())
+        .map_or_else(|| "(no message)".to_owned(), |message| excerpt(&message))
+}
+
+/// An answer that does not parse. serde's message may quote GitHub's text, so it is cut too.
+fn unexpected(error: &serde_json::Error) -> ForkError {
+    ForkError::Unexpected(excerpt(&error.to_string()))
+}
+
+/// GitHub-provided `text` as a log line or the summary may hold it: on one line (control
+/// characters become spaces) and at most [`MAX_MESSAGE_CHARS`] characters, cut on a character
+/// boundary and marked with the original length.
+pub fn excerpt(text: &str) -> String {
+    let mut kept: String = text
+        .chars()
+        .take(MAX_MESSAGE_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(MAX_MESSAGE_CHARS).is_some() {
+        kept.push_str(&format!("… (truncated from {} bytes)", text.len()));
+    }
+    kept
 }
 
 /// A reqwest failure as a [`ForkError`], with the chain of causes (reqwest's own message only
@@ -336,7 +481,7 @@ mod tests {
             HeaderValue::from_static("18446744073709551615"),
         );
         let wait = retry_wait(StatusCode::TOO_MANY_REQUESTS, &headers, 1).unwrap();
-        assert!(!fits_before(wait, deadline));
+        assert!(!fits_before(wait.duration(), deadline));
     }
 
     #[tokio::test]
@@ -369,19 +514,79 @@ mod tests {
         assert_eq!(retry_wait(StatusCode::FORBIDDEN, &headers, 1), None);
         assert_eq!(
             retry_wait(StatusCode::BAD_GATEWAY, &headers, 2),
-            Some(BACKOFF * 2)
+            Some(Wait::Backoff(BACKOFF * 2))
+        );
+        assert_eq!(
+            retry_wait(StatusCode::TOO_MANY_REQUESTS, &headers, 1),
+            Some(Wait::RateLimitUnknown(Duration::from_secs(60)))
         );
         headers.insert("retry-after", HeaderValue::from_static("3"));
         assert_eq!(
             retry_wait(StatusCode::TOO_MANY_REQUESTS, &headers, 1),
-            Some(Duration::from_secs(3))
+            Some(Wait::RetryAfter(Duration::from_secs(3)))
         );
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         headers.insert("x-ratelimit-reset", HeaderValue::from_static("0"));
         assert_eq!(
             retry_wait(StatusCode::FORBIDDEN, &headers, 1),
-            Some(Duration::from_secs(1))
+            Some(Wait::RateLimitReset(Duration::from_secs(1)))
         );
+    }
+
+    #[test]
+    fn giving_up_says_why() {
+        let exhausted = ForkError::AttemptsExhausted {
+            attempts: 3,
+            status: StatusCode::TOO_MANY_REQUESTS,
+            wait: Wait::RetryAfter(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            exhausted.to_string(),
+            "attempts exhausted after 3 tries, last status 429 Too Many Requests, Retry-After 2s"
+        );
+        let late = ForkError::RetryDoesNotFit {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            wait: Wait::RetryAfter(Duration::from_secs(120)),
+            left: Duration::from_millis(16_250),
+            attempt: 1,
+        };
+        assert_eq!(
+            late.to_string(),
+            "last status 429 Too Many Requests, Retry-After 120s: \
+             the retry does not fit the deadline (16.25s left, try 1)"
+        );
+        let server = ForkError::AttemptsExhausted {
+            attempts: 3,
+            status: StatusCode::BAD_GATEWAY,
+            wait: Wait::Backoff(Duration::from_secs(2)),
+        };
+        assert_eq!(
+            server.to_string(),
+            "attempts exhausted after 3 tries, last status 502 Bad Gateway, backoff 2s"
+        );
+        assert_eq!(
+            ForkError::ReplyTooLarge(MAX_REPLY_BYTES).to_string(),
+            "GitHub's reply exceeded 1048576 bytes"
+        );
+    }
+
+    #[test]
+    fn github_texts_are_cut_on_a_char_boundary_and_marked() {
+        assert_eq!(MAX_MESSAGE_CHARS, 500);
+        assert_eq!(excerpt("Bad credentials"), "Bad credentials");
+        assert_eq!(excerpt("two\nlines\r\t"), "two lines  ");
+        let exact = "é".repeat(MAX_MESSAGE_CHARS);
+        assert_eq!(excerpt(&exact), exact);
+        // 10 MB of two-byte characters, with a three-byte one at the cut.
+        let huge = format!("{}€{}", "é".repeat(499), "é".repeat(5_000_000));
+        let cut = excerpt(&huge);
+        let (kept, marker) = cut.split_once('…').unwrap();
+        assert_eq!(kept.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(kept.ends_with("é€"), "{kept}");
+        assert_eq!(marker, " (truncated from 10001001 bytes)");
+        assert!(cut.len() < 1100, "{}", cut.len());
+        let body = serde_json::json!({ "message": huge }).to_string();
+        assert_eq!(message(body.as_bytes()), cut);
     }
 }

@@ -9,18 +9,22 @@
 //!   whitespace; without a branch the repository's default branch is synced.
 //! - `GITHUB_API_URL` (default `https://api.github.com`), `SYNC_FORKS_REQUEST_TIMEOUT_MS`
 //!   (10000), `SYNC_FORKS_CONCURRENCY` (4), `SYNC_FORKS_MAX_ATTEMPTS` (3),
-//!   `SYNC_FORKS_BUDGET_SECS` (60, used when FC does not send the function's timeout).
+//!   `SYNC_FORKS_BUDGET_SECS` (60): the most time one invocation may take. Where FC sends the
+//!   function's timeout, the run also ends [`FC_DEADLINE_MARGIN`] before FC's deadline.
 //!
 //! The event may be a timer event whose payload is empty, a `SYNC_FORKS`-style list, or JSON
 //! `{"forks": ["owner/repo", {"repo": "owner/repo", "branch": "dev"}]}`; or that JSON directly.
 //! The answer is a summary with one entry per fork; if any fork ends in conflict or error, the
 //! invocation fails (`SyncFailed`) and the summary is in the error's `details`.
+//!
+//! Every GitHub reply is read up to 1 MiB ([`github::MAX_REPLY_BYTES`]), and GitHub's texts in
+//! log lines and the summary are cut to 500 characters ([`github::MAX_MESSAGE_CHARS`]).
 
 mod config;
 mod github;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use fc_runtime::{Diagnostic, Event};
@@ -79,6 +83,27 @@ struct Summary {
     forks: Vec<ForkReport>,
 }
 
+/// How long before FC's deadline a run ends: the time to build, log and send the summary before
+/// FC kills the instance. Every GitHub request and retry wait ends by the run's deadline, so
+/// what is left after it is only that work and the way back to FC.
+const FC_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
+/// The deadline of a run that started at `start`: the earlier of `start + budget` and FC's
+/// deadline less [`FC_DEADLINE_MARGIN`] (never before `start`: a timeout shorter than the
+/// margin leaves no time, and every fork says the deadline passed).
+fn run_deadline(start: Instant, budget: Duration, fc_deadline: Option<Instant>) -> Instant {
+    let own = start + budget;
+    match fc_deadline {
+        Some(fc_deadline) => {
+            let before_fc = fc_deadline
+                .checked_sub(FC_DEADLINE_MARGIN)
+                .map_or(start, |before_fc| before_fc.max(start));
+            own.min(before_fc)
+        }
+        None => own,
+    }
+}
+
 /// What every invocation shares.
 struct Function {
     settings: Settings,
@@ -88,10 +113,13 @@ struct Function {
 async fn sync_forks(function: Arc<Function>, event: Event<Bytes>) -> Result<Summary, Diagnostic> {
     let settings = &function.settings;
     let forks = forks_for(&event.payload, settings.default_forks.as_deref())?;
-    let deadline = event
-        .context
-        .deadline()
-        .unwrap_or_else(|| Instant::now() + settings.budget);
+    let start = event.context.received_at.unwrap_or_else(Instant::now);
+    let deadline = run_deadline(start, settings.budget, event.context.deadline());
+    log::debug!(
+        "{} forks; the run ends in {:?}",
+        forks.len(),
+        deadline.saturating_duration_since(Instant::now())
+    );
     let reports: Vec<ForkReport> = stream::iter(forks)
         .map(|fork| sync_fork(&function.github, fork, deadline))
         .buffered(settings.concurrency)
@@ -210,4 +238,34 @@ async fn main() -> Result<(), fc_runtime::Error> {
 fn startup_failure(error: &dyn std::error::Error) -> ! {
     eprintln!("sync-forks cannot start: {error}");
     std::process::exit(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_ends_by_its_budget_and_before_fc_s_deadline() {
+        assert_eq!(FC_DEADLINE_MARGIN, Duration::from_secs(2));
+        let start = Instant::now();
+        let secs = Duration::from_secs;
+        // The stack's budget (timeout less 10 s) binds when FC sends its timeout too.
+        assert_eq!(
+            run_deadline(start, secs(20), Some(start + secs(30))),
+            start + secs(20)
+        );
+        // A budget longer than FC's timeout: FC's deadline less the margin.
+        assert_eq!(
+            run_deadline(start, secs(60), Some(start + secs(30))),
+            start + secs(28)
+        );
+        assert_eq!(
+            run_deadline(start, secs(29), Some(start + secs(30))),
+            start + secs(28)
+        );
+        // No timeout from FC: the budget alone.
+        assert_eq!(run_deadline(start, secs(60), None), start + secs(60));
+        // A timeout shorter than the margin leaves no time, never a deadline before the start.
+        assert_eq!(run_deadline(start, secs(60), Some(start + secs(1))), start);
+    }
 }

@@ -4,19 +4,26 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "test-token-not-real";
+
+/// sync-forks' cap on one GitHub reply (`MAX_REPLY_BYTES`).
+const MAX_REPLY_BYTES: u64 = 1024 * 1024;
 
 /// What the double saw: calls per `METHOD path`, and whether each carried the token.
 #[derive(Default)]
@@ -24,13 +31,62 @@ struct Seen {
     calls: HashMap<String, u32>,
     unauthenticated: u32,
     branches: HashMap<String, String>,
+    endless: Arc<Endless>,
+}
+
+/// The bodies that never end: bytes handed to the connection, and bodies still being sent.
+#[derive(Default)]
+struct Endless {
+    sent: AtomicU64,
+    open: AtomicU64,
+    closed: tokio::sync::Notify,
+}
+
+/// Counts an endless body as closed when the connection drops it.
+struct Open(Arc<Endless>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.closed.notify_one();
+    }
+}
+
+impl Endless {
+    /// A body of `x` that ends only when the client goes away.
+    fn body(self: &Arc<Self>) -> BoxBody<Bytes, Infallible> {
+        static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+        self.open.fetch_add(1, Ordering::SeqCst);
+        let open = Open(Arc::clone(self));
+        let chunks = futures_util::stream::unfold(open, |open| async move {
+            open.0.sent.fetch_add(CHUNK.len() as u64, Ordering::SeqCst);
+            let frame = Frame::data(Bytes::from_static(&CHUNK));
+            Some((Ok::<_, Infallible>(frame), open))
+        });
+        BodyExt::boxed(StreamBody::new(chunks))
+    }
+
+    /// Waits until no endless body is being sent any more; returns the bytes sent in all.
+    async fn wait_closed(&self) -> u64 {
+        let closed = tokio::time::timeout(Duration::from_secs(10), async {
+            while self.open.load(Ordering::SeqCst) > 0 {
+                self.closed.notified().await;
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "an endless body was still being sent 10 s after the invocation"
+        );
+        self.sent.load(Ordering::SeqCst)
+    }
 }
 
 /// Answers like GitHub, per repository: see the match below.
 async fn github(
     request: Request<hyper::body::Incoming>,
     seen: Arc<Mutex<Seen>>,
-) -> Response<Full<Bytes>> {
+) -> Response<BoxBody<Bytes, Infallible>> {
     let key = format!("{} {}", request.method(), request.uri().path());
     let authorised = request
         .headers()
@@ -43,7 +99,7 @@ async fn github(
             .get("accept")
             .is_some_and(|v| v == "application/vnd.github+json");
     let body = request.into_body().collect().await.unwrap().to_bytes();
-    let call = {
+    let (call, endless) = {
         let mut seen = seen.lock().unwrap();
         if !authorised {
             seen.unauthenticated += 1;
@@ -55,7 +111,16 @@ async fn github(
         }
         let count = seen.calls.entry(key.clone()).or_default();
         *count += 1;
-        *count
+        (*count, Arc::clone(&seen.endless))
+    };
+    let endless_reply = |length: Option<u64>| {
+        let mut response = Response::new(endless.body());
+        if let Some(length) = length {
+            response
+                .headers_mut()
+                .insert("content-length", length.to_string().parse().unwrap());
+        }
+        response
     };
     let ok = |merge_type: &str| {
         (
@@ -101,6 +166,45 @@ async fn github(
             tokio::time::sleep(Duration::from_secs(3)).await;
             ok("fast-forward")
         }
+        // Rate limits: a retry that fits only without FC's margin or the budget, one that never
+        // fits, and one that keeps coming back until attempts run out.
+        "POST /repos/octo/patient/merge-upstream" if call == 1 => (
+            429,
+            vec![("retry-after", "3".into())],
+            json!({"message": "slow down"}),
+        ),
+        "POST /repos/octo/patient/merge-upstream" => ok("fast-forward"),
+        "POST /repos/octo/later/merge-upstream" => (
+            429,
+            vec![("retry-after", "120".into())],
+            json!({"message": "slow down"}),
+        ),
+        "POST /repos/octo/throttled/merge-upstream" => (
+            429,
+            vec![("retry-after", "1".into())],
+            json!({"message": "slow down"}),
+        ),
+        "POST /repos/octo/hang/merge-upstream" => std::future::pending().await,
+        // Replies too large to read: endless, announced as 10 GiB, a 10 MB error message.
+        "POST /repos/octo/endless/merge-upstream" => return endless_reply(None),
+        "POST /repos/octo/huge/merge-upstream" => return endless_reply(Some(10 << 30)),
+        "POST /repos/octo/chatty/merge-upstream" => {
+            (422, vec![], json!({"message": "x".repeat(10_000_000)}))
+        }
+        // Long texts under the cap: cut for the log line and the summary.
+        "POST /repos/octo/wordy/merge-upstream" => (
+            409,
+            vec![],
+            json!({"message": "conflict in 🎉\n".repeat(50_000)}),
+        ),
+        "POST /repos/octo/boastful/merge-upstream" => (
+            200,
+            vec![],
+            json!({"message": "é".repeat(400_000), "merge_type": "merge", "base_branch": "upstream:main"}),
+        ),
+        "GET /repos/octo/longbranch" => {
+            (200, vec![], json!({"default_branch": "b".repeat(600_000)}))
+        }
         "GET /repos/octo/default" => (
             200,
             vec![],
@@ -109,7 +213,7 @@ async fn github(
         "POST /repos/octo/default/merge-upstream" => ok("fast-forward"),
         _ => (404, vec![], json!({"message": "Not Found"})),
     };
-    let mut response = Response::new(Full::new(Bytes::from(json.to_string())));
+    let mut response = Response::new(BodyExt::boxed(Full::new(Bytes::from(json.to_string()))));
     *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
     for (name, value) in headers {
         response.headers_mut().insert(name, value.parse().unwrap());
@@ -154,15 +258,20 @@ struct Function {
 impl Function {
     /// Starts the binary on a free port; tries another port if one was taken meanwhile.
     fn start(github: SocketAddr, forks: &str) -> Self {
+        Self::start_with(github, forks, &[])
+    }
+
+    /// [`Function::start`] with more (or other) environment variables.
+    fn start_with(github: SocketAddr, forks: &str, env: &[(&str, &str)]) -> Self {
         for _ in 0..5 {
-            if let Some(function) = Self::try_start(github, forks) {
+            if let Some(function) = Self::try_start(github, forks, env) {
                 return function;
             }
         }
         panic!("sync-forks did not start");
     }
 
-    fn try_start(github: SocketAddr, forks: &str) -> Option<Self> {
+    fn try_start(github: SocketAddr, forks: &str, env: &[(&str, &str)]) -> Option<Self> {
         let port = StdListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -175,6 +284,7 @@ impl Function {
             .env("SYNC_FORKS", forks)
             .env("SYNC_FORKS_REQUEST_TIMEOUT_MS", "800")
             .env("FC_LOG_LEVEL", "trace")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -215,10 +325,15 @@ impl Function {
 
     /// Invokes with a timer event (empty payload: the forks come from SYNC_FORKS).
     async fn invoke_timer(&self, id: &str) -> (u16, String, Value) {
+        self.invoke_with_timeout(id, 30).await
+    }
+
+    /// Invokes with a timer event as FC does for a function whose timeout is `timeout_secs`.
+    async fn invoke_with_timeout(&self, id: &str, timeout_secs: u32) -> (u16, String, Value) {
         let response = reqwest::Client::new()
             .post(&self.url)
             .header("x-fc-request-id", id)
-            .header("x-fc-function-timeout", "30")
+            .header("x-fc-function-timeout", timeout_secs.to_string())
             .body(r#"{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"daily","payload":""}"#)
             .send()
             .await
@@ -231,6 +346,21 @@ impl Function {
         let text = response.text().await.unwrap();
         assert!(!text.contains(TOKEN), "token in the body");
         (status, fc_status, serde_json::from_str(&text).unwrap())
+    }
+
+    /// The most memory the function's process has used so far (`VmHWM`), in bytes; `None`
+    /// where there is no `/proc` (not Linux).
+    fn peak_memory(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib * 1024)
     }
 
     /// Stops the function and checks the token never reached its output.
@@ -356,4 +486,175 @@ async fn bad_fork_names_are_refused_before_any_call() {
     assert!(message.starts_with("SYNC_FORKS: invalid fork"), "{message}");
     assert!(seen.lock().unwrap().calls.is_empty());
     function.stop_and_check_output();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_binds_when_fc_sends_its_timeout() {
+    let (github, seen) = start_double().await;
+    // FC's timeout is 30 s; the stack's budget (here 2 s) ends the run first.
+    let function = Function::start_with(
+        github,
+        "octo/patient:main octo/hang:main",
+        &[
+            ("SYNC_FORKS_BUDGET_SECS", "2"),
+            ("SYNC_FORKS_REQUEST_TIMEOUT_MS", "20000"),
+        ],
+    );
+    let started = Instant::now();
+    let (status, _, body) = function.invoke_with_timeout("req-budget", 30).await;
+    let elapsed = started.elapsed();
+    assert_eq!(status, 404, "{body}");
+    let forks = by_repo(&body["details"]);
+    assert_eq!(forks["octo/patient"]["status"], "error", "{body}");
+    // Retry-After 3 s fits FC's 30 s, not the 2 s budget.
+    let reason = forks["octo/patient"]["reason"].as_str().unwrap();
+    assert!(reason.contains("does not fit the deadline"), "{reason}");
+    assert!(reason.contains("Retry-After 3s"), "{reason}");
+    assert_eq!(
+        seen.lock().unwrap().calls["POST /repos/octo/patient/merge-upstream"],
+        1
+    );
+    assert_eq!(forks["octo/hang"]["status"], "error");
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    function.stop_and_check_output();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_summary_comes_back_before_fc_s_deadline() {
+    let (github, seen) = start_double().await;
+    // The default budget (60 s) is past FC's 4 s timeout: the run ends 2 s before FC's deadline
+    // (FC_DEADLINE_MARGIN), even with a GitHub that never answers and a 20 s request timeout.
+    let function = Function::start_with(
+        github,
+        "octo/patient:main octo/hang:main",
+        &[("SYNC_FORKS_REQUEST_TIMEOUT_MS", "20000")],
+    );
+    let started = Instant::now();
+    let (status, fc_status, body) = function.invoke_with_timeout("req-margin", 4).await;
+    let elapsed = started.elapsed();
+    assert_eq!((status, fc_status.as_str()), (404, "404"), "{body}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "the summary came {elapsed:?} after the invocation; FC kills it at 4 s"
+    );
+    let forks = by_repo(&body["details"]);
+    // Retry-After 3 s would fit FC's 4 s, not its 4 s less the margin.
+    let reason = forks["octo/patient"]["reason"].as_str().unwrap();
+    assert!(reason.contains("does not fit the deadline"), "{reason}");
+    assert_eq!(
+        seen.lock().unwrap().calls["POST /repos/octo/patient/merge-upstream"],
+        1
+    );
+    let reason = forks["octo/hang"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("GitHub did not answer within"),
+        "{reason}"
+    );
+    let stdout = function.stop_and_check_output();
+    assert!(stdout.contains("FC Invoke End RequestId: req-margin\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_reasons_say_what_happened() {
+    let (github, seen) = start_double().await;
+    let function = Function::start_with(
+        github,
+        "octo/throttled:main octo/later:main",
+        &[("SYNC_FORKS_MAX_ATTEMPTS", "2")],
+    );
+    let (status, _, body) = function.invoke_with_timeout("req-limits", 30).await;
+    assert_eq!(status, 404, "{body}");
+    let forks = by_repo(&body["details"]);
+    // Always 429 with Retry-After 1 s and plenty of time: the attempts ran out, nothing else.
+    assert_eq!(
+        forks["octo/throttled"]["reason"],
+        "attempts exhausted after 2 tries, last status 429 Too Many Requests, Retry-After 1s"
+    );
+    // Retry-After 120 s with 30 s to go: that one does not fit.
+    let reason = forks["octo/later"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(
+            "last status 429 Too Many Requests, Retry-After 120s: \
+             the retry does not fit the deadline ("
+        ),
+        "{reason}"
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.calls["POST /repos/octo/throttled/merge-upstream"], 2);
+    assert_eq!(seen.calls["POST /repos/octo/later/merge-upstream"], 1);
+    drop(seen);
+    function.stop_and_check_output();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_replies_are_cut_off_and_long_messages_cut_short() {
+    let (github, seen) = start_double().await;
+    let function = Function::start(
+        github,
+        "octo/endless:main octo/huge:main octo/chatty:main octo/wordy:main \
+         octo/boastful:main octo/longbranch octo/ff:main",
+    );
+    let (status, _, body) = function.invoke_timer("req-huge").await;
+    assert_eq!(status, 404, "{body}");
+    let summary = &body["details"];
+    let forks = by_repo(summary);
+    assert_eq!(forks.len(), 7, "{summary}");
+    assert_eq!(forks["octo/ff"]["status"], "synced");
+    for repo in ["octo/endless", "octo/huge", "octo/chatty"] {
+        assert_eq!(forks[repo]["status"], "error", "{repo}");
+        assert_eq!(
+            forks[repo]["reason"], "GitHub's reply exceeded 1048576 bytes",
+            "{repo}"
+        );
+    }
+    // Under the cap, GitHub's texts are cut to 500 characters and marked.
+    assert_eq!(forks["octo/wordy"]["status"], "conflict");
+    let reason = forks["octo/wordy"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("merge conflict with upstream: conflict in 🎉 conflict"));
+    assert!(
+        reason.ends_with("… (truncated from 850000 bytes)"),
+        "{reason}"
+    );
+    assert_eq!(forks["octo/boastful"]["status"], "synced");
+    let message = forks["octo/boastful"]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        format!("{}… (truncated from 800000 bytes)", "é".repeat(500))
+    );
+    assert_eq!(forks["octo/longbranch"]["status"], "error");
+    assert!(
+        forks["octo/longbranch"].get("branch").is_none(),
+        "{summary}"
+    );
+    let reason = forks["octo/longbranch"]["reason"].as_str().unwrap();
+    assert!(reason.contains("is not a branch name"), "{reason}");
+    // The whole answer stays small.
+    let answer = body.to_string();
+    assert!(answer.len() < 8 * 1024, "{} bytes", answer.len());
+    // The read stopped at the cap: the endless bodies were dropped after about 1 MiB (what
+    // else was sent sits in socket buffers), and the process never held much more.
+    let sent = seen.lock().unwrap().endless.clone();
+    let sent = sent.wait_closed().await;
+    assert!(sent < 32 * MAX_REPLY_BYTES, "{sent} bytes sent");
+    let peak = function.peak_memory();
+    assert!(
+        peak.map_or(true, |peak| peak < 48 << 20),
+        "peak memory {peak:?} bytes"
+    );
+    let stdout = function.stop_and_check_output();
+    // 500 characters of GitHub's text, the marker, the time, request id and fork.
+    let longest = stdout
+        .lines()
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(longest < 1000, "a log line of {longest} characters");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|line| line.contains(" [WARN] octo/"))
+            .count(),
+        5
+    );
+    eprintln!("endless bodies: {sent} bytes sent; peak memory {peak:?} bytes; longest log line {longest} chars; answer {} bytes", answer.len());
 }
