@@ -29,7 +29,14 @@
 //! - prints `FC Invoke Start RequestId: <id>` / `FC Invoke End RequestId: <id>` and installs a
 //!   [`log`] backend whose lines carry the time and the request id (level from `FC_LOG_LEVEL`
 //!   or `RUST_LOG`, default `info`);
-//! - on SIGTERM or Ctrl-C stops accepting, finishes in-flight invocations, and returns.
+//! - bounds what clients can hold: a request head must arrive within 10 s of its first byte, a
+//!   connection with no request in flight is closed after 10 idle minutes (frozen time not
+//!   counted), and at most 512 connections (fewer under a low open-file limit) are served at
+//!   once, closing idle ones to make room for new ones;
+//! - answers an oversized body with 413 and reads (up to 64 MiB) and drops the rest of it, so
+//!   that a client still sending it can read the answer;
+//! - on SIGTERM or Ctrl-C stops accepting, closes idle connections, lets in-flight invocations
+//!   finish for up to 3 s, and returns.
 //!
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
@@ -40,12 +47,18 @@ mod error;
 mod event;
 mod logger;
 mod runtime;
+mod server;
 
 pub use app::{App, BoxError, DEFAULT_MAX_BODY_BYTES};
 pub use context::{Context, Credentials};
 pub use error::{Diagnostic, Error};
 pub use event::{Event, TimerEvent};
-pub use runtime::{run, Runtime};
+pub use runtime::{
+    run, Runtime, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
 
+#[cfg(test)]
+mod server_tests;
 #[cfg(test)]
 mod tests;

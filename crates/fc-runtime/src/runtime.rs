@@ -5,10 +5,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -16,10 +12,50 @@ use tokio::net::TcpListener;
 use crate::app::{App, HookFn, InvokeFn, DEFAULT_MAX_BODY_BYTES};
 use crate::context::Environment;
 use crate::event::{decode, encode};
+use crate::server::{serve, Settings};
 use crate::{logger, Context, Diagnostic, Error, Event};
 
-/// How long shutdown waits for in-flight invocations by default.
-const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long shutdown (SIGTERM) waits for in-flight invocations by default: 3 s.
+///
+/// FC documents no delay between its SIGTERM and a SIGKILL, so this value is not taken from
+/// FC. What FC does document: it sends SIGTERM to an instance only when a client cancelled a
+/// request (<https://www.alibabacloud.com/help/en/function-compute/latest/container-instance-lifecycle>,
+/// "Limits"), and after such a cancellation it replaces the instance
+/// (<https://help.aliyun.com/en/functioncompute/fc/why-does-a-function-instance-restart-after-a-client-499>).
+/// The work in flight then mostly answers a caller that is gone, and clean-up belongs in the
+/// PreStop hook, which FC calls before it stops an instance and bounds with its own configured
+/// timeout. So the grace is short: long enough for an invocation about to finish, and well
+/// inside the 5 s the local emulator allows (`STOP_GRACE_S` in `infra/local/emulator.py`, which
+/// the `hello` tests hold this to) and Docker's default 10 s `docker stop` timeout.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How long a client may take to send a request head once it has sent its first byte: 10 s.
+///
+/// FC's front end writes a request head (the request line and a few KB of `x-fc-*` headers) in
+/// one go, so a head still incomplete after 10 s comes from a stalled or hostile client, which
+/// would otherwise hold its connection (and a file descriptor) forever. 10 s rather than 1 s
+/// leaves room for an instance with a small CPU share (down to 0.05 vCPU) to be scheduled.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a connection may stay open with no request in flight: 10 minutes.
+///
+/// FC keeps its connections to an instance alive and reuses them for later invocations. A
+/// server that closes a pooled connection races the next request on it, and that request (a
+/// POST, which HTTP clients do not replay) fails. FC reclaims an on-demand instance that has
+/// served no request for two to five minutes
+/// (<https://www.alibabacloud.com/help/en/functioncompute/fc-2-0/how-do-i-stop-an-instance-manually>,
+/// <https://www.alibabacloud.com/help/en/functioncompute/how-to-stop-an-instance>), so with
+/// 10 minutes FC's connections end with the instance, not with this timeout. Time the
+/// instance spends frozen between invocations is not counted: a provisioned instance frozen
+/// for an hour keeps its connections. The timeout exists for other clients: a connection that
+/// never sends anything is closed in the end.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The most connections served at once by default, when the open-file limit allows: 512.
+///
+/// FC runs at most 200 concurrent invocations on one instance (instance concurrency 1-200), one
+/// connection each; 512 leaves room for FC's idle pooled connections on top.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// The port FC uses when none is configured.
 const DEFAULT_PORT: u16 = 9000;
@@ -56,6 +92,9 @@ pub struct Runtime {
     pre_freeze: Option<Arc<HookFn>>,
     max_body_bytes: usize,
     shutdown_timeout: Duration,
+    header_read_timeout: Duration,
+    idle_timeout: Duration,
+    max_connections: usize,
 }
 
 impl Default for Runtime {
@@ -65,7 +104,9 @@ impl Default for Runtime {
 }
 
 impl Runtime {
-    /// A runtime without hooks, a 32 MiB body limit and a 30 s shutdown grace period.
+    /// A runtime without hooks and with the default limits: a 32 MiB body, a 3 s shutdown
+    /// grace period, a 10 s header-read timeout, a 10 minute idle timeout and the connection
+    /// cap described at [`Runtime::max_connections`].
     pub fn new() -> Self {
         Self {
             initializer: None,
@@ -73,6 +114,9 @@ impl Runtime {
             pre_freeze: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: default_max_connections(process_limits().as_deref()),
         }
     }
 
@@ -117,10 +161,56 @@ impl Runtime {
         self
     }
 
-    /// How long shutdown (SIGTERM, Ctrl-C) waits for in-flight invocations. Default: 30 s.
+    /// How long shutdown (SIGTERM, Ctrl-C) waits for in-flight invocations before the runtime
+    /// returns and abandons them. Default: [`DEFAULT_SHUTDOWN_TIMEOUT`] (3 s; why, there).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
+    }
+
+    /// How long a client may take to send a request head (request line and headers), counted
+    /// from its first byte; then the connection is closed. Default:
+    /// [`DEFAULT_HEADER_READ_TIMEOUT`] (10 s; why, there).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay open with no request in flight (and no request head
+    /// started); then it is closed. Time the instance spends frozen does not count. Default:
+    /// [`DEFAULT_IDLE_TIMEOUT`] (10 minutes, longer than FC keeps an idle instance; why, there).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The most connections served at once (at least 1). A connection beyond it is accepted,
+    /// and room is made by closing a connection with no request in flight: one that is still
+    /// sending a request head (the oldest such), else the one idle longest. When every
+    /// connection has a request in flight, the new one waits until a request ends.
+    ///
+    /// Why not refuse the new connection instead: then whoever holds the slots (clients that
+    /// connect and stall) locks FC's own invocations out. Why not only wait: then invocations
+    /// queue behind the stalled clients until their header-read timeouts expire. Closing a
+    /// connection without a request in flight loses no work.
+    ///
+    /// Default: half the process's open-file limit (`RLIMIT_NOFILE`, leaving the other half to
+    /// the handler's own sockets and files), at most [`DEFAULT_MAX_CONNECTIONS`] (512); 512 when
+    /// the limit cannot be read. Past the open-file limit the runtime could accept nothing at
+    /// all, FC's invocations included.
+    pub fn max_connections(mut self, limit: usize) -> Self {
+        self.max_connections = limit.max(1);
+        self
+    }
+
+    /// The bounds the server enforces.
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            shutdown_timeout: self.shutdown_timeout,
+        }
     }
 
     /// The function as a socket-free service, for tests: see [`App::handle`].
@@ -176,12 +266,12 @@ impl Runtime {
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| Error::Bind { address, source })?;
-        let shutdown_timeout = self.shutdown_timeout;
+        let settings = self.settings();
         let app = self.app(handler);
         // Installed before the start line, so a SIGTERM right after it is a graceful stop too.
         let shutdown = shutdown_signal();
         log::info!("listening on {address}");
-        serve(listener, app, shutdown, shutdown_timeout).await;
+        serve(listener, app, shutdown, settings).await;
         Ok(())
     }
 }
@@ -245,6 +335,29 @@ where
     })
 }
 
+/// The text of `/proc/self/limits`, where there is one (Linux).
+fn process_limits() -> Option<String> {
+    std::fs::read_to_string("/proc/self/limits").ok()
+}
+
+/// Half the soft open-file limit read from `limits` (the text of `/proc/self/limits`), at most
+/// [`DEFAULT_MAX_CONNECTIONS`]; that when the limit is unknown or unlimited.
+pub(crate) fn default_max_connections(limits: Option<&str>) -> usize {
+    let soft = limits.and_then(|limits| {
+        limits
+            .lines()
+            .find_map(|line| line.strip_prefix("Max open files"))
+            .and_then(|values| values.split_whitespace().next())
+            .and_then(|soft| soft.parse::<u64>().ok())
+    });
+    match soft {
+        Some(soft) => usize::try_from(soft / 2)
+            .unwrap_or(usize::MAX)
+            .clamp(1, DEFAULT_MAX_CONNECTIONS),
+        None => DEFAULT_MAX_CONNECTIONS,
+    }
+}
+
 /// The port from `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000.
 pub(crate) fn port_from(lookup: impl Fn(&str) -> Option<String>) -> Result<u16, Error> {
     for variable in ["FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"] {
@@ -256,54 +369,6 @@ pub(crate) fn port_from(lookup: impl Fn(&str) -> Option<String>) -> Result<u16, 
         }
     }
     Ok(DEFAULT_PORT)
-}
-
-/// Accepts connections (each served on its own task, HTTP/1.1 keep-alive) until `shutdown`
-/// completes, then waits up to `grace` for open connections to finish their requests.
-async fn serve(
-    listener: TcpListener,
-    app: App,
-    shutdown: impl Future<Output = ()>,
-    grace: Duration,
-) {
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    log::warn!("accept failed: {error}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let app = app.clone();
-        let service = service_fn(move |request| {
-            let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
-        });
-        let connection = http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                log::debug!("connection closed with an error: {error}");
-            }
-        });
-    }
-    drop(listener);
-    log::info!("shutting down: waiting for in-flight invocations");
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        log::warn!("in-flight invocations did not finish within {grace:?}");
-    }
 }
 
 /// Completes on SIGTERM (how FC stops an instance) or Ctrl-C (SIGINT). The handlers are

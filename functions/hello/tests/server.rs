@@ -21,21 +21,41 @@ struct Function {
 impl Function {
     /// Starts the binary on a free port; tries another port if one was taken meanwhile.
     fn start() -> Self {
+        Self::start_with_fd_limit(None)
+    }
+
+    /// As [`Function::start`], with the process's open-file limit (`ulimit -n`) set first.
+    fn start_with_fd_limit(fd_limit: Option<u32>) -> Self {
         for _ in 0..5 {
-            if let Some(function) = Self::try_start() {
+            if let Some(function) = Self::try_start(fd_limit) {
                 return function;
             }
         }
         panic!("hello did not start");
     }
 
-    fn try_start() -> Option<Self> {
+    fn try_start(fd_limit: Option<u32>) -> Option<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hello"))
+        let binary = env!("CARGO_BIN_EXE_hello");
+        let mut command = match fd_limit {
+            // `exec` keeps the pid, so signals still reach the function itself.
+            Some(limit) => {
+                let mut command = Command::new("sh");
+                command.args([
+                    "-c",
+                    r#"ulimit -n "$1" && exec "$0""#,
+                    binary,
+                    &limit.to_string(),
+                ]);
+                command
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
             .env_remove("FC_SERVER_PORT")
             .env_remove("RUST_LOG")
@@ -78,6 +98,23 @@ impl Function {
 
     fn stdout(&self) -> Vec<String> {
         self.stdout.lock().unwrap().clone()
+    }
+
+    /// Waits up to `limit` for `line` on stdout.
+    async fn wait_for_line(&self, line: &str, limit: Duration) {
+        let started = Instant::now();
+        while !self.stdout().iter().any(|seen| seen == line) {
+            assert!(
+                started.elapsed() < limit,
+                "no {line:?} within {limit:?} in {:#?}",
+                self.stdout()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     fn terminate(&self) {
@@ -314,8 +351,8 @@ async fn sigterm_closes_idle_keep_alive_connections_and_exits_0() {
     let (status, _, _) = invoke(&client, &function, "req-idle", "{}").await;
     assert_eq!(status, 200);
     function.terminate();
-    // The 30 s grace period is not waited out: the idle connection is closed at once.
-    let status = function.exit_status(Duration::from_secs(5)).await;
+    // The grace period is not waited out: the idle connection is closed at once.
+    let status = function.exit_status(Duration::from_secs(2)).await;
     assert_eq!(status.code(), Some(0));
     drop(client);
 }
@@ -323,8 +360,7 @@ async fn sigterm_closes_idle_keep_alive_connections_and_exits_0() {
 /// Sends `request` as written over a plain TCP connection and returns the whole answer.
 fn raw_request(function: &Function, request: &str) -> String {
     use std::io::Write;
-    let address = function.url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let mut stream = std::net::TcpStream::connect(function.address()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -332,4 +368,174 @@ fn raw_request(function: &Function, request: &str) -> String {
     let mut answer = String::new();
     let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
     answer
+}
+
+/// `STOP_GRACE_S` of the local emulator: how long it lets a bootstrap stop after SIGTERM before
+/// it kills it. The runtime's own grace period must fit in it.
+fn emulator_stop_grace() -> Duration {
+    let source = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/local/emulator.py"
+    ));
+    let value = source
+        .lines()
+        .find_map(|line| line.strip_prefix("STOP_GRACE_S = "))
+        .unwrap_or_else(|| panic!("infra/local/emulator.py defines no STOP_GRACE_S"));
+    Duration::from_secs_f64(value.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_within_the_emulators_grace_while_work_is_in_flight() {
+    let mut function = Function::start();
+    let call = {
+        let url = function.url.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/invoke"))
+                .header("x-fc-request-id", "req-stuck")
+                .body(r#"{"sleep_ms":60000}"#)
+                .send()
+                .await
+        })
+    };
+    function
+        .wait_for_line(
+            "FC Invoke Start RequestId: req-stuck",
+            Duration::from_secs(5),
+        )
+        .await;
+    let grace = emulator_stop_grace();
+    let signalled = Instant::now();
+    function.terminate();
+    let status = function.exit_status(grace).await;
+    let stopped_after = signalled.elapsed();
+    assert_eq!(status.code(), Some(0));
+    // The invocation was abandoned, not answered, and the runtime said so.
+    assert!(call.await.unwrap().is_err());
+    assert!(
+        function
+            .stdout()
+            .iter()
+            .any(|line| line.contains("in-flight invocations did not finish within")),
+        "{:#?}",
+        function.stdout()
+    );
+    eprintln!("stopped {stopped_after:?} after SIGTERM (emulator grace {grace:?})");
+}
+
+#[test]
+fn an_oversized_body_sent_at_once_still_gets_its_413() {
+    use std::io::{Read, Write};
+    const MIB: usize = 1024 * 1024;
+    let function = Function::start();
+    let mut stream = std::net::TcpStream::connect(function.address()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-flood\r\n\
+         content-type: application/octet-stream\r\ncontent-length: {}\r\n\r\n",
+        40 * MIB
+    );
+    // Everything at once, without reading the answer first, as a plain blocking client does.
+    // The runtime answers 413 from Content-Length at once; it must then read and drop the
+    // body: a socket closed with unread data is reset, and this client's next write fails
+    // with a broken pipe, which is all most clients report (Linux would still let a client
+    // that ignores the error read the 413: the reset does not purge its receive queue).
+    let mut sent = stream.write_all(head.as_bytes()).map(|()| 0);
+    let chunk = vec![b'x'; MIB];
+    while let Ok(bytes) = sent {
+        if bytes == 40 * MIB {
+            break;
+        }
+        sent = stream.write_all(&chunk).map(|()| bytes + MIB);
+    }
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "sent {sent:?}, read {read:?}: {answer:?}"
+    );
+    assert_eq!(
+        sent.ok(),
+        Some(40 * MIB),
+        "the body was not taken: {answer}"
+    );
+    // The connection ends after the answer: `read_to_end` saw it closed.
+    assert!(read.is_ok(), "{read:?}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.contains("x-fc-status: 404"), "{answer}");
+    assert!(
+        answer.contains(r#"{"errorType":"PayloadTooLarge","errorMessage":"request body exceeds the limit of 33554432 bytes"}"#),
+        "{answer}"
+    );
+    assert!(function
+        .stdout()
+        .contains(&"FC Invoke End RequestId: req-flood".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_beyond_the_fd_limit_do_not_lock_out_invocations() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SLOW_CLIENTS: usize = 200;
+    // Fewer descriptors than slow clients: without a connection cap below the fd limit the
+    // runtime runs out of descriptors and never accepts the invocation below.
+    let function = Function::start_with_fd_limit(Some(128));
+    let (closed_tx, mut closed) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..SLOW_CLIENTS {
+        let mut stream = tokio::net::TcpStream::connect(function.address())
+            .await
+            .unwrap();
+        stream
+            .write_all(b"POST /invoke HTTP/1.1\r\nhost: fc\r\n")
+            .await
+            .unwrap();
+        let closed_tx = closed_tx.clone();
+        // One more header byte a second, until the runtime hangs up.
+        tokio::spawn(async move {
+            let mut buffer = [0; 64];
+            loop {
+                tokio::select! {
+                    _ = stream.read(&mut buffer) => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {
+                        if stream.write_all(b"x").await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = closed_tx.send(());
+        });
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let response = client
+        .post(format!("{}/invoke", function.url))
+        .header("x-fc-request-id", "req-under-load")
+        .body(r#"{"name":"Ada"}"#)
+        .send()
+        .await
+        .expect("the invocation got through");
+    let latency = started.elapsed();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["message"], "Hello, Ada!");
+    assert!(latency < Duration::from_secs(2), "took {latency:?}");
+    // The runtime held at most half its 128 descriptors' worth and shed the rest.
+    let mut shed = 0;
+    while shed < SLOW_CLIENTS - 64 {
+        tokio::time::timeout(Duration::from_secs(5), closed.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {shed} slow clients were shed"))
+            .unwrap();
+        shed += 1;
+    }
+    eprintln!("{SLOW_CLIENTS} slow clients, {shed} shed at once: an invocation took {latency:?}");
 }

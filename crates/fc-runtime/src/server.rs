@@ -1,0 +1,550 @@
+//! The HTTP server FC talks to: accepting connections, bounding what each may hold, stopping.
+//!
+//! Every connection is registered with [`Connections`], which knows whether a request is in
+//! flight on it, since when it has been idle and since when it has been sending a request head.
+//! A reaper task closes connections past their timeouts; at the connection cap the accept loop
+//! closes the connection doing the least to make room. Neither ever closes a connection with a
+//! request in flight: the close is decided on the connection's own task, between two polls of
+//! hyper, so no request can start in between.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Request};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use crate::app::App;
+
+/// The most of a refused request body (413, or any answer given before the body was read) that
+/// is read and thrown away after the answer, so that a client still sending it can finish and
+/// read the answer instead of being reset: twice FC's 32 MiB invocation limit.
+const DISCARD_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How long the rest of a refused body is read and thrown away at most.
+const DISCARD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A reaper tick that comes this much later than asked means the process was not running
+/// (FC freezes an instance between invocations): that time is not counted as idle time.
+const FREEZE_THRESHOLD: Duration = Duration::from_secs(1);
+
+/// The bounds [`serve`] enforces; see the [`Runtime`](crate::Runtime) methods of the same names.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) shutdown_timeout: Duration,
+}
+
+/// Accepts connections (each served on its own task, HTTP/1.1 keep-alive) until `shutdown`
+/// completes, then closes idle connections and waits up to the shutdown timeout for the
+/// requests in flight.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()>,
+    settings: Settings,
+) {
+    let connections = Arc::new(Connections::new(settings));
+    let graceful = GracefulShutdown::new();
+    let reaper = tokio::spawn(reap(Arc::clone(&connections)));
+    let mut full = false;
+    tokio::pin!(shutdown);
+    'accept: loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    log::warn!("accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // At the cap: close a connection without a request in flight (a stalled request head
+        // first, then the longest idle) and take its place; when every connection has a request
+        // in flight, wait for one to end.
+        while connections.len() >= settings.max_connections {
+            if !full {
+                full = true;
+                log::warn!(
+                    "{} connections open, the most allowed: closing idle ones to make room",
+                    settings.max_connections
+                );
+            }
+            if let Some(victim) = connections.victim() {
+                victim.close.notify_one();
+            }
+            tokio::select! {
+                () = connections.room.notified() => {}
+                () = &mut shutdown => break 'accept,
+            }
+        }
+        if full && connections.len() + 1 < settings.max_connections {
+            full = false;
+        }
+        spawn_connection(stream, &app, &connections, &graceful);
+    }
+    drop(listener);
+    log::info!("shutting down: waiting for in-flight invocations");
+    connections.close_idle();
+    let grace = settings.shutdown_timeout;
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        log::warn!("in-flight invocations did not finish within {grace:?}");
+    }
+    reaper.abort();
+}
+
+/// Serves one connection on its own task until it ends or is asked to close while idle.
+fn spawn_connection(
+    stream: TcpStream,
+    app: &App,
+    connections: &Arc<Connections>,
+    graceful: &GracefulShutdown,
+) {
+    let registration = connections.register();
+    let connection = Arc::clone(&registration.connection);
+    let service = {
+        let app = app.clone();
+        let connections = Arc::clone(connections);
+        let connection = Arc::clone(&connection);
+        service_fn(move |request: Request<Incoming>| {
+            let busy = Busy::start(&connections, &connection);
+            let unread = Arc::new(AtomicBool::new(false));
+            let request = request.map(|body| RequestBody {
+                body: Some(body),
+                busy: Some(Arc::clone(&busy)),
+                unread: Arc::clone(&unread),
+                finished: false,
+            });
+            let app = app.clone();
+            async move {
+                let mut response = app.handle(request).await;
+                if unread.load(Ordering::Acquire) {
+                    // The rest of the body is being thrown away: the connection carries no
+                    // further request, and the client learns it from the answer.
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(response.map(|body| ResponseBody { body, _busy: busy }))
+            }
+        })
+    };
+    let io = TokioIo::new(Watched {
+        stream,
+        connection: Arc::clone(&connection),
+        connections: Arc::clone(connections),
+    });
+    // No hyper timer and so no hyper `header_read_timeout`: hyper's runs from the moment a
+    // connection waits for a request, idle keep-alive time included, and counts time the
+    // instance spent frozen, so it would close FC's pooled connections under its next request.
+    let served = graceful.watch(
+        http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(io, service),
+    );
+    tokio::spawn(async move {
+        let _registration = registration;
+        tokio::pin!(served);
+        loop {
+            tokio::select! {
+                result = &mut served => {
+                    if let Err(error) = result {
+                        log::debug!("connection closed with an error: {error}");
+                    }
+                    break;
+                }
+                () = connection.close.notified() => {
+                    // Checked on this task, between two polls of the connection: no request
+                    // can start between the check and the close.
+                    if connection.in_flight.load(Ordering::Acquire) == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Closes connections past their timeouts, once a tick, and keeps time the process spent
+/// frozen out of the clock.
+async fn reap(connections: Arc<Connections>) {
+    let settings = connections.settings;
+    let tick = (settings.header_read_timeout.min(settings.idle_timeout) / 4)
+        .clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut last = Instant::now();
+    loop {
+        tokio::time::sleep(tick).await;
+        let now = Instant::now();
+        let frozen = frozen_for(tick, now.saturating_duration_since(last));
+        if !frozen.is_zero() {
+            log::debug!("not counting {frozen:?} the process did not run as idle time");
+            connections.clock.skip(frozen);
+        }
+        last = now;
+        connections.expire();
+    }
+}
+
+/// How long the process was stopped (frozen) when a tick of `tick` took `waited`: nothing when
+/// it was merely late by less than [`FREEZE_THRESHOLD`] (a busy or CPU-starved instance).
+pub(crate) fn frozen_for(tick: Duration, waited: Duration) -> Duration {
+    if waited > tick + FREEZE_THRESHOLD {
+        waited - tick
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// Milliseconds since the server started, without the time the process was frozen.
+pub(crate) struct Clock {
+    started: Instant,
+    frozen_ms: AtomicU64,
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        millis(self.started.elapsed()).saturating_sub(self.frozen_ms.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn skip(&self, frozen: Duration) {
+        self.frozen_ms.fetch_add(millis(frozen), Ordering::Relaxed);
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What the server knows about one open connection.
+pub(crate) struct Connection {
+    /// Requests on it whose answer or request body is not done yet.
+    in_flight: AtomicUsize,
+    /// [`Clock`] time plus one of the first byte of a request head not complete yet; 0: none.
+    head_started: AtomicU64,
+    /// [`Clock`] time the connection opened or its last request ended.
+    idle_since: AtomicU64,
+    /// Asks the connection's task to close it, which it does only with no request in flight.
+    pub(crate) close: Notify,
+}
+
+/// The open connections.
+pub(crate) struct Connections {
+    settings: Settings,
+    pub(crate) clock: Clock,
+    next_id: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<Connection>>>,
+    /// Signalled when a connection closes or a request ends: there may be room for another.
+    room: Notify,
+}
+
+impl Connections {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            clock: Clock {
+                started: Instant::now(),
+                frozen_ms: AtomicU64::new(0),
+            },
+            next_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+            room: Notify::new(),
+        }
+    }
+
+    /// The map of open connections; a panic elsewhere while it was held leaves it usable.
+    fn open(&self) -> MutexGuard<'_, HashMap<u64, Arc<Connection>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn len(&self) -> usize {
+        self.open().len()
+    }
+
+    pub(crate) fn register(self: &Arc<Self>) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let connection = Arc::new(Connection {
+            in_flight: AtomicUsize::new(0),
+            head_started: AtomicU64::new(0),
+            idle_since: AtomicU64::new(self.clock.now()),
+            close: Notify::new(),
+        });
+        self.open().insert(id, Arc::clone(&connection));
+        Registration {
+            id,
+            connections: Arc::clone(self),
+            connection,
+        }
+    }
+
+    /// The connection to close for a new one: without a request in flight, the one that
+    /// started a request head longest ago, else the one idle longest.
+    fn victim(&self) -> Option<Arc<Connection>> {
+        self.open()
+            .values()
+            .filter(|connection| connection.in_flight.load(Ordering::Acquire) == 0)
+            .min_by_key(
+                |connection| match connection.head_started.load(Ordering::Relaxed) {
+                    0 => (1, connection.idle_since.load(Ordering::Relaxed)),
+                    started => (0, started),
+                },
+            )
+            .cloned()
+    }
+
+    /// Asks connections past the header-read or the idle timeout to close.
+    pub(crate) fn expire(&self) {
+        let now = self.clock.now();
+        let header_read_timeout = millis(self.settings.header_read_timeout);
+        let idle_timeout = millis(self.settings.idle_timeout);
+        for connection in self.open().values() {
+            if connection.in_flight.load(Ordering::Acquire) > 0 {
+                continue;
+            }
+            let expired = match connection.head_started.load(Ordering::Relaxed) {
+                0 => {
+                    let idle_since = connection.idle_since.load(Ordering::Relaxed);
+                    now.saturating_sub(idle_since) >= idle_timeout
+                }
+                started => now.saturating_sub(started - 1) >= header_read_timeout,
+            };
+            if expired {
+                connection.close.notify_one();
+            }
+        }
+    }
+
+    /// Asks every connection without a request in flight to close (at shutdown).
+    fn close_idle(&self) {
+        for connection in self.open().values() {
+            connection.close.notify_one();
+        }
+    }
+}
+
+/// A connection's entry in [`Connections`], removed when the connection's task ends.
+pub(crate) struct Registration {
+    id: u64,
+    connections: Arc<Connections>,
+    pub(crate) connection: Arc<Connection>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.connections.open().remove(&self.id);
+        self.connections.room.notify_one();
+    }
+}
+
+/// One request in flight, from its complete head until both its answer has been handed to
+/// hyper and its body has been read or thrown away.
+struct Busy {
+    connections: Arc<Connections>,
+    connection: Arc<Connection>,
+}
+
+impl Busy {
+    fn start(connections: &Arc<Connections>, connection: &Arc<Connection>) -> Arc<Self> {
+        connection.in_flight.fetch_add(1, Ordering::AcqRel);
+        connection.head_started.store(0, Ordering::Relaxed);
+        Arc::new(Self {
+            connections: Arc::clone(connections),
+            connection: Arc::clone(connection),
+        })
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let now = self.connections.clock.now();
+        self.connection.idle_since.store(now, Ordering::Relaxed);
+        self.connection.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.connections.room.notify_one();
+    }
+}
+
+/// The socket, noting when a request head starts arriving on an otherwise idle connection.
+struct Watched {
+    stream: TcpStream,
+    connection: Arc<Connection>,
+    connections: Arc<Connections>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if buf.filled().len() > before && this.connection.in_flight.load(Ordering::Acquire) == 0 {
+            let now = this.connections.clock.now();
+            let _ = this.connection.head_started.compare_exchange(
+                0,
+                now.saturating_add(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// An answer, keeping its request counted as in flight until hyper has taken all of it.
+struct ResponseBody {
+    body: Full<Bytes>,
+    _busy: Arc<Busy>,
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A request body that, dropped before its end (the app answered without reading it all, as
+/// for a 413), reads and throws away the rest on a task of its own, up to
+/// [`DISCARD_LIMIT_BYTES`] and [`DISCARD_TIMEOUT`]. Closing a socket with unread data makes the
+/// kernel reset the connection, and a client still writing the body then gets a broken pipe
+/// instead of the answer.
+struct RequestBody {
+    body: Option<Incoming>,
+    busy: Option<Arc<Busy>>,
+    unread: Arc<AtomicBool>,
+    finished: bool,
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let Some(body) = this.body.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+            this.finished = true;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.as_ref().map_or(true, Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        let Some(body) = self.body.take() else {
+            return;
+        };
+        if self.finished || body.is_end_stream() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        self.unread.store(true, Ordering::Release);
+        runtime.spawn(discard(body, self.busy.take()));
+    }
+}
+
+/// Reads and drops the rest of `body`, within the discard bounds; the request stays in flight
+/// (the connection open) meanwhile.
+async fn discard(mut body: Incoming, busy: Option<Arc<Busy>>) {
+    let _busy = busy;
+    let mut allowance = DISCARD_LIMIT_BYTES;
+    let read = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let size = frame
+                .data_ref()
+                .map_or(0, |data| u64::try_from(data.len()).unwrap_or(u64::MAX));
+            match allowance.checked_sub(size) {
+                Some(left) => allowance = left,
+                None => break,
+            }
+        }
+    };
+    if tokio::time::timeout(DISCARD_TIMEOUT, read).await.is_err() {
+        log::debug!("stopped discarding a refused request body after {DISCARD_TIMEOUT:?}");
+    }
+}

@@ -1,0 +1,418 @@
+//! The server on a real socket: timeouts, the connection cap, refused bodies and shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::runtime::default_max_connections;
+use crate::server::{frozen_for, serve, Connections};
+use crate::{Event, Runtime, DEFAULT_MAX_CONNECTIONS};
+
+/// A request head the client never finishes.
+const STALLED_HEAD: &[u8] = b"POST /invoke HTTP/1.1\r\nhost: fc\r\n";
+
+/// Echoes the payload, after `sleep_ms` when it has one.
+async fn echo(event: Event<Value>) -> Result<Value, std::convert::Infallible> {
+    if let Some(sleep_ms) = event.payload["sleep_ms"].as_u64() {
+        tokio::time::sleep(Duration::from_millis(sleep_ms)).await;
+    }
+    Ok(event.payload)
+}
+
+/// [`serve`] on a free loopback port, stopped by [`Server::stop`].
+struct Server {
+    address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(runtime: Runtime) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let settings = runtime.settings();
+        let app = runtime.app(echo);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(serve(listener, app, shutdown, settings));
+        Self {
+            address,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn connect(&self) -> TcpStream {
+        TcpStream::connect(self.address).await.unwrap()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+    }
+}
+
+/// A `POST /invoke` with `body`, on a keep-alive connection.
+fn invoke_request(body: &Value) -> Vec<u8> {
+    let body = body.to_string();
+    format!(
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-1\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Reads one answer (head and `content-length` body) from `stream`.
+async fn read_answer(stream: &mut TcpStream) -> (String, String) {
+    let mut received = Vec::new();
+    let mut buffer = [0; 4096];
+    let head_end = loop {
+        if let Some(at) = received.windows(4).position(|window| window == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(
+            read > 0,
+            "closed before the answer: {:?}",
+            String::from_utf8_lossy(&received)
+        );
+        received.extend_from_slice(&buffer[..read]);
+    };
+    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    while received.len() < head_end + length {
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(read > 0, "closed in the answer's body");
+        received.extend_from_slice(&buffer[..read]);
+    }
+    let body = String::from_utf8_lossy(&received[head_end..head_end + length]).into_owned();
+    (head, body)
+}
+
+/// Waits up to `limit` for the peer to close `stream`; how long that took.
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let mut buffer = [0; 1024];
+    loop {
+        match tokio::time::timeout(limit, stream.read(&mut buffer)).await {
+            Err(_) => panic!("the connection was still open after {limit:?}"),
+            Ok(Ok(0) | Err(_)) => return started.elapsed(),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Opens `count` connections that each send a stalled head and then one more byte a second;
+/// each reports on the channel when the server closes it.
+async fn slow_clients(server: &Server, count: usize) -> mpsc::UnboundedReceiver<()> {
+    let (closed_tx, closed) = mpsc::unbounded_channel();
+    for _ in 0..count {
+        let mut stream = server.connect().await;
+        stream.write_all(STALLED_HEAD).await.unwrap();
+        let closed_tx = closed_tx.clone();
+        tokio::spawn(async move {
+            let mut buffer = [0; 64];
+            loop {
+                tokio::select! {
+                    _ = stream.read(&mut buffer) => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {
+                        if stream.write_all(b"x").await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = closed_tx.send(());
+        });
+    }
+    closed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_request_head_is_closed_after_the_header_read_timeout() {
+    let timeout = Duration::from_millis(300);
+    let server = Server::start(Runtime::new().header_read_timeout(timeout)).await;
+    let mut stream = server.connect().await;
+    stream.write_all(STALLED_HEAD).await.unwrap();
+    let started = Instant::now();
+    // A byte every 50 ms: the connection is never idle, only its head is late.
+    let mut buffer = [0; 64];
+    loop {
+        tokio::select! {
+            read = stream.read(&mut buffer) => {
+                assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+                break;
+            }
+            () = tokio::time::sleep(Duration::from_millis(50)) => {
+                if stream.write_all(b"x").await.is_err() {
+                    break;
+                }
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still open after 3 s"
+        );
+    }
+    let open_for = started.elapsed();
+    assert!(open_for >= timeout, "closed after {open_for:?}");
+    // A complete request is still served.
+    let mut stream = server.connect().await;
+    stream
+        .write_all(&invoke_request(&json!({"n": 1})))
+        .await
+        .unwrap();
+    let (head, body) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, r#"{"n":1}"#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keep_alive_connection_idle_longer_than_the_header_read_timeout_stays_open() {
+    // hyper's own header_read_timeout would close it: it also runs between requests.
+    let timeout = Duration::from_millis(200);
+    let server = Server::start(Runtime::new().header_read_timeout(timeout)).await;
+    let mut stream = server.connect().await;
+    for n in 0..2 {
+        stream
+            .write_all(&invoke_request(&json!({"n": n})))
+            .await
+            .unwrap();
+        let (head, body) = read_answer(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert_eq!(body, format!(r#"{{"n":{n}}}"#));
+        tokio::time::sleep(timeout * 3).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_after_the_idle_timeout_but_requests_in_flight_are_not() {
+    let timeout = Duration::from_millis(300);
+    let server = Server::start(
+        Runtime::new()
+            .idle_timeout(timeout)
+            .header_read_timeout(timeout),
+    )
+    .await;
+    // A request that runs longer than both timeouts is answered.
+    let mut stream = server.connect().await;
+    stream
+        .write_all(&invoke_request(&json!({"sleep_ms": 1000})))
+        .await
+        .unwrap();
+    let (head, _) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // Then the keep-alive connection is idle, and closed after the idle timeout.
+    let idle_for = closed_within(&mut stream, Duration::from_secs(3)).await;
+    assert!(
+        idle_for >= timeout - Duration::from_millis(20),
+        "{idle_for:?}"
+    );
+    // A connection that never sends anything goes the same way.
+    let mut silent = server.connect().await;
+    closed_within(&mut silent, Duration::from_secs(3)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_beyond_the_cap_do_not_lock_out_invocations() {
+    const CAP: usize = 20;
+    const SLOW_CLIENTS: usize = 200;
+    // The default 10 s header-read timeout: only the cap can let the invocation through.
+    let server = Server::start(Runtime::new().max_connections(CAP)).await;
+    let mut closed = slow_clients(&server, SLOW_CLIENTS).await;
+    let started = Instant::now();
+    let mut stream = server.connect().await;
+    stream
+        .write_all(&invoke_request(&json!({"name": "Ada"})))
+        .await
+        .unwrap();
+    let (head, body) = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut stream))
+        .await
+        .expect("the invocation got through");
+    let latency = started.elapsed();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, r#"{"name":"Ada"}"#);
+    assert!(latency < Duration::from_secs(1), "took {latency:?}");
+    // Everything beyond the cap was shed (the invocation's connection holds one slot).
+    for shed in 0..SLOW_CLIENTS - (CAP - 1) {
+        tokio::time::timeout(Duration::from_secs(5), closed.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {shed} slow clients were shed"))
+            .unwrap();
+    }
+    eprintln!(
+        "{SLOW_CLIENTS} slow clients, at most {CAP} connections: an invocation took {latency:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
+    let server = Server::start(Runtime::new().max_connections(2)).await;
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut stream = server.connect().await;
+        stream
+            .write_all(&invoke_request(&json!({"sleep_ms": 500})))
+            .await
+            .unwrap();
+        busy.push(stream);
+    }
+    // Let both requests start before the third connection arrives.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let mut third = server.connect().await;
+    third
+        .write_all(&invoke_request(&json!({"n": 3})))
+        .await
+        .unwrap();
+    let (head, body) = read_answer(&mut third).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, r#"{"n":3}"#);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    for mut stream in busy {
+        let (head, _) = read_answer(&mut stream).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_refused_before_it_was_read_is_read_and_dropped_so_the_client_gets_the_answer() {
+    const MIB: usize = 1024 * 1024;
+    let server = Server::start(Runtime::new().max_body_bytes(1024)).await;
+    for (declared, expect_all_sent) in [(8 * MIB, true), (100 * MIB, false)] {
+        let mut stream = server.connect().await;
+        let head = format!(
+            "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-big\r\ncontent-length: {declared}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b'x'; MIB];
+        let mut sent = 0;
+        while sent < declared && stream.write_all(&chunk).await.is_ok() {
+            sent += MIB;
+        }
+        if expect_all_sent {
+            assert_eq!(sent, declared);
+        } else {
+            // Only so much is read and thrown away; then the connection is closed.
+            assert!((64 * MIB..declared).contains(&sent), "{sent}");
+        }
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+            .await
+            .expect("the connection was closed after the answer");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{declared}: {answer:?}");
+        assert!(answer.contains("x-fc-status: 404"), "{answer}");
+        assert!(answer.contains("connection: close"), "{answer}");
+        assert!(
+            answer.ends_with(
+                r#"{"errorType":"PayloadTooLarge","errorMessage":"request body exceeds the limit of 1024 bytes"}"#
+            ),
+            "{answer}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_idle_connections_at_once_and_waits_for_work_only_the_grace() {
+    let grace = Duration::from_secs(1);
+    let mut server = Server::start(Runtime::new().shutdown_timeout(grace)).await;
+    let mut idle = server.connect().await;
+    idle.write_all(&invoke_request(&json!({}))).await.unwrap();
+    read_answer(&mut idle).await;
+    let mut stalled = server.connect().await;
+    stalled.write_all(STALLED_HEAD).await.unwrap();
+    let mut working = server.connect().await;
+    working
+        .write_all(&invoke_request(&json!({"sleep_ms": 60_000})))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stopping = Instant::now();
+    server.stop();
+    let limit = Duration::from_millis(500);
+    closed_within(&mut idle, limit).await;
+    closed_within(&mut stalled, limit).await;
+    tokio::time::timeout(grace + Duration::from_millis(500), &mut server.task)
+        .await
+        .expect("serve returned within the grace")
+        .unwrap();
+    let stopped_after = stopping.elapsed();
+    assert!(stopped_after >= grace, "{stopped_after:?}");
+}
+
+#[test]
+fn a_late_tick_counts_as_frozen_time_only_beyond_a_second() {
+    let tick = Duration::from_secs(1);
+    assert_eq!(
+        frozen_for(tick, Duration::from_millis(1500)),
+        Duration::ZERO
+    );
+    assert_eq!(
+        frozen_for(tick, Duration::from_secs(600)),
+        Duration::from_secs(599)
+    );
+}
+
+#[tokio::test]
+async fn frozen_time_is_not_idle_time() {
+    let settings = Runtime::new()
+        .idle_timeout(Duration::from_millis(50))
+        .settings();
+    let connections = Arc::new(Connections::new(settings));
+    let registration = connections.register();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The 100 ms were spent frozen: the connection has not been idle for 50 ms.
+    connections.clock.skip(Duration::from_millis(100));
+    connections.expire();
+    let asked = tokio::time::timeout(
+        Duration::from_millis(10),
+        registration.connection.close.notified(),
+    );
+    assert!(asked.await.is_err(), "closed for time spent frozen");
+    // Counted time is.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    connections.expire();
+    tokio::time::timeout(
+        Duration::from_millis(10),
+        registration.connection.close.notified(),
+    )
+    .await
+    .expect("closed when idle");
+}
+
+#[test]
+fn the_default_cap_is_half_the_open_file_limit_at_most_512() {
+    let limits = |soft: &str| {
+        format!(
+            "Limit                     Soft Limit           Hard Limit           Units     \n\
+             Max processes             63704                63704                processes \n\
+             Max open files            {soft:<20} 524288               files     \n"
+        )
+    };
+    assert_eq!(default_max_connections(Some(&limits("128"))), 64);
+    assert_eq!(default_max_connections(Some(&limits("1024"))), 512);
+    assert_eq!(default_max_connections(Some(&limits("1048576"))), 512);
+    assert_eq!(default_max_connections(Some(&limits("1"))), 1);
+    assert_eq!(
+        default_max_connections(Some(&limits("unlimited"))),
+        DEFAULT_MAX_CONNECTIONS
+    );
+    assert_eq!(default_max_connections(None), DEFAULT_MAX_CONNECTIONS);
+}
