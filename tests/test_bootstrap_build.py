@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from infra.bootstrap import Builder, BuildError, Package, check_runtime_compatible
 from infra.bootstrap import build as build_module
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
 FIXTURE = Path(__file__).parent / "fixtures" / "tiny-workspace"
 MAIN_RS = Path("functions/tiny/src/main.rs")
+REPO = Path(__file__).resolve().parent.parent
+SLOW_RUSTC = """#!/bin/sh
+case " $* " in *" --crate-name ___ "*) ;; *" --crate-name "*) sleep 30;; esac
+exec "$@"
+"""
+"""A RUSTC_WRAPPER under which every compilation takes 30 s (cargo's `___` probes stay fast):
+a build that can be stopped while cargo, rustc, this script and its `sleep` all run."""
 
 
 def clone(destination: Path) -> Path:
@@ -136,6 +151,7 @@ def test_compile_error_shows_cargos_error_and_keeps_the_last_good_package(
     (workspace / MAIN_RS).write_text('fn main() { let x: u8 = "not a number"; }\n')
     with pytest.raises(BuildError) as error:
         builder(workspace, state).package("tiny")
+    assert "failed with exit status" in str(error.value)
     assert "error[E0308]: mismatched types" in str(error.value)
     assert "main.rs" in str(error.value)
     assert (workspace / "dist" / "tiny" / "bootstrap.zip").read_bytes() == good
@@ -161,7 +177,7 @@ def test_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path: Path) -> None:
     assert rebuilt.cargo_runs == 1
     assert cached.read_bytes() == first.zip_path.read_bytes()
     assert isinstance(rebuilt.log, io.StringIO)
-    assert "is corrupt; rebuilding" in rebuilt.log.getvalue()
+    assert "is corrupt (bootstrap.zip does not match" in rebuilt.log.getvalue()
 
 
 def test_concurrent_builds_of_one_function_run_cargo_once(tmp_path: Path) -> None:
@@ -237,3 +253,387 @@ def test_cli_prints_the_manifest_and_reports_errors_without_a_traceback(
     neither = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert neither.returncode == 2
     assert "give crate names or --all" in neither.stderr
+
+
+# -- Stopping a build: a killed cargo, Ctrl-C, SIGTERM -----------------------------------------
+
+
+def _processes() -> dict[int, tuple[str, int, str]]:
+    """pid -> (state, ppid, name), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):
+                stat = (entry / "stat").read_text()
+                state, ppid = stat[stat.rfind(")") + 2 :].split()[:2]
+                found[int(entry.name)] = (
+                    state,
+                    int(ppid),
+                    stat[stat.find("(") + 1 : stat.rfind(")")],
+                )
+    return found
+
+
+def _tree(pid: int) -> set[int]:
+    """`pid` and every process below it."""
+    table = _processes()
+    found, pending = set(), [pid]
+    while pending:
+        parent = pending.pop()
+        found.add(parent)
+        pending += [p for p, (_, ppid, _) in table.items() if ppid == parent and p not in found]
+    return found
+
+
+def _tree_at_sleep(pid: int) -> set[int]:
+    """`pid`'s tree once SLOW_RUSTC's `sleep` runs in it: cargo, rustc's wrapper and `sleep`."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        tree = _tree(pid)
+        if any(_processes().get(p, ("", 0, ""))[2] == "sleep" for p in tree):
+            return tree
+        time.sleep(0.05)
+    pytest.fail(f"no sleep under {pid}: {_processes()}")
+
+
+def _running(pids: set[int]) -> dict[int, str]:
+    """Those of `pids` still running (a zombie has ended: only its exit status is left)."""
+    return {p: name for p, (state, _, name) in _processes().items() if p in pids and state != "Z"}
+
+
+def _our_cargo() -> int:
+    cargos = [
+        p
+        for p, (_, ppid, name) in _processes().items()
+        if ppid == os.getpid() and name.startswith("cargo")
+    ]
+    assert len(cargos) == 1, cargos
+    return cargos[0]
+
+
+class _OnCompiling(io.StringIO):
+    """A build log that calls `action` at cargo's first `Compiling` line."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        super().__init__()
+        self.action: Callable[[], None] | None = action
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if self.action is not None and "Compiling" in text:
+            action, self.action = self.action, None
+            action()
+        return written
+
+
+def test_a_process_that_exits_early_has_its_group_stopped_and_its_status_reported(
+    tmp_path: Path,
+) -> None:
+    # The first process exits 3 while a child it started holds the output pipe for 30 s.
+    log = io.StringIO()
+    started = time.monotonic()
+    script = "echo $$ > pids; sleep 30 & echo $! >> pids; echo error: gave up; exit 3"
+    with pytest.raises(BuildError) as error:
+        build_module._stream_cargo(["sh", "-c", script], tmp_path, dict(os.environ), log)  # noqa: SLF001
+    assert time.monotonic() - started < 10
+    assert (
+        str(error.value) == "`sh -c " + script + " ...` failed with exit status 3:\nerror: gave up"
+    )
+    pids = {int(p) for p in (tmp_path / "pids").read_text().split()}
+    assert _running(pids) == {}
+
+
+def test_death_by_signal_is_reported_by_name_never_as_success(tmp_path: Path) -> None:
+    script = "echo '    Finished release profile'; echo still working; kill -KILL $$"
+    with pytest.raises(BuildError) as error:
+        build_module._stream_cargo(["sh", "-c", script], tmp_path, dict(os.environ), io.StringIO())  # noqa: SLF001
+    message = str(error.value)
+    assert message.startswith("`sh -c " + script + " ...` was killed by SIGKILL before it finished")
+    assert message.endswith("cargo's last output:\nstill working")
+
+
+@pytest.fixture
+def slow_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clone whose every compilation takes 30 s; cold: its state is fresh."""
+    wrapper = tmp_path / "slow-rustc"
+    wrapper.write_text(SLOW_RUSTC)
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("RUSTC_WRAPPER", str(wrapper))
+    return clone(tmp_path / "ws")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
+def test_cargo_killed_mid_build_is_an_error_naming_the_signal_and_nothing_runs_on(
+    slow_workspace: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    stopped: set[int] = set()
+
+    def kill_cargo() -> None:
+        cargo = _our_cargo()
+        stopped.update(_tree_at_sleep(cargo))
+        os.kill(cargo, signum)
+
+    started = time.monotonic()
+    with pytest.raises(BuildError) as error:
+        Builder(
+            slow_workspace,
+            cache_dir=tmp_path / "cache",
+            target_dir=tmp_path / "cargo",
+            log=_OnCompiling(kill_cargo),
+        ).package("tiny")
+    message = str(error.value)
+    assert f"was killed by {signum.name} before it finished" in message
+    assert "Finished" not in message
+    assert time.monotonic() - started < 20, "the build went on after cargo was killed"
+    assert len(stopped) > 3, stopped  # cargo-zigbuild, cargo, rustc's wrapper, sleep
+    assert _running(stopped) == {}
+    assert not (slow_workspace / "dist").exists()
+
+
+def test_ctrl_c_while_cargo_runs_stops_every_process_it_started(
+    slow_workspace: Path, tmp_path: Path
+) -> None:
+    stopped: set[int] = set()
+
+    def ctrl_c() -> None:
+        stopped.update(_tree_at_sleep(_our_cargo()))
+        raise KeyboardInterrupt
+
+    log = _OnCompiling(ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        Builder(
+            slow_workspace, cache_dir=tmp_path / "cache", target_dir=tmp_path / "cargo", log=log
+        ).package("tiny")
+    assert len(stopped) > 3, stopped
+    assert _running(stopped) == {}
+    assert not (slow_workspace / "dist").exists()
+
+
+@pytest.mark.parametrize(
+    ("signum", "to_group", "status"),
+    [
+        (signal.SIGTERM, False, -signal.SIGTERM),
+        (signal.SIGINT, False, 130),  # Ctrl-C forwarded to the program alone (Pulumi)
+        (signal.SIGINT, True, 130),  # Ctrl-C in a terminal: its whole foreground group
+    ],
+    ids=["SIGTERM", "SIGINT", "Ctrl-C-in-a-terminal"],
+)
+def test_signal_to_the_cli_stops_the_build_first(
+    slow_workspace: Path, tmp_path: Path, signum: signal.Signals, *, to_group: bool, status: int
+) -> None:
+    env = {**os.environ, "FCRUST_CACHE_DIR": str(tmp_path / "cache")}
+    env["FCRUST_CARGO_TARGET_DIR"] = str(tmp_path / "cargo")
+    command = [sys.executable, "-m", "infra.bootstrap", "package", "tiny"]
+    cli = subprocess.Popen(
+        [*command, "--workspace", str(slow_workspace)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the CLI's group plays a terminal's foreground group
+    )
+    assert cli.stderr is not None
+    with cli.stderr:
+        output = []
+        for line in cli.stderr:
+            output.append(line)
+            if "Compiling" in line:
+                break
+        stopped = _tree_at_sleep(cli.pid) - {cli.pid}
+        if to_group:
+            os.killpg(cli.pid, signum)
+        else:
+            cli.send_signal(signum)
+        assert cli.wait(timeout=20) == status
+        output.append(cli.stderr.read())
+    assert len(stopped) > 3, output
+    assert _running(stopped) == {}
+    if signum == signal.SIGINT:
+        assert "error: interrupted; cargo and every process it started were stopped" in output[-1]
+        assert "Traceback" not in output[-1]
+    assert not (slow_workspace / "dist").exists()
+
+
+# -- Unwritable cache and dist/, broken cache entries -------------------------------------------
+
+
+@contextlib.contextmanager
+def read_only(directory: Path) -> Iterator[str]:
+    """`directory` unwritable for this process, for real: no mock.
+
+    chmod 0555 binds a normal user. Root ignores modes (these tests run as root here), so then
+    `chattr +i`: the immutable attribute refuses every new entry and rename, to root too. Skipped
+    where neither binds (root on a filesystem without the attribute).
+    """
+
+    def writable() -> bool:
+        try:
+            with tempfile.TemporaryFile(dir=directory):
+                return True
+        except OSError:
+            return False
+
+    def chattr(flag: str) -> bool:
+        done = subprocess.run(["chattr", flag, str(directory)], capture_output=True, check=False)
+        return done.returncode == 0
+
+    mode = directory.stat().st_mode
+    directory.chmod(0o555)
+    try:
+        if not writable():
+            yield "chmod 0555"
+            return
+        if shutil.which("chattr") is None or not chattr("+i"):
+            pytest.skip("root, and no chattr +i here: no way to make a directory read-only")
+        try:
+            if writable():
+                pytest.skip("chattr +i does not bind here")
+            yield "chattr +i"
+        finally:
+            chattr("-i")
+    finally:
+        directory.chmod(mode)
+
+
+def _change_source(workspace: Path) -> None:
+    source = workspace / MAIN_RS
+    source.write_text(source.read_text().replace("tiny bootstrap", "tiny bootstrap v2"))
+
+
+def test_cache_dir_that_cannot_be_created_is_an_error_naming_it(
+    built: tuple[Path, Path, Package], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FCRUST_CACHE_DIR under a regular file: ENOTDIR, for root too (no mock).
+    workspace, state, package = built
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("FCRUST_CACHE_DIR", str(blocker / "cache"))
+    before = package.zip_path.read_bytes()
+    with pytest.raises(BuildError) as error:
+        Builder(workspace, target_dir=state / "cargo", log=io.StringIO()).package("tiny")
+    message = str(error.value)
+    assert f"the build cache {blocker / 'cache'} is not writable (Not a directory" in message
+    assert "set FCRUST_CACHE_DIR to a writable directory" in message
+    assert package.zip_path.read_bytes() == before
+
+
+def test_read_only_cache_is_an_error_and_keeps_the_previous_package(
+    built: tuple[Path, Path, Package], tmp_path: Path
+) -> None:
+    _, state, _ = built
+    workspace = clone(tmp_path / "ws")
+    good = builder(workspace, state).package("tiny")
+    before = good.zip_path.read_bytes()
+    _change_source(workspace)
+    crate_cache = state / "cache" / "tiny"
+    entries = sorted(crate_cache.iterdir())
+    with read_only(crate_cache), pytest.raises(BuildError) as error:
+        builder(workspace, state).package("tiny")
+    message = str(error.value)
+    assert f"the build cache {state / 'cache'} is not writable" in message
+    assert str(crate_cache) in message
+    assert "FCRUST_CACHE_DIR" in message
+    assert good.zip_path.read_bytes() == before
+    assert sorted(crate_cache.iterdir()) == entries
+
+
+def test_read_only_dist_is_an_error_and_keeps_the_previous_package(
+    built: tuple[Path, Path, Package], tmp_path: Path
+) -> None:
+    _, state, _ = built
+    workspace = clone(tmp_path / "ws")
+    dist = builder(workspace, state).package("tiny").zip_path.parent
+    before = {p.name: p.read_bytes() for p in dist.iterdir()}
+    _change_source(workspace)
+    with read_only(dist), pytest.raises(BuildError) as error:
+        builder(workspace, state).package("tiny")
+    assert f"cannot write the package to {dist} (" in str(error.value)
+    assert "make it a writable directory and build again" in str(error.value)
+    assert {p.name: p.read_bytes() for p in dist.iterdir()} == before
+    again = builder(workspace, state).package("tiny")
+    assert again.zip_path.read_bytes() != before["bootstrap.zip"]
+
+
+def test_dist_that_takes_the_zip_but_not_the_manifest_rolls_the_zip_back(
+    built: tuple[Path, Path, Package], tmp_path: Path
+) -> None:
+    # manifest.json a directory: the zip's rename succeeds, the manifest's fails (EISDIR, root
+    # too); the package must not be left half new.
+    _, state, _ = built
+    workspace = clone(tmp_path / "ws")
+    good = builder(workspace, state).package("tiny")
+    before = good.zip_path.read_bytes()
+    manifest = good.zip_path.parent / "manifest.json"
+    manifest.unlink()
+    (manifest / "in-the-way").mkdir(parents=True)
+    _change_source(workspace)
+    with pytest.raises(BuildError, match=r"cannot write the package to .*Is a directory"):
+        builder(workspace, state).package("tiny")
+    assert good.zip_path.read_bytes() == before
+    assert sorted(p.name for p in good.zip_path.parent.iterdir()) == [
+        "bootstrap.zip",
+        "manifest.json",
+    ]
+
+
+def _without_glibc_max(entry: Path) -> None:
+    meta = json.loads((entry / "entry.json").read_text())
+    del meta["glibc_max"]
+    (entry / "entry.json").write_text(json.dumps(meta))
+
+
+BREAKAGES: dict[str, Callable[[Path], object]] = {
+    "missing-key": _without_glibc_max,
+    "truncated-json": lambda e: (e / "entry.json").write_text('{"sha256": "ab'),
+    "json-list": lambda e: (e / "entry.json").write_text("[]"),
+    "no-entry-json": lambda e: (e / "entry.json").unlink(),
+    "no-zip": lambda e: (e / "bootstrap.zip").unlink(),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_broken_cache_entry_is_logged_rebuilt_and_replaced(
+    built: tuple[Path, Path, Package], breakage: str
+) -> None:
+    workspace, state, first = built
+    entry = first.cached_zip.parent
+    whole = {p.name: p.read_bytes() for p in entry.iterdir()}
+    BREAKAGES[breakage](entry)
+    rebuilt = builder(workspace, state)
+    assert rebuilt.package("tiny") == first
+    assert rebuilt.cargo_runs == 1
+    assert isinstance(rebuilt.log, io.StringIO)
+    assert f"fc-rust: cache entry {entry} is corrupt (" in rebuilt.log.getvalue()
+    assert "); rebuilding it" in rebuilt.log.getvalue()
+    assert {p.name: p.read_bytes() for p in entry.iterdir()} == whole
+    again = builder(workspace, state)
+    assert again.package("tiny") == first
+    assert again.cargo_runs == 0
+
+
+def test_broken_static_cache_entry_is_rebuilt(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    first = builder(workspace, tmp_path).static_binary("tiny")
+    manifest = first.path.parent / "entry.json"
+    manifest.write_text("{not json")
+    rebuilt = builder(workspace, tmp_path)
+    assert rebuilt.static_binary("tiny") == first
+    assert rebuilt.cargo_runs == 1
+    assert json.loads(manifest.read_text()) == {"sha256": first.sha256}
+
+
+def test_fault_drill_for_the_stress_harness_reports_every_fault_recovered() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.bootstrap", "faults", "--workspace", str(FIXTURE), "tiny"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "build faults injected and recovered"
+    assert len(lines) == 14
+    assert not (FIXTURE / "dist").exists()

@@ -1,4 +1,8 @@
-"""`python -m infra.bootstrap package ...`: build code packages from scripts and CI."""
+"""`python -m infra.bootstrap package ...`: build code packages from scripts and CI.
+
+`python -m infra.bootstrap faults CRATE`: inject build faults into a copy of the workspace and
+check each is handled (for `make stress`); the last line is `build faults injected and recovered`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,32 @@ import json
 import sys
 from pathlib import Path
 
-from infra.bootstrap.build import DEFAULT_RUNTIME, DEFAULT_SIZE_BUDGET, Builder
+from infra.bootstrap.build import DEFAULT_RUNTIME, DEFAULT_SIZE_BUDGET, ROOT, Builder
 from infra.bootstrap.elf import RUNTIME_GLIBC
-from infra.bootstrap.errors import BuildError
+from infra.bootstrap.errors import INTERRUPTED_EXIT, BuildError
+from infra.bootstrap.faults import FaultNotRecoveredError, drill
+
+
+def _package(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if bool(args.functions) == args.all:
+        parser.error("give crate names or --all, not both and not neither")
+    builder = Builder(args.workspace)
+    names = builder.workspace.functions() if args.all else args.functions
+    for name in names:
+        built = builder.package(name, runtime=args.runtime, size_budget=args.size_budget)
+        print(json.dumps(built.manifest(), sort_keys=True), flush=True)  # noqa: T201 - the CLI's output
+    return 0
+
+
+def _faults(args: argparse.Namespace) -> int:
+    try:
+        for line in drill(args.workspace or ROOT, args.crate):
+            print(line, flush=True)  # noqa: T201 - the CLI's output
+    except FaultNotRecoveredError as error:
+        print(f"error: fault not recovered: {error}", file=sys.stderr)  # noqa: T201
+        return 1
+    print("build faults injected and recovered")  # noqa: T201
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,20 +49,25 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=sorted(RUNTIME_GLIBC))
     package.add_argument("--size-budget", type=int, default=DEFAULT_SIZE_BUDGET, metavar="BYTES")
     package.add_argument("--workspace", type=Path, default=None)
+    faults = commands.add_parser(
+        "faults", help="inject build faults into a copy of the workspace; check each is handled"
+    )
+    faults.add_argument("crate", help="the crate to build, e.g. tiny")
+    faults.add_argument("--workspace", type=Path, default=None)
     args = parser.parse_args(argv)
-    if bool(args.functions) == args.all:
-        parser.error("give crate names or --all, not both and not neither")
 
     try:
-        builder = Builder(args.workspace)
-        names = builder.workspace.functions() if args.all else args.functions
-        for name in names:
-            built = builder.package(name, runtime=args.runtime, size_budget=args.size_budget)
-            print(json.dumps(built.manifest(), sort_keys=True))  # noqa: T201 - the CLI's output
+        return _package(parser, args) if args.command == "package" else _faults(args)
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201
         return 1
-    return 0
+    except KeyboardInterrupt:
+        print(  # noqa: T201
+            "error: interrupted; cargo and every process it started were stopped, "
+            "and dist/ keeps its previous packages",
+            file=sys.stderr,
+        )
+        return INTERRUPTED_EXIT
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -19,10 +17,12 @@ from typing import IO, TYPE_CHECKING
 from infra.bootstrap.archive import build_zip, crc64_fc, read_extra_files, sha256_hex
 from infra.bootstrap.elf import RUNTIME_GLIBC, check_runtime_compatible, inspect_elf
 from infra.bootstrap.errors import BuildError
+from infra.bootstrap.files import replace_together
+from infra.bootstrap.process import run_streamed
 from infra.bootstrap.workspace import Crate, Workspace
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
 # Bumped whenever the packaging itself changes, so old cache entries are not reused.
 BUILDER_VERSION = "1"
@@ -138,36 +138,35 @@ def _rustflags(workspace: Workspace, target_dir: Path, extra: list[str]) -> str:
     return " ".join([*remaps, *extra])
 
 
-def _stream_cargo(command: list[str], cwd: Path, env: dict[str, str], log: IO[str]) -> None:
-    """Run cargo with its progress streamed to `log`; on failure raise with cargo's own words."""
-    tail: deque[str] = deque(maxlen=60)
+def _stream_cargo(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log: IO[str],
+    on_start: Callable[[int], None] | None = None,
+) -> None:
+    """Run cargo in its own process group, streamed to `log`; on failure raise with its words."""
     try:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-        )
+        run_streamed(command, cwd, env, log, on_start)
     except FileNotFoundError as error:
         raise BuildError(_missing_tool(command[0])) from error
-    assert process.stdout is not None  # noqa: S101 - Popen(stdout=PIPE) guarantees it
-    for line in process.stdout:
-        log.write(line)
-        tail.append(line.rstrip())
-    if process.wait() != 0:
-        errors = [line for line in tail if line.lstrip().startswith(("error", "-->", "|"))]
-        shown = "\n".join(errors[-30:] or list(tail)[-30:])
-        raise BuildError(f"`{' '.join(command[:3])} ...` failed:\n{shown}")
+
+
+def _reason(error: OSError) -> str:
+    """The OS's words and the path it refused."""
+    words = error.strerror or str(error)
+    return f"{words}: {error.filename}" if error.filename else words
 
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """An exclusive lock: two stacks previewing at once build one after the other."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a")
+    except OSError as error:
+        raise BuildError(_unwritable_cache(path.parent, error)) from error
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -175,14 +174,22 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _unwritable_cache(cache_dir: Path, error: OSError) -> str:
+    return (
+        f"the build cache {cache_dir} is not writable ({_reason(error)}): make it writable, or "
+        "set FCRUST_CACHE_DIR to a writable directory; nothing was packaged"
+    )
+
+
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write beside `path`, set its mode, rename: no reader sees half a file or a wrong mode."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
-        f.write(data)
-        temp = Path(f.name)
-    temp.chmod(mode)
-    temp.replace(path)
+    replace_together([(path, data, mode)])
+
+
+ZIP_KEYS = ("sha256", "glibc_max", "rustc")
+"""What a zip cache entry's `entry.json` must hold."""
+STATIC_KEYS = ("sha256",)
+"""What a static binary cache entry's `entry.json` must hold."""
 
 
 class Builder:
@@ -195,8 +202,12 @@ class Builder:
         cache_dir: Path | None = None,
         target_dir: Path | None = None,
         log: IO[str] | None = None,
+        cargo_env: Mapping[str, str] | None = None,
     ) -> None:
-        """Paths default to `target/fc-rust/` of the workspace; env vars override them."""
+        """Paths default to `target/fc-rust/` of the workspace; env vars override them.
+
+        `cargo_env` adds variables to cargo's environment (e.g. a `RUSTC_WRAPPER`).
+        """
         self.workspace = Workspace(workspace or ROOT)
         base = self.workspace.root / "target" / "fc-rust"
         self.cache_dir = (
@@ -206,8 +217,12 @@ class Builder:
             target_dir or Path(os.environ.get("FCRUST_CARGO_TARGET_DIR", base / "cargo"))
         ).resolve()
         self.log: IO[str] = log or sys.stderr
+        self.cargo_env = dict(cargo_env or {})
         self.cargo_runs = 0
         """How many cargo processes this builder started: a cache hit starts none."""
+        self.cargo_pid: int | None = None
+        """The pid of the cargo this builder started last, also its process group's id: every
+        process of that build is in the group, and none is left after a failed build."""
 
     def dist_dir(self, function: str) -> Path:
         """Where `make package` and the Pulumi program find a function's package."""
@@ -220,7 +235,10 @@ class Builder:
         runtime: str = DEFAULT_RUNTIME,
         size_budget: int = DEFAULT_SIZE_BUDGET,
     ) -> Package:
-        """The function's zip for `runtime`: from the cache when the inputs are unchanged."""
+        """The function's zip for `runtime`: from the cache when the inputs are unchanged.
+
+        On any failure, dist/<function>/ keeps the package it had.
+        """
         if runtime not in RUNTIME_GLIBC:
             allowed = ", ".join(RUNTIME_GLIBC)
             raise BuildError(f"runtime must be one of {allowed}, got {runtime!r}")
@@ -230,31 +248,31 @@ class Builder:
         source_print = fingerprint(self.workspace, crate, f"{TARGET}.{glibc}", versions)
         entry = self.cache_dir / crate.name / source_print
         with _locked(self.cache_dir / f"{crate.name}.lock"):
-            cached = self._cached_zip(entry)
+            cached = self._read_entry(entry, "bootstrap.zip", ZIP_KEYS)
             if cached is None:
                 binary = self._cargo_build(
                     crate, glibc, ["zigbuild", "--target", f"{TARGET}.{glibc}"]
                 )
                 report = check_runtime_compatible(binary, runtime)
-                extra = read_extra_files(crate.directory, crate.include)
-                cached = build_zip(binary, extra)
-                manifest = {
-                    "sha256": sha256_hex(cached),
+                extra = _extra_files(crate)
+                data = build_zip(binary, extra)
+                meta = {
+                    "sha256": sha256_hex(data),
                     "glibc_max": report.glibc_max or "static",
                     "rustc": versions["rustc"],
                 }
-                write_atomic(entry / "bootstrap.zip", cached)
-                write_atomic(entry / "entry.json", json.dumps(manifest).encode())
-            meta = json.loads((entry / "entry.json").read_text())
+                self._write_entry(entry, "bootstrap.zip", data, 0o644, meta)
+            else:
+                data, meta = cached
             package = self._check_size(
                 Package(
                     function=crate.name,
                     zip_path=self.dist_dir(crate.name) / "bootstrap.zip",
                     cached_zip=entry / "bootstrap.zip",
                     relative_zip=f"dist/{crate.name}/bootstrap.zip",
-                    sha256=sha256_hex(cached),
-                    crc64=crc64_fc(cached),
-                    size=len(cached),
+                    sha256=sha256_hex(data),
+                    crc64=crc64_fc(data),
+                    size=len(data),
                     fingerprint=source_print,
                     runtime=runtime,
                     glibc_max=meta["glibc_max"],
@@ -262,7 +280,7 @@ class Builder:
                 ),
                 size_budget,
             )
-            self._publish(package, cached)
+            self._publish(package, data)
         return package
 
     def static_binary(self, crate_name: str) -> StaticBinary:
@@ -272,10 +290,8 @@ class Builder:
         source_print = fingerprint(self.workspace, crate, f"{TARGET}.static", versions)
         entry = self.cache_dir / crate.name / source_print
         with _locked(self.cache_dir / f"{crate.name}.lock"):
-            path = entry / "bootstrap"
-            manifest = entry / "entry.json"
-            data = path.read_bytes() if path.is_file() and manifest.is_file() else None
-            if data is None or json.loads(manifest.read_text())["sha256"] != sha256_hex(data):
+            cached = self._read_entry(entry, "bootstrap", STATIC_KEYS)
+            if cached is None:
                 data = self._cargo_build(
                     crate,
                     "static",
@@ -284,21 +300,54 @@ class Builder:
                 )
                 if not inspect_elf(data).static:
                     raise BuildError(f"{crate.name}: the crt-static build is still dynamic")
-                write_atomic(path, data, mode=0o755)
-                write_atomic(manifest, json.dumps({"sha256": sha256_hex(data)}).encode())
+                self._write_entry(entry, "bootstrap", data, 0o755, {"sha256": sha256_hex(data)})
+            else:
+                data, _ = cached
+        path = entry / "bootstrap"
         return StaticBinary(crate.name, path, sha256_hex(data), len(data), source_print)
 
-    def _cached_zip(self, entry: Path) -> bytes | None:
-        """The cached zip if its manifest vouches for its bytes; a corrupt entry is a miss."""
+    def _read_entry(
+        self, entry: Path, name: str, keys: tuple[str, ...]
+    ) -> tuple[bytes, dict[str, str]] | None:
+        """The cached file and its manifest, if the manifest is whole and vouches for the bytes.
+
+        Anything else is a miss: a broken entry (a missing or truncated file, JSON that does not
+        parse, a key missing) is logged, then rebuilt and replaced by the caller.
+        """
+        payload, manifest = entry / name, entry / "entry.json"
+        if not payload.exists() and not manifest.exists():
+            return None
         try:
-            data = (entry / "bootstrap.zip").read_bytes()
-            expected = json.loads((entry / "entry.json").read_text())["sha256"]
-        except (OSError, ValueError, KeyError):
-            return None
-        if sha256_hex(data) != expected:
-            self.log.write(f"fc-rust: cache entry {entry} is corrupt; rebuilding\n")
-            return None
-        return data
+            data = payload.read_bytes()
+            meta = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problem = str(error)
+        else:
+            missing = [
+                k for k in keys if not isinstance(meta, dict) or not isinstance(meta.get(k), str)
+            ]
+            if missing:
+                problem = f"entry.json lacks {', '.join(missing)}"
+            elif meta["sha256"] != sha256_hex(data):
+                problem = f"{name} does not match the sha256 in entry.json"
+            else:
+                return data, {k: meta[k] for k in keys}
+        self.log.write(f"fc-rust: cache entry {entry} is corrupt ({problem}); rebuilding it\n")
+        return None
+
+    def _write_entry(
+        self, entry: Path, name: str, data: bytes, mode: int, meta: dict[str, str]
+    ) -> None:
+        """Write (or replace) a cache entry, its file and manifest together."""
+        try:
+            replace_together(
+                [
+                    (entry / name, data, mode),
+                    (entry / "entry.json", json.dumps(meta).encode(), 0o644),
+                ]
+            )
+        except OSError as error:
+            raise BuildError(_unwritable_cache(self.cache_dir, error)) from error
 
     def _cargo_build(
         self,
@@ -314,6 +363,7 @@ class Builder:
         """
         target_dir = self.target_dir / flavour
         env = tool_env()
+        env.update(self.cargo_env)
         env["CARGO_TARGET_DIR"] = str(target_dir)
         env["RUSTFLAGS"] = _rustflags(self.workspace, target_dir, extra_flags or [])
         env["SOURCE_DATE_EPOCH"] = "315532800"
@@ -323,8 +373,18 @@ class Builder:
         command += ["--bin", crate.binary]
         self.log.write(f"fc-rust: building {crate.name} ({' '.join(subcommand[1:])})\n")
         self.cargo_runs += 1
-        _stream_cargo(command, self.workspace.root, env, self.log)
-        return (target_dir / TARGET / "release" / crate.binary).read_bytes()
+        _stream_cargo(command, self.workspace.root, env, self.log, self._started)
+        binary = target_dir / TARGET / "release" / crate.binary
+        try:
+            return binary.read_bytes()
+        except OSError as error:
+            raise BuildError(
+                f"cargo finished but its binary cannot be read ({_reason(error)}); "
+                f"delete {target_dir} and build again"
+            ) from error
+
+    def _started(self, pid: int) -> None:
+        self.cargo_pid = pid
 
     def _check_size(self, package: Package, size_budget: int) -> Package:
         if package.size > FC_CODE_SIZE_LIMIT:
@@ -340,11 +400,25 @@ class Builder:
         return package
 
     def _publish(self, package: Package, data: bytes) -> None:
-        """Write dist/<function>/: the zip, then its manifest, each replaced atomically."""
+        """Write dist/<function>/: the zip and its manifest, replaced together or not at all."""
         text = json.dumps(package.manifest(), indent=2, sort_keys=True) + "\n"
         manifest_path = package.zip_path.parent / "manifest.json"
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             if manifest_path.read_text() == text and package.zip_path.read_bytes() == data:
                 return
-        write_atomic(package.zip_path, data)
-        write_atomic(manifest_path, text.encode())
+        try:
+            replace_together(
+                [(package.zip_path, data, 0o644), (manifest_path, text.encode(), 0o644)]
+            )
+        except OSError as error:
+            raise BuildError(
+                f"cannot write the package to {package.zip_path.parent} ({_reason(error)}): make "
+                "it a writable directory and build again; the previous package there is unchanged"
+            ) from error
+
+
+def _extra_files(crate: Crate) -> dict[str, bytes]:
+    try:
+        return read_extra_files(crate.directory, crate.include)
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{crate.name}: {error}") from error

@@ -10,3 +10,7 @@ class BuildError(pulumi.RunError):
 
     A `RunError`, so that `pulumi preview`/`up` print the message alone, not a traceback.
     """
+
+
+INTERRUPTED_EXIT = 130
+"""The CLI's exit status after Ctrl-C, as a shell reports a process ended by SIGINT (128 + 2)."""
