@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,12 @@ import pytest
 from infra.bootstrap import Builder
 from infra.container import DOCKERFILE, prepare_context
 from infra.local import FunctionSpec, FunctionStartError, GitHubDouble, Instance, timer_event
+from infra.local.emulator import (
+    ASYNC_PAYLOAD_MAX_BYTES,
+    CALL_OUTPUT_MAX_BYTES,
+    CALL_OUTPUT_MAX_LINES,
+    SYNC_PAYLOAD_MAX_BYTES,
+)
 from infra.local.github_double import DoubleFork
 from infra.local.serve import next_fire
 from infra.local.stack import load_functions
@@ -85,6 +92,30 @@ def gone(pid: int | None) -> bool:
     """Whether the process no longer exists (a zombie still counts as present)."""
     assert pid is not None
     return not Path(f"/proc/{pid}").exists()
+
+
+class Echo:
+    """The emulator's echo of the bootstrap's lines, waited on for a line (no fixed sleeps)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._added = threading.Condition()
+
+    def __call__(self, line: str) -> None:
+        with self._added:
+            self.lines.append(line)
+            self._added.notify_all()
+
+    def wait_for(self, pattern: str, count: int = 1, timeout: float = 30) -> list[re.Match[str]]:
+        """The first `count` lines matching `pattern`, once they came."""
+        regex = re.compile(pattern)
+
+        def found() -> list[re.Match[str]]:
+            return [m for m in map(regex.fullmatch, self.lines) if m is not None]
+
+        with self._added:
+            assert self._added.wait_for(lambda: len(found()) >= count, timeout), self.lines
+            return found()[:count]
 
 
 @pytest.fixture(scope="session")
@@ -258,6 +289,211 @@ def test_a_memory_breach_kills_the_instance(tmp_path: Path) -> None:
     assert result.error_type == "MemoryLimitExceeded"
     assert result.max_memory_mb > 128
     assert f"Max Memory Used: {result.max_memory_mb} MB" in result.report_line()
+
+
+FLOOD_LINES = 100_000
+FLOOD_SERVER = """
+import os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+LINE = "x" * 999 + "\\n"  # 1000 bytes
+
+def flood(lines):
+    for _ in range(lines):
+        sys.stdout.write(LINE)
+    sys.stdout.flush()
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        request_id = self.headers.get("x-fc-request-id")
+        print(f"FC Invoke Start RequestId: {request_id}", flush=True)
+        if body == b"flood":
+            flood(LINES)
+        print(f"FC Invoke End RequestId: {request_id}", flush=True)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args): pass
+
+flood(LINES // 2)  # output outside any call: only echoed
+HTTPServer(("0.0.0.0", int(os.environ["FC_CUSTOM_LISTEN_PORT"])), Handler).serve_forever()
+"""
+FLOOD_DRIVER = """
+import json, sys
+from pathlib import Path
+from infra.local import FunctionSpec, Instance
+
+def memory():
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {key: int(status[key].split()[0]) * 1024 for key in ("VmRSS", "VmHWM")}
+
+echoed = {"lines": 0, "bytes": 0}
+def echo(line):
+    echoed["lines"] += 1
+    echoed["bytes"] += len(line) + 1
+    sys.stdout.write(line + "\\n")  # the terminal: /dev/null here
+
+function = FunctionSpec(name="flood", crate="flood", memory_size=1024, timeout=120)
+before = memory()
+with Instance(function, zip_path=Path(sys.argv[1]), echo=echo) as instance:
+    result = instance.invoke(b"flood")
+after = memory()
+report = {"before": before, "after": after, "echoed": echoed, "output": result.output,
+          "succeeded": result.succeeded, "request_id": result.request_id}
+Path(sys.argv[2]).write_text(json.dumps(report))
+"""
+
+
+def test_the_emulator_keeps_bounded_output_of_a_flooding_bootstrap(tmp_path: Path) -> None:
+    """150 MB of output (50 MB before listening, 100 MB in one call) in bounded memory."""
+    package = fake_zip(tmp_path, f"LINES = {FLOOD_LINES}\n{FLOOD_SERVER}")
+    report_path = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-c", FLOOD_DRIVER, str(package), str(report_path)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        check=True,
+        timeout=300,
+    )
+    report = json.loads(report_path.read_text())
+    assert report["succeeded"]
+    call_lines = FLOOD_LINES + 2  # with its Start and End lines
+    assert report["echoed"]["lines"] == FLOOD_LINES // 2 + call_lines, "every line is echoed"
+    assert report["echoed"]["bytes"] > 150_000_000
+    growth = report["after"]["VmHWM"] - report["before"]["VmRSS"]
+    assert growth < 30 * 1024 * 1024, f"the emulator grew by {growth / 2**20:.0f} MiB"
+    output = report["output"]
+    request_id = report["request_id"]
+    assert output[0] == f"FC Invoke Start RequestId: {request_id}"
+    assert output[-1] == f"FC Invoke End RequestId: {request_id}"
+    markers = [line for line in output if line.startswith("... ")]
+    assert len(markers) == 1, markers
+    dropped = re.match(r"\.\.\. (\d+) lines dropped", markers[0])
+    assert dropped is not None, markers[0]
+    kept = len(output) - 1
+    assert kept + int(dropped.group(1)) == call_lines
+    assert kept <= CALL_OUTPUT_MAX_LINES
+    assert sum(len(line) + 1 for line in output if line is not markers[0]) <= CALL_OUTPUT_MAX_BYTES
+
+
+DETACHING_SERVER = """
+import os, subprocess, time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+# A child in its own session (out of the bootstrap's process group, holding its stdout), and
+# the orphan of a double fork (its parent exits at once).
+detached = subprocess.Popen(["setsid", "sleep", "1000"])
+print(f"detached {detached.pid}", flush=True)
+orphan = subprocess.run(
+    ["setsid", "sh", "-c", "sleep 1000 >/dev/null 2>&1 & echo $!"],
+    capture_output=True, text=True, check=True,
+).stdout.strip()
+print(f"orphan {orphan}", flush=True)
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        time.sleep(600)
+    do_GET = do_POST
+    def log_message(self, *args): pass
+
+HTTPServer(("0.0.0.0", int(os.environ["FC_CUSTOM_LISTEN_PORT"])), Handler).serve_forever()
+"""
+
+
+@pytest.mark.parametrize("ending", ["stop", "timeout"])
+def test_processes_the_bootstrap_detached_die_with_the_instance(
+    tmp_path: Path, ending: str
+) -> None:
+    echo = Echo()
+    instance = Instance(spec(timeout=1), zip_path=fake_zip(tmp_path, DETACHING_SERVER), echo=echo)
+    pids: list[int] = []
+    try:
+        instance.start()
+        found = echo.wait_for(r"(detached|orphan) (\d+)", count=2)
+        pids = [int(match.group(2)) for match in found]
+        assert not any(map(gone, pids)), "the bootstrap's helpers run while the instance does"
+        usage = instance.usage()
+        assert {instance.pid, *pids} <= set(usage.pids), usage
+        assert usage.rss_bytes > 0
+        assert usage.open_fds >= 3 * len(usage.pids)
+        if ending == "timeout":
+            assert instance.invoke(b"{}").error_type == "FunctionTimeout"
+            assert [pid for pid in pids if not gone(pid)] == [], "FC kills the whole instance"
+        instance.stop(pre_stop=False)
+        assert [pid for pid in pids if not gone(pid)] == []
+        assert gone(instance.pid)
+    finally:
+        instance.stop(pre_stop=False)
+        for pid in pids:  # a failing run leaves no sleeper behind
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_an_event_over_fcs_payload_limit_is_refused_as_fc_does(
+    packages: dict[str, Path], tmp_path: Path
+) -> None:
+    event = b"x" * (40 * 1024 * 1024)
+    assert len(event) > SYNC_PAYLOAD_MAX_BYTES
+    with Instance(spec(), zip_path=packages["hello"], echo=lambda _: None) as instance:
+        refused = instance.invoke(event)
+        too_big_for_a_timer = instance.invoke(
+            b"x" * (ASYNC_PAYLOAD_MAX_BYTES + 1), asynchronous=True
+        )
+        # Past the emulator's check: what the bootstrap makes of it.
+        direct = instance.call("Invoke", "POST", "/invoke", event, timeout=10)
+        after = instance.invoke(b'{"name": "Ada"}')
+    assert (refused.error_type, refused.status, refused.output) == ("EntityTooLarge", None, [])
+    assert refused.error_message is not None
+    assert "payload too large" in refused.error_message
+    assert "41943040 bytes (40 MiB)" in refused.error_message
+    assert "33554432 bytes (32 MiB) for a synchronous invocation" in refused.error_message
+    assert too_big_for_a_timer.error_type == "EntityTooLarge"
+    assert "131072 bytes (128 KiB) for an asynchronous" in str(too_big_for_a_timer.error_message)
+    assert direct.error_type == "EntityTooLarge", direct.error_message
+    assert "payload too large" in str(direct.error_message)
+    assert "Broken pipe" not in str(direct.error_message)
+    if direct.status is not None:  # the runtime's answer made it through
+        assert (direct.status, direct.fc_status) == (413, 404)
+    assert after.succeeded, "the instance keeps serving"
+    (tmp_path / "event.json").write_bytes(event)
+    cli = run_cli(
+        "invoke", "hello", "--zip", str(packages["hello"]), "--event", str(tmp_path / "event.json")
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "failed: EntityTooLarge: payload too large" in cli.stdout
+    assert "Broken pipe" not in cli.stdout
+
+
+REFUSING_SERVER = """
+import os, socket
+
+# Reads a request's headers, then closes the connection: never the body, never an answer.
+server = socket.create_server(("0.0.0.0", int(os.environ["FC_CUSTOM_LISTEN_PORT"])))
+print("refusing bootstrap up", flush=True)
+while True:
+    connection, _ = server.accept()
+    head = b""
+    while b"\\r\\n\\r\\n" not in head:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        head += chunk
+    connection.close()
+"""
+
+
+def test_a_bootstrap_that_hangs_up_on_a_big_body_means_payload_too_large(
+    tmp_path: Path,
+) -> None:
+    package = fake_zip(tmp_path, REFUSING_SERVER)
+    with Instance(spec(), zip_path=package, echo=lambda _: None) as instance:
+        result = instance.call("Invoke", "POST", "/invoke", b"x" * (40 * 1024 * 1024), timeout=10)
+        assert instance.alive()
+    assert result.error_type == "EntityTooLarge", result.error_message
+    assert "payload too large: the bootstrap closed the connection" in str(result.error_message)
 
 
 # -- what the bootstrap receives -------------------------------------------------------------

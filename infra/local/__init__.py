@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.local.emulator import FunctionStartError, Instance, Invocation, timer_event
+from infra.local.emulator import FunctionStartError, Instance, Invocation, Usage, timer_event
 from infra.local.github_double import DoubleFork, GitHubDouble
 from infra.local.stack import FunctionSpec, load_function, load_functions
 from infra.stack import StackError
@@ -15,6 +15,7 @@ __all__ = [
     "Instance",
     "Invocation",
     "StackError",
+    "Usage",
     "load_function",
     "load_functions",
     "timer_event",

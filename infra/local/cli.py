@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     event = invoke.add_mutually_exclusive_group()
     event.add_argument("--event", help="event file, or - for stdin (default: empty event)")
     event.add_argument("--timer", help="send the event of this timer of the stack (e.g. daily)")
+    invoke.add_argument(
+        "--async",
+        dest="asynchronous",
+        action="store_true",
+        help="invoke asynchronously, as a timer does (FC's 128 KB payload limit, not 32 MB)",
+    )
     common(invoke)
 
     serve_cmd = commands.add_parser(
@@ -151,7 +157,9 @@ def _invoke(args: argparse.Namespace) -> int:
             print_invocation(init)
             if not init.succeeded:
                 return 1
-        invocation = instance.invoke(event)
+        invocation = instance.invoke(
+            event, asynchronous=args.asynchronous or args.timer is not None
+        )
     finally:
         instance.stop(pre_stop=False)
     print_invocation(invocation)

@@ -179,7 +179,7 @@ def _run_timer(function: FunctionSpec, package: Path, start_timeout: float) -> I
         name, payload = _daily_timer(function)
         event = timer_event(name, payload)
         say(f"firing timer {name!r} with {event.decode()}")
-        invocation = instance.invoke(event)
+        invocation = instance.invoke(event, asynchronous=True)
     finally:
         instance.stop(pre_stop=False)
     print_invocation(invocation, report=False, body=False)

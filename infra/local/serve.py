@@ -118,7 +118,9 @@ def serve(  # noqa: C901 - one loop: start, fire, restart, stop
                     instance = replacement
                 say(f"timer {timer['name']!r} fires ({_iso(due)})")
                 invocation = instance.invoke(
-                    timer_event(timer["name"], timer.get("payload", ""), due), stop
+                    timer_event(timer["name"], timer.get("payload", ""), due),
+                    stop,
+                    asynchronous=True,  # a timer invokes asynchronously: FC's 128 KB limit
                 )
                 print_invocation(invocation)
                 schedule[timer["name"]] = next_fire(timer["cron"], max(due, datetime.now(UTC)))
