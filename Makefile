@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local test test-rust test-python lint fmt package bench lifecycle clean
+.PHONY: setup local test test-rust test-python lint fmt package bench stress lifecycle clean
 
 # Idempotent: re-installs Python packages only when pyproject.toml changes.
 setup: $(VENV)/.installed
@@ -50,6 +50,10 @@ lifecycle: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The real packages under hostile load, on loopback (under 10 minutes); last line `lost: 0`.
+stress: setup
+	$(PY) -m bench.stress
 
 clean:
 	rm -rf dist target/fc-rust

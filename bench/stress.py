@@ -1,0 +1,572 @@
+"""`make stress`: the real packages under hostile load, on loopback only, with figures.
+
+1. Hostile requests: malformed, oversized and odd HTTP against hello's bootstrap; each must get
+   an HTTP answer.
+2. Slow and idle connections: clients that trickle headers or never send, held while normal
+   invocations still get through, then shed by the runtime's timeouts.
+3. Soak: invocations over keep-alive (greetings, handler errors, panics) with the bootstrap's
+   RSS and open file descriptors before and after.
+4. Build faults: a killed cargo, an unwritable cache, a read-only dist/, a broken cache entry;
+   each must end in a clear error or a rebuild, with the previous package intact.
+5. GitHub faults: sync-forks against a GitHub that rate-limits, fails, sends endless or huge
+   bodies or never answers; every fork must end with a status.
+
+The last line is `lost: N`: invocations that ended without an answer plus packages lost. Run
+from the repository root: `python -m bench.stress` (`--quick` for the part `make test` runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.bootstrap import Builder
+from infra.bootstrap.faults import FaultNotRecoveredError, drill
+from infra.local.emulator import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+OVERSIZE = 40 * 1024 * 1024
+"""Above the runtime's 32 MiB body limit."""
+HEAD_TIMEOUT_S = 10
+"""fc-runtime's DEFAULT_HEADER_READ_TIMEOUT."""
+
+
+@dataclass
+class Figures:
+    """What a run found; `lost` is what the last line reports."""
+
+    lines: list[str] = field(default_factory=list)
+    lost: int = 0
+
+    def say(self, line: str) -> None:
+        """Print a figure now and keep it for the summary."""
+        print(line, flush=True)  # noqa: T201 - the harness reports on stdout
+        self.lines.append(line)
+
+
+@dataclass
+class Bootstrap:
+    """A function's bootstrap unpacked and started as FC starts it, its output drained."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    code_dir: Path
+    output_lines: int = 0
+
+    @property
+    def pid(self) -> int:
+        """The bootstrap's process id."""
+        return self.process.pid
+
+    def rss_kb(self) -> int:
+        """Resident memory of the bootstrap, from /proc."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def open_fds(self) -> int:
+        """Open file descriptors of the bootstrap, from /proc."""
+        return len(list(Path(f"/proc/{self.pid}/fd").iterdir()))
+
+    def alive(self) -> bool:
+        """Whether the bootstrap still runs."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it lingers; remove the code directory."""
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        shutil.rmtree(self.code_dir, ignore_errors=True)
+
+
+def start(
+    zip_path: Path, env: dict[str, str] | None = None, open_files: int | None = None
+) -> Bootstrap:
+    """Unpack `zip_path` and exec its `bootstrap` with FC's variables; wait for the port.
+
+    `open_files` lowers the bootstrap's file-descriptor limit (its connection cap is half of it).
+    """
+    code_dir = Path(tempfile.mkdtemp(prefix="fc-stress-"))
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(code_dir)
+    (code_dir / "bootstrap").chmod(0o755)
+    port = free_port()
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "FC_CUSTOM_LISTEN_PORT": str(port),
+        "FC_FUNCTION_NAME": zip_path.parent.name,
+        "FC_FUNCTION_MEMORY_SIZE": "128",
+        "FC_REGION": "cn-hangzhou",
+        **(env or {}),
+    }
+
+    def limit_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
+    process = subprocess.Popen(
+        [str(code_dir / "bootstrap")],
+        cwd=code_dir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=limit_files,  # noqa: PLW1509 - only setrlimit, before exec
+    )
+    bootstrap = Bootstrap(process, port, code_dir)
+    threading.Thread(target=_drain, args=(bootstrap,), daemon=True).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and bootstrap.alive():
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return bootstrap
+        time.sleep(0.01)
+    bootstrap.stop()
+    message = f"{zip_path}: the bootstrap did not listen on port {port} within 30 s"
+    raise RuntimeError(message)
+
+
+def _drain(bootstrap: Bootstrap) -> None:
+    """Read the bootstrap's output as FC's log collector would, keeping only a count."""
+    assert bootstrap.process.stdout is not None  # noqa: S101 - Popen was given a pipe
+    for _ in bootstrap.process.stdout:
+        bootstrap.output_lines += 1
+
+
+def raw_exchange(port: int, request: bytes, timeout: float = 15.0) -> bytes:
+    """Send `request` as is and read until the server closes or a response head arrives.
+
+    Raises TimeoutError when the server does neither within `timeout`.
+    """
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout) as connection:
+        with contextlib.suppress(ConnectionError):
+            connection.sendall(request)
+        with contextlib.suppress(ConnectionError):
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+    return received
+
+
+def _invoke_request(body: bytes, request_id: str = "stress") -> bytes:
+    return (
+        b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Type: application/octet-stream\r\n"
+        + f"x-fc-request-id: {request_id}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+HOSTILE: tuple[tuple[str, bytes], ...] = (
+    ("garbage request line", b"GARBAGE\r\n\r\n"),
+    ("binary noise", bytes(range(256)) * 4 + b"\r\n\r\n"),
+    ("HTTP/2 preface on HTTP/1", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+    ("path of 100 KB", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: fc\r\n\r\n"),
+    (
+        "header of 1 MB",
+        b"GET /invoke HTTP/1.1\r\nHost: fc\r\nX-Big: " + b"b" * 1_000_000 + b"\r\n\r\n",
+    ),
+    ("10,000 headers", b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 10_000 + b"\r\n"),
+    ("header without a colon", b"POST /invoke HTTP/1.1\r\nHost fc\r\n\r\n"),
+    ("negative Content-Length", b"POST /invoke HTTP/1.1\r\nHost: fc\r\nContent-Length: -1\r\n\r\n"),
+    ("Content-Length not a number", b"POST /invoke HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
+    (
+        "Content-Length and chunked",
+        (
+            b"POST /invoke HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"0\r\n\r\n"
+        ),
+    ),
+    (
+        "broken chunk",
+        b"POST /invoke HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    ),
+    ("NUL in the path", b"GET /inv\x00oke HTTP/1.1\r\nHost: fc\r\n\r\n"),
+    ("unknown path", b"POST /nowhere HTTP/1.1\r\nHost: fc\r\nContent-Length: 0\r\n\r\n"),
+    ("wrong method", b"DELETE /invoke HTTP/1.1\r\nHost: fc\r\n\r\n"),
+    ("HTTP/1.0 invocation", b"POST /invoke HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}"),
+    ("invalid JSON payload", _invoke_request(b"{not json")),
+    ("payload of the wrong type", _invoke_request(b'{"name": 7}')),
+    ("empty payload", _invoke_request(b"")),
+    ("a panic", _invoke_request(b'{"panic": true}')),
+    (
+        "Expect: 100-continue",
+        b"POST /invoke HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
+    ),
+    ("two pipelined invocations", _invoke_request(b"{}") + _invoke_request(b"{}")),
+    ("oversize body sent at once", _invoke_request(b"x" * OVERSIZE)),
+)
+
+
+def hostile_requests(bootstrap: Bootstrap, figures: Figures) -> None:
+    """Each hostile request is answered with an HTTP status, or refused with a clean close.
+
+    A close is the only right answer to what is not HTTP/1 at all (an HTTP/2 preface); a request
+    that gets neither before the timeout is a failure.
+    """
+    refused, hung = [], []
+    for title, request in HOSTILE:
+        try:
+            answer = raw_exchange(bootstrap.port, request)
+        except TimeoutError:
+            hung.append(title)
+            continue
+        if not answer.startswith(b"HTTP/1."):
+            refused.append(title)
+    answered = len(HOSTILE) - len(refused) - len(hung)
+    figures.say(
+        f"hostile requests: {len(HOSTILE)} tried, {answered} answered with an HTTP status, "
+        f"{len(refused)} refused with a clean close ({', '.join(refused) or 'none'}), "
+        f"{len(hung)} left hanging"
+    )
+    figures.lost += len(hung)
+    if not bootstrap.alive():
+        figures.say("  the bootstrap died under hostile requests")
+        figures.lost += 1
+
+
+def invoke(port: int, body: bytes, timeout: float = 10.0) -> tuple[int, str | None]:
+    """One invocation on a fresh connection: (HTTP status, x-fc-status)."""
+    answer = raw_exchange(port, _invoke_request(body), timeout)
+    head = answer.split(b"\r\n\r\n", 1)[0].decode(errors="replace").split("\r\n")
+    if not head or not head[0].startswith("HTTP/1."):
+        return 0, None
+    fc_status = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in head[1:]
+            if line.lower().startswith("x-fc-status:")
+        ),
+        None,
+    )
+    return int(head[0].split()[1]), fc_status
+
+
+@contextlib.contextmanager
+def held_connections(port: int, slow: int, idle: int) -> Iterator[list[socket.socket]]:
+    """`slow` clients that send a header byte a second and `idle` ones that send nothing."""
+    sockets: list[socket.socket] = []
+    stop = threading.Event()
+    try:
+        for _ in range(slow + idle):
+            connection = socket.create_connection(("127.0.0.1", port), 5)
+            connection.settimeout(0.0)
+            sockets.append(connection)
+        trickle = b"POST /invoke HTTP/1.1\r\nX-Slow: " + b"s" * 10_000
+
+        def drip() -> None:
+            for byte in trickle:
+                for connection in sockets[:slow]:
+                    with contextlib.suppress(OSError):
+                        connection.send(bytes([byte]))
+                if stop.wait(1.0):
+                    return
+
+        threading.Thread(target=drip, daemon=True).start()
+        yield sockets
+    finally:
+        stop.set()
+        for connection in sockets:
+            connection.close()
+
+
+def _closed_by_server(connection: socket.socket) -> bool:
+    try:
+        return connection.recv(65536) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def slow_and_idle(zip_path: Path, figures: Figures, slow: int, idle: int, cap: int) -> None:
+    """Slow clients shed by the header timeout, idle ones above the cap shed to make room.
+
+    The bootstrap runs with 2 x `cap` open files (its connection cap is half the limit). First
+    `slow` trickling clients and `idle` silent ones, within the cap: the slow heads time out
+    (the runtime's 10 s header-read timeout) while the idle ones stay, as FC's pooled connections
+    must, until the 10-minute idle timeout. Then `cap` more idle clients: above the cap the
+    idlest make room. Normal invocations must pass throughout.
+    """
+    bootstrap = start(zip_path, open_files=2 * cap)
+    latencies: list[float] = []
+
+    def invocations() -> None:
+        for _ in range(10):
+            begun = time.perf_counter()
+            try:
+                answer = invoke(bootstrap.port, b'{"name": "under load"}')
+            except (TimeoutError, ConnectionError):
+                answer = (0, None)
+            latencies.append(time.perf_counter() - begun)
+            if answer != (200, "200"):
+                figures.lost += 1
+
+    try:
+        with held_connections(bootstrap.port, slow, idle) as sockets:
+            started = time.monotonic()
+            invocations()
+            slow_shed: set[int] = set()
+            while len(slow_shed) < slow and time.monotonic() - started < HEAD_TIMEOUT_S + 20:
+                slow_shed.update(
+                    i for i in range(slow) if i not in slow_shed and _closed_by_server(sockets[i])
+                )
+                time.sleep(0.05)
+            waited = time.monotonic() - started
+            idle_kept = idle - sum(_closed_by_server(s) for s in sockets[slow:])
+            with held_connections(bootstrap.port, 0, cap) as more:
+                invocations()
+                shed_at_cap = sum(_closed_by_server(s) for s in [*sockets[slow:], *more])
+    finally:
+        bootstrap.stop()
+    figures.say(
+        f"slow and idle connections (cap {cap}): {slow} slow shed {len(slow_shed)} within "
+        f"{waited:.1f} s (header timeout {HEAD_TIMEOUT_S} s) while {idle_kept}/{idle} idle were "
+        f"kept; {cap} more idle: {shed_at_cap} idlest shed at the cap; 20 normal invocations "
+        f"meanwhile, slowest {max(latencies) * 1000:.1f} ms"
+    )
+    if len(slow_shed) < slow:
+        figures.lost += 1
+
+
+def soak(bootstrap: Bootstrap, figures: Figures, invocations: int) -> None:
+    """Invocations over one keep-alive connection: greetings, errors and panics in turn."""
+    bodies = (b'{"name": "soak"}', b'{"fail": true}', b'{"panic": true}')
+    expected = ("200", "404", "404")
+    rss_before, fds_before = bootstrap.rss_kb(), bootstrap.open_fds()
+    import http.client  # noqa: PLC0415 - only the soak speaks through http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
+    answered = 0
+    began = time.perf_counter()
+    for index in range(invocations):
+        body = bodies[index % 3]
+        try:
+            connection.request("POST", "/invoke", body, {"x-fc-request-id": f"soak-{index}"})
+            response = connection.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
+            continue
+        if response.getheader("x-fc-status") == expected[index % 3]:
+            answered += 1
+    elapsed = time.perf_counter() - began
+    connection.close()
+    figures.lost += invocations - answered
+    figures.say(
+        f"soak: {invocations} invocations ({invocations // 3} each greeting, error, panic) in "
+        f"{elapsed:.1f} s, {answered} answered as expected; RSS {rss_before} -> "
+        f"{bootstrap.rss_kb()} KB, open fds {fds_before} -> {bootstrap.open_fds()}"
+    )
+
+
+def build_faults(figures: Figures) -> None:
+    """Every build fault of `infra.bootstrap.faults` on the tiny fixture workspace.
+
+    Each must end in a clear error or a rebuild, leave no cargo or rustc running, and keep the
+    previous package in dist/ intact; a fault that does not counts as a lost package.
+    """
+    workspace = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiny-workspace"
+    started = time.monotonic()
+    try:
+        lines = drill(workspace, "tiny")
+    except FaultNotRecoveredError as error:
+        figures.say(f"build faults: not recovered: {error}")
+        figures.lost += 1
+        return
+    figures.say(
+        f"build faults: {len(lines)} injected and recovered in {time.monotonic() - started:.0f} s"
+    )
+    for line in lines:
+        figures.say(f"  {line}")
+
+
+# -- GitHub faults --------------------------------------------------------------------------------
+
+FAULTS = {
+    "fault/rate-limited": "429 with Retry-After: 1, then synced",
+    "fault/flaky": "503, then synced",
+    "fault/conflict": "409 merge conflict",
+    "fault/missing": "404",
+    "fault/huge-error": "422 with a 10 MB message",
+    "fault/endless": "200 with a body that never ends",
+    "fault/silent": "never answers",
+}
+
+
+class _FaultyGitHub(BaseHTTPRequestHandler):
+    """Answers merge-upstream per repository as FAULTS says; counts calls per repository."""
+
+    calls: dict[str, int]
+    lock = threading.Lock()
+
+    def do_GET(self) -> None:
+        """The repository lookup: a fork of upstream/<name> on main."""
+        self._json(200, {"default_branch": "main", "fork": True})
+
+    def do_POST(self) -> None:
+        """merge-upstream, by repository."""
+        repo = "/".join(self.path.split("/")[2:4])
+        with self.lock:
+            self.calls[repo] = self.calls.get(repo, 0) + 1
+            count = self.calls[repo]
+        if repo == "fault/rate-limited" and count == 1:
+            self._json(429, {"message": "API rate limit exceeded"}, {"Retry-After": "1"})
+        elif repo == "fault/flaky" and count == 1:
+            self._json(503, {"message": "Service Unavailable"})
+        elif repo == "fault/conflict":
+            self._json(409, {"message": "There are merge conflicts"})
+        elif repo == "fault/missing":
+            self._json(404, {"message": "Not Found"})
+        elif repo == "fault/huge-error":
+            self._json(422, {"message": "x" * 10_000_000})
+        elif repo == "fault/endless":
+            self._endless()
+        elif repo == "fault/silent":
+            time.sleep(120)
+        else:
+            self._json(
+                200,
+                {"message": "synced", "merge_type": "fast-forward", "base_branch": "upstream:main"},
+            )
+
+    def _json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        with contextlib.suppress(OSError):
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    def _endless(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"message": "')
+            for _ in range(100_000):
+                self.wfile.write(b"a" * 65536)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet."""
+
+
+def github_faults(zip_path: Path, figures: Figures, timeout_s: int) -> None:
+    """sync-forks against the faulty GitHub: every fork must end with a status."""
+    handler = type("Handler", (_FaultyGitHub,), {"calls": {}})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        "GITHUB_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
+        "GITHUB_TOKEN": "stress-token-not-real",
+        "SYNC_FORKS": ",".join(FAULTS),
+        "SYNC_FORKS_BUDGET_SECS": str(timeout_s - 10),
+    }
+    bootstrap = start(zip_path, env)
+    try:
+        peak = bootstrap.rss_kb()
+        answer: dict[str, object] = {}
+        done = threading.Event()
+
+        def call() -> None:
+            raw = raw_exchange(bootstrap.port, _invoke_request(b""), timeout=timeout_s + 5)
+            answer["raw"] = raw
+            done.set()
+
+        threading.Thread(target=call, daemon=True).start()
+        while not done.wait(0.1):
+            if bootstrap.alive():
+                peak = max(peak, bootstrap.rss_kb())
+        raw = answer.get("raw", b"")
+        assert isinstance(raw, bytes)  # noqa: S101 - set by call()
+        summary = _summary(bootstrap.port, raw)
+    finally:
+        bootstrap.stop()
+        server.shutdown()
+    statuses = {str(f.get("repo")): str(f.get("status")) for f in summary}
+    figures.say(f"GitHub faults: {len(FAULTS)} forks, peak RSS {peak} KB")
+    for repo, fault in FAULTS.items():
+        figures.say(f"  {repo:22} {fault:40} -> {statuses.get(repo, 'no status')}")
+    if len(statuses) != len(FAULTS):
+        figures.lost += 1
+
+
+def _summary(port: int, raw: bytes) -> list[dict[str, object]]:
+    """The forks of sync-forks' answer, whether it succeeded or failed (`details`)."""
+    del port
+    if b"\r\n\r\n" not in raw:
+        return []
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return []
+    if isinstance(data, dict):
+        forks = data.get("forks") or (data.get("details") or {}).get("forks")
+        if isinstance(forks, list):
+            return [f for f in forks if isinstance(f, dict)]
+    return []
+
+
+def main() -> int:
+    """Run every part, print figures and the `lost` line; 1 when anything was lost."""
+    parser = argparse.ArgumentParser(prog="python -m bench.stress")
+    parser.add_argument("--quick", action="store_true", help="the short run `make test` does")
+    args = parser.parse_args()
+    figures = Figures()
+    builder = Builder()
+    figures.say(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    hello = builder.package("hello").zip_path
+    sync_forks = builder.package("sync-forks").zip_path
+    bootstrap = start(hello)
+    try:
+        hostile_requests(bootstrap, figures)
+        soak(bootstrap, figures, 3_000 if args.quick else 100_000)
+    finally:
+        bootstrap.stop()
+    slow_and_idle(
+        hello,
+        figures,
+        slow=20 if args.quick else 200,
+        idle=50 if args.quick else 200,
+        cap=100 if args.quick else 500,
+    )
+    github_faults(sync_forks, figures, timeout_s=40)
+    build_faults(figures)
+    figures.say(f"lost: {figures.lost}")
+    return 1 if figures.lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

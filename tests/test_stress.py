@@ -1,0 +1,31 @@
+"""The quick part of `make stress`: hostile HTTP, slow and idle connections, a soak, GitHub and
+build faults, against the real packages on loopback. Nothing may be lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.unit
+
+
+def test_quick_stress_loses_nothing() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.stress", "--quick"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = run.stdout.strip().splitlines()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert lines[-1] == "lost: 0", run.stdout
+    figures = "\n".join(lines)
+    assert "0 left hanging" in figures
+    assert "3000 answered as expected" in figures
+    assert "no status" not in figures
+    assert "injected and recovered" in figures
