@@ -21,6 +21,7 @@ import pytest
 
 from infra.bootstrap import Builder, BuildError, Package, check_runtime_compatible
 from infra.bootstrap import build as build_module
+from infra.bootstrap.faults import OnCompiling
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -311,21 +312,6 @@ def _our_cargo() -> int:
     return cargos[0]
 
 
-class _OnCompiling(io.StringIO):
-    """A build log that calls `action` at cargo's first `Compiling` line."""
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        super().__init__()
-        self.action: Callable[[], None] | None = action
-
-    def write(self, text: str) -> int:
-        written = super().write(text)
-        if self.action is not None and "Compiling" in text:
-            action, self.action = self.action, None
-            action()
-        return written
-
-
 def test_a_process_that_exits_early_has_its_group_stopped_and_its_status_reported(
     tmp_path: Path,
 ) -> None:
@@ -379,7 +365,7 @@ def test_cargo_killed_mid_build_is_an_error_naming_the_signal_and_nothing_runs_o
             slow_workspace,
             cache_dir=tmp_path / "cache",
             target_dir=tmp_path / "cargo",
-            log=_OnCompiling(kill_cargo),
+            log=OnCompiling(kill_cargo),
         ).package("tiny")
     message = str(error.value)
     assert f"was killed by {signum.name} before it finished" in message
@@ -399,7 +385,7 @@ def test_ctrl_c_while_cargo_runs_stops_every_process_it_started(
         stopped.update(_tree_at_sleep(_our_cargo()))
         raise KeyboardInterrupt
 
-    log = _OnCompiling(ctrl_c)
+    log = OnCompiling(ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         Builder(
             slow_workspace, cache_dir=tmp_path / "cache", target_dir=tmp_path / "cargo", log=log

@@ -111,14 +111,16 @@ def children(pid: int) -> list[int]:
     return found
 
 
-class _OnCompiling(io.StringIO):
+class OnCompiling(io.StringIO):
     """A build log that calls `action` at cargo's first `Compiling` line."""
 
     def __init__(self, action: Callable[[], None]) -> None:
+        """Call `action` once, at the first `Compiling` line written."""
         super().__init__()
         self.action: Callable[[], None] | None = action
 
     def write(self, text: str) -> int:
+        """Keep `text`; the first time it holds `Compiling`, run the action."""
         written = super().write(text)
         if self.action is not None and "Compiling" in text:
             action, self.action = self.action, None
@@ -176,7 +178,7 @@ class _Drill:
             os.kill(holder[0].cargo_pid, signum)
 
         builder = self.builder(
-            _OnCompiling(kill),
+            OnCompiling(kill),
             target_dir=self.root / f"cold-{signum.name}",
             cargo_env={"RUSTC_WRAPPER": str(self.wrapper)},
         )
@@ -204,7 +206,7 @@ class _Drill:
             raise KeyboardInterrupt
 
         builder = self.builder(
-            _OnCompiling(ctrl_c),
+            OnCompiling(ctrl_c),
             target_dir=self.root / "cold-interrupt",
             cargo_env={"RUSTC_WRAPPER": str(self.wrapper)},
         )
