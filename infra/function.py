@@ -30,7 +30,7 @@ DEFAULTS = {
 }
 """Defaults of the optional sizing keys: the smallest function FC 3.0 accepts, 60 s.
 
-The cpu default follows the memory (`limits.default_cpu`): a fixed 0.1 vCPU would refuse every
+The cpu default follows the memory (`default_cpu`): a fixed 0.1 vCPU would refuse every
 memory size above 384 MB under FC 3.0's cpu:memory ratio."""
 
 HANDLER = "index.handler"
