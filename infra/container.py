@@ -76,33 +76,65 @@ def registry_hosts(registry: RegistryArgs, region: str) -> tuple[str, str]:
     return registry.get("endpoint", public), registry.get("vpc_endpoint", vpc)
 
 
-def check_registry(registry: RegistryArgs, crate: str) -> list[str]:
-    """Every problem with the registry settings, each naming the field and what is allowed."""
-    problems = []
+def registry_problems(registry: RegistryArgs, crate: str) -> list[tuple[str, str]]:
+    """Every problem with the registry settings as (field, message): `registry.username`, ..."""
+    problems: list[tuple[str, str]] = []
     edition = registry.get("edition", "personal")
     if edition not in ("personal", "enterprise"):
-        problems.append(f"registry.edition must be 'personal' or 'enterprise', got {edition!r}")
+        problems.append(
+            (
+                "registry.edition",
+                f"registry.edition must be 'personal' or 'enterprise', got {edition!r}",
+            )
+        )
     for field in ("namespace", "repository"):
         value = registry.get(field, crate if field == "repository" else "")
         if isinstance(value, pulumi.Output):
             continue  # a RegistryNamespace's name, checked where it is declared
-        problems += check_acr_name(f"registry.{field}", value, kind=field, edition=edition)
+        name = f"registry.{field}"
+        problems += [(name, p) for p in check_acr_name(name, value, kind=field, edition=edition)]
     if edition == "enterprise":
         if "instance_id" not in registry:
-            problems.append("registry.instance_id is required for the enterprise edition")
+            problems.append(
+                (
+                    "registry.instance_id",
+                    "registry.instance_id is required for the enterprise edition",
+                )
+            )
         if "instance_name" not in registry and "endpoint" not in registry:
             problems.append(
-                "registry.instance_name (or endpoint and vpc_endpoint) is required for the "
-                "enterprise edition"
+                (
+                    "registry.instance_name",
+                    (
+                        "registry.instance_name (or endpoint and vpc_endpoint) is required for "
+                        "the enterprise edition"
+                    ),
+                )
             )
     elif "username" not in registry or "password" not in registry:
         problems.append(
-            "registry.username and registry.password are required for the personal edition "
-            "(the fixed registry password set in the ACR console, as a Pulumi secret)"
+            (
+                "registry.username",
+                (
+                    "registry.username and registry.password are required for the personal "
+                    "edition (the fixed registry password set in the ACR console, as a Pulumi "
+                    "secret)"
+                ),
+            )
         )
     if ("username" in registry) != ("password" in registry):
-        problems.append("registry.username and registry.password go together: set both or none")
+        problems.append(
+            (
+                "registry.username",
+                "registry.username and registry.password go together: set both or none",
+            )
+        )
     return problems
+
+
+def check_registry(registry: RegistryArgs, crate: str) -> list[str]:
+    """Every problem with the registry settings, each naming the field and what is allowed."""
+    return [message for _, message in registry_problems(registry, crate)]
 
 
 def image_tag(binary: StaticBinary) -> str:

@@ -210,11 +210,7 @@ def _check_container(args: RustFunctionArgs) -> list[tuple[str, str]]:
             )
         )
     if "registry" in args:
-        # Each of these messages starts with the registry field it is about.
-        problems.extend(
-            (message.split(" ", 1)[0], message)
-            for message in container.check_registry(args["registry"], args.get("crate", ""))
-        )
+        problems += container.registry_problems(args["registry"], args.get("crate", ""))
     problems.extend(
         (key, f"{key} is only used by variant 'zip': the container variant uploads no code package")
         for key in ("bucket", "size_budget")

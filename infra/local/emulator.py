@@ -302,21 +302,6 @@ def process_table() -> dict[int, ProcessInfo]:
     return table
 
 
-def descendants(roots: Iterable[int], table: dict[int, ProcessInfo]) -> set[int]:
-    """`roots` (those alive in `table`) and every process whose parent links lead to one."""
-    children: dict[int, list[int]] = {}
-    for info in table.values():
-        children.setdefault(info.ppid, []).append(info.pid)
-    found = {pid for pid in roots if pid in table}
-    queue = list(found)
-    while queue:
-        for child in children.get(queue.pop(), ()):
-            if child not in found:
-                found.add(child)
-                queue.append(child)
-    return found
-
-
 def _descendants(pid: int) -> list[int]:
     """`pid` and every process below it, from /proc/<pid>/task/*/children (cheaper than a scan)."""
     found: list[int] = []
@@ -760,20 +745,17 @@ class Instance:
         bootstrap = self.process.pid
         deadline = time.monotonic() + STRAY_KILL_S
         while True:
-            self._track()
-            table = process_table()
-            with self._procs_lock:
-                root = self._bootstrap_root()
-                roots = set(self._tracked) | ({root} if root is not None else set())
-                roots |= self._marked(table)
-                members = descendants(roots, table) - {bootstrap}
-                alive = [pid for pid in members if not table[pid].dead]
-                for pid in alive:
-                    self._tracked.setdefault(pid, table[pid].start)
+            alive = []
+            for pid in self._track(scan=True) - {bootstrap}:
+                info = process_info(pid)
+                if info is None:
+                    continue
+                if not info.dead:
+                    alive.append(pid)
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.kill(pid, signal.SIGKILL)
-                for pid in members - set(alive):
-                    if table[pid].ppid == os.getpid():
+                elif info.ppid == os.getpid():
+                    with self._procs_lock:
                         self._reap(pid)
             if not alive or time.monotonic() >= deadline:
                 return
