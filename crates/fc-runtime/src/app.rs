@@ -13,7 +13,7 @@ use hyper::body::Body;
 
 use crate::context::Environment;
 use crate::error::X_FC_STATUS;
-use crate::logger::{print_line, with_request_id};
+use crate::logger::{current_request_id, print_line, with_request_id};
 use crate::{Context, Diagnostic, Error};
 
 /// The error type a request body may fail with.
@@ -129,16 +129,15 @@ async fn logged<T>(
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     print_line(format_args!("FC {kind} Start RequestId: {request_id}"));
-    let outcome = with_request_id(Arc::from(request_id.as_str()), async {
+    with_request_id(request_id, async {
         let outcome = work.await;
         if let Err(error) = &outcome {
             log::error!("{kind} failed: {error}");
         }
+        current_request_id(|id| print_line(format_args!("FC {kind} End RequestId: {id}")));
         outcome
     })
-    .await;
-    print_line(format_args!("FC {kind} End RequestId: {request_id}"));
-    outcome
+    .await
 }
 
 /// Reads the whole body, refusing more than `limit` bytes (checked against `Content-Length`

@@ -12,7 +12,7 @@
 //!     Ok(format!("handled {}", event.context.request_id))
 //! }
 //!
-//! #[tokio::main]
+//! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), fc_runtime::Error> {
 //!     fc_runtime::run(tick).await
 //! }
@@ -28,7 +28,7 @@
 //!   `x-fc-status: 404`);
 //! - prints `FC Invoke Start RequestId: <id>` / `FC Invoke End RequestId: <id>` and installs a
 //!   [`log`] backend whose lines carry the time and the request id (level from `FC_LOG_LEVEL`
-//!   or `RUST_LOG`, default `info`);
+//!   or `RUST_LOG`, default `info`), each line written to stdout whole, in one `write`;
 //! - bounds what clients can hold: a request head must arrive within 10 s of its first byte, a
 //!   connection with no request in flight is closed after 10 idle minutes (frozen time not
 //!   counted), and at most 512 connections (fewer under a low open-file limit) are served at
@@ -40,6 +40,10 @@
 //!
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
+//!
+//! The runtime serves on whichever tokio runtime `main` starts: the current-thread one (as
+//! above and in the `hello` template, the choice for FC's fractional vCPU) or the multi-thread
+//! one (tokio's `rt-multi-thread` feature). It needs no blocking-pool thread of its own.
 
 mod app;
 mod context;

@@ -25,7 +25,7 @@ use crate::{logger, Context, Diagnostic, Error, Event};
 /// The work in flight then mostly answers a caller that is gone, and clean-up belongs in the
 /// PreStop hook, which FC calls before it stops an instance and bounds with its own configured
 /// timeout. So the grace is short: long enough for an invocation about to finish, and well
-/// inside the 5 s the local emulator allows (`STOP_GRACE_S` in `infra/local/emulator.py`, which
+/// inside the 5 s the local emulator allows (`STOP_GRACE_S` in `infra/local/instance.py`, which
 /// the `hello` tests hold this to) and Docker's default 10 s `docker stop` timeout.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -302,7 +302,7 @@ impl Runtime {
 ///     Ok(Greeting { message: format!("Hello, {}!", event.payload.name) })
 /// }
 ///
-/// #[tokio::main]
+/// #[tokio::main(flavor = "current_thread")]
 /// async fn main() -> Result<(), fc_runtime::Error> {
 ///     fc_runtime::run(greet).await
 /// }

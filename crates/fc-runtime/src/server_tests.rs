@@ -14,6 +14,41 @@ use crate::runtime::default_max_connections;
 use crate::server::{frozen_for, serve, Connections};
 use crate::{Event, Runtime, DEFAULT_MAX_CONNECTIONS};
 
+/// Runs each of these tests on both runtime flavours a function may choose: tokio's
+/// current-thread runtime (the template's) and the multi-thread one. The client side of a test
+/// shares the runtime with the server.
+macro_rules! on_both_runtime_flavours {
+    ($($test:ident),* $(,)?) => {
+        mod current_thread {
+            $(
+                #[tokio::test(flavor = "current_thread")]
+                async fn $test() {
+                    super::$test().await;
+                }
+            )*
+        }
+
+        mod multi_thread {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_runtime_flavours!(
+    a_stalled_request_head_is_closed_after_the_header_read_timeout,
+    a_keep_alive_connection_idle_longer_than_the_header_read_timeout_stays_open,
+    idle_connections_are_closed_after_the_idle_timeout_but_requests_in_flight_are_not,
+    slow_clients_beyond_the_cap_do_not_lock_out_invocations,
+    at_the_cap_with_every_request_in_flight_a_new_connection_waits,
+    a_body_refused_before_it_was_read_is_read_and_dropped_so_the_client_gets_the_answer,
+    shutdown_closes_idle_connections_at_once_and_waits_for_work_only_the_grace,
+);
+
 /// A request head the client never finishes.
 const STALLED_HEAD: &[u8] = b"POST /invoke HTTP/1.1\r\nhost: fc\r\n";
 
@@ -140,7 +175,6 @@ async fn slow_clients(server: &Server, count: usize) -> mpsc::UnboundedReceiver<
     closed
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_request_head_is_closed_after_the_header_read_timeout() {
     let timeout = Duration::from_millis(300);
     let server = Server::start(Runtime::new().header_read_timeout(timeout)).await;
@@ -179,7 +213,6 @@ async fn a_stalled_request_head_is_closed_after_the_header_read_timeout() {
     assert_eq!(body, r#"{"n":1}"#);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keep_alive_connection_idle_longer_than_the_header_read_timeout_stays_open() {
     // hyper's own header_read_timeout would close it: it also runs between requests.
     let timeout = Duration::from_millis(200);
@@ -197,7 +230,6 @@ async fn a_keep_alive_connection_idle_longer_than_the_header_read_timeout_stays_
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed_after_the_idle_timeout_but_requests_in_flight_are_not() {
     let timeout = Duration::from_millis(300);
     let server = Server::start(
@@ -225,7 +257,6 @@ async fn idle_connections_are_closed_after_the_idle_timeout_but_requests_in_flig
     closed_within(&mut silent, Duration::from_secs(3)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_beyond_the_cap_do_not_lock_out_invocations() {
     const CAP: usize = 20;
     const SLOW_CLIENTS: usize = 200;
@@ -257,7 +288,6 @@ async fn slow_clients_beyond_the_cap_do_not_lock_out_invocations() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
     let server = Server::start(Runtime::new().max_connections(2)).await;
     let mut busy = Vec::new();
@@ -291,7 +321,6 @@ async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_refused_before_it_was_read_is_read_and_dropped_so_the_client_gets_the_answer() {
     const MIB: usize = 1024 * 1024;
     let server = Server::start(Runtime::new().max_body_bytes(1024)).await;
@@ -329,7 +358,6 @@ async fn a_body_refused_before_it_was_read_is_read_and_dropped_so_the_client_get
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_idle_connections_at_once_and_waits_for_work_only_the_grace() {
     let grace = Duration::from_secs(1);
     let mut server = Server::start(Runtime::new().shutdown_timeout(grace)).await;

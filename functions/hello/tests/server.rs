@@ -9,7 +9,61 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::HeaderMap;
+use hyper::{Method, Request};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
+
+/// The error of a failed call.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A keep-alive HTTP/1.1 client: FC's front end keeps its connections to an instance too.
+type Client = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+
+fn client() -> Client {
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// One answer, read whole.
+struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Answer {
+    /// The body as JSON; `null` when it is none.
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Sends `method url` with `headers` and `body`, and reads the whole answer.
+async fn call(
+    client: &Client,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &'static str,
+) -> Result<Answer, BoxError> {
+    let mut request = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(Full::new(Bytes::from_static(body.as_bytes())))?;
+    let response = client.request(request).await?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
 
 /// A running `hello` with its captured stdout.
 struct Function {
@@ -150,35 +204,33 @@ impl Drop for Function {
 
 /// Posts `body` to `/invoke` with FC's headers; returns status, x-fc-status and JSON body.
 async fn invoke(
-    client: &reqwest::Client,
+    client: &Client,
     function: &Function,
     id: &str,
-    body: impl Into<reqwest::Body>,
+    body: &'static str,
 ) -> (u16, String, Value) {
-    let response = client
-        .post(format!("{}/invoke", function.url))
-        .header("x-fc-request-id", id)
-        .header("x-fc-function-name", "hello")
-        .header("x-fc-function-memory", "128")
-        .header("content-type", "application/octet-stream")
-        .body(body)
-        .send()
+    let headers = [
+        ("x-fc-request-id", id),
+        ("x-fc-function-name", "hello"),
+        ("x-fc-function-memory", "128"),
+        ("content-type", "application/octet-stream"),
+    ];
+    let url = format!("{}/invoke", function.url);
+    let answer = call(client, Method::POST, &url, &headers, body)
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let fc_status = response
-        .headers()
+    let fc_status = answer
+        .headers
         .get("x-fc-status")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let json = response.json().await.unwrap_or(Value::Null);
-    (status, fc_status, json)
+    (answer.status, fc_status, answer.json())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invocations_succeed_fail_and_survive_panics() {
     let function = Function::start();
-    let client = reqwest::Client::new();
+    let client = client();
 
     let (status, fc_status, body) = invoke(&client, &function, "req-ok", r#"{"name":"Ada"}"#).await;
     assert_eq!((status, fc_status.as_str()), (200, "200"));
@@ -224,29 +276,23 @@ async fn invocations_succeed_fail_and_survive_panics() {
     assert!(answer.contains("x-fc-status: 404"), "{answer}");
     assert!(answer.contains("33554432 bytes"), "{answer}");
 
-    let response = client
-        .get(format!("{}/nowhere", function.url))
-        .send()
+    let url = |path: &str| format!("{}{path}", function.url);
+    let answer = call(&client, Method::GET, &url("/nowhere"), &[], "")
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 404);
-    assert_eq!(response.headers()["x-fc-status"], "404");
-    let response = client
-        .get(format!("{}/invoke", function.url))
-        .send()
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.headers["x-fc-status"], "404");
+    let answer = call(&client, Method::GET, &url("/invoke"), &[], "")
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(answer.status, 405);
 
     // No x-fc-* header at all: a local request id, and a normal answer.
-    let response = client
-        .post(format!("{}/invoke", function.url))
-        .body("{}")
-        .send()
+    let answer = call(&client, Method::POST, &url("/invoke"), &[], "{}")
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().await.unwrap();
+    assert_eq!(answer.status, 200);
+    let body = answer.json();
     assert!(body["request_id"].as_str().unwrap().starts_with("local-"));
 
     let stdout = function.stdout();
@@ -290,7 +336,7 @@ async fn invocations_succeed_fail_and_survive_panics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_invocations_all_answer() {
     let function = Function::start();
-    let client = reqwest::Client::new();
+    let client = client();
     let started = Instant::now();
     let calls = (0..50).map(|n| {
         let client = client.clone();
@@ -319,23 +365,24 @@ async fn fifty_concurrent_invocations_all_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_inflight_invocation_finish_then_exits_0() {
     let mut function = Function::start();
-    let client = reqwest::Client::new();
     let inflight = {
-        let client = client.clone();
-        let url = function.url.clone();
+        let url = format!("{}/invoke", function.url);
         tokio::spawn(async move {
-            client
-                .post(format!("{url}/invoke"))
-                .header("x-fc-request-id", "req-slow")
-                .body(r#"{"sleep_ms":1000}"#)
-                .send()
-                .await
+            let headers = [("x-fc-request-id", "req-slow")];
+            call(
+                &client(),
+                Method::POST,
+                &url,
+                &headers,
+                r#"{"sleep_ms":1000}"#,
+            )
+            .await
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     function.terminate();
-    let response = inflight.await.unwrap().unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    let answer = inflight.await.unwrap().unwrap();
+    assert_eq!(answer.status, 200);
     let status = function.exit_status(Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0));
     assert!(function
@@ -347,7 +394,7 @@ async fn sigterm_lets_the_inflight_invocation_finish_then_exits_0() {
 async fn sigterm_closes_idle_keep_alive_connections_and_exits_0() {
     let mut function = Function::start();
     // A finished request leaves this client an idle keep-alive connection to the function.
-    let client = reqwest::Client::new();
+    let client = client();
     let (status, _, _) = invoke(&client, &function, "req-idle", "{}").await;
     assert_eq!(status, 200);
     function.terminate();
@@ -375,12 +422,12 @@ fn raw_request(function: &Function, request: &str) -> String {
 fn emulator_stop_grace() -> Duration {
     let source = include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../infra/local/emulator.py"
+        "/../../infra/local/instance.py"
     ));
     let value = source
         .lines()
         .find_map(|line| line.strip_prefix("STOP_GRACE_S = "))
-        .unwrap_or_else(|| panic!("infra/local/emulator.py defines no STOP_GRACE_S"));
+        .unwrap_or_else(|| panic!("infra/local/instance.py defines no STOP_GRACE_S"));
     Duration::from_secs_f64(value.trim().parse().unwrap())
 }
 
@@ -388,14 +435,17 @@ fn emulator_stop_grace() -> Duration {
 async fn sigterm_exits_within_the_emulators_grace_while_work_is_in_flight() {
     let mut function = Function::start();
     let call = {
-        let url = function.url.clone();
+        let url = format!("{}/invoke", function.url);
         tokio::spawn(async move {
-            reqwest::Client::new()
-                .post(format!("{url}/invoke"))
-                .header("x-fc-request-id", "req-stuck")
-                .body(r#"{"sleep_ms":60000}"#)
-                .send()
-                .await
+            let headers = [("x-fc-request-id", "req-stuck")];
+            call(
+                &client(),
+                Method::POST,
+                &url,
+                &headers,
+                r#"{"sleep_ms":60000}"#,
+            )
+            .await
         })
     };
     function
@@ -511,22 +561,19 @@ async fn slow_clients_beyond_the_fd_limit_do_not_lock_out_invocations() {
             let _ = closed_tx.send(());
         });
     }
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
     let started = Instant::now();
-    let response = client
-        .post(format!("{}/invoke", function.url))
-        .header("x-fc-request-id", "req-under-load")
-        .body(r#"{"name":"Ada"}"#)
-        .send()
-        .await
-        .expect("the invocation got through");
+    let headers = [("x-fc-request-id", "req-under-load")];
+    let url = format!("{}/invoke", function.url);
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        call(&client(), Method::POST, &url, &headers, r#"{"name":"Ada"}"#),
+    )
+    .await
+    .expect("the invocation got through")
+    .unwrap();
     let latency = started.elapsed();
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["message"], "Hello, Ada!");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["message"], "Hello, Ada!");
     assert!(latency < Duration::from_secs(2), "took {latency:?}");
     // The runtime held at most half its 128 descriptors' worth and shed the rest.
     let mut shed = 0;

@@ -50,6 +50,9 @@ pub enum ConfigError {
     /// `SYNC_FORKS` names a fork that cannot be used.
     #[error("SYNC_FORKS: {0}")]
     InSyncForks(Box<ConfigError>),
+    /// `GITHUB_API_URL` is not an absolute `http://` or `https://` URL.
+    #[error("GITHUB_API_URL must be an absolute http:// or https:// URL without a query, such as https://api.github.com, got {0:?}")]
+    InvalidApiUrl(String),
 }
 
 /// A fork to sync: a repository and, optionally, the branch (else its default branch).
@@ -260,9 +263,10 @@ pub struct Settings {
     pub concurrency: usize,
     /// `SYNC_FORKS_MAX_ATTEMPTS`, default 3: tries per request on 5xx and rate limits.
     pub max_attempts: u32,
-    /// `SYNC_FORKS_BUDGET_SECS`, default 60: the most time an invocation may take. FC's
-    /// timeout, where it sends one, bounds it too (see `run_deadline`).
-    pub budget: Duration,
+    /// `SYNC_FORKS_BUDGET_SECS`: the most time an invocation may take. Unset, a run ends 10 s
+    /// before FC's deadline, or after 60 s where FC sends no timeout; FC's deadline bounds a
+    /// set budget too (see `run_deadline`).
+    pub budget: Option<Duration>,
 }
 
 /// FC's longest function timeout, one day: the bound of the time settings.
@@ -271,17 +275,20 @@ const ONE_DAY_SECS: u64 = 86_400;
 impl Settings {
     /// Reads the settings through `lookup` (the process environment in production).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let number = |variable: &'static str, default: u64, max: u64| match lookup(variable) {
-            None => Ok(default),
+        let optional_number = |variable: &'static str, max: u64| match lookup(variable) {
+            None => Ok(None),
             Some(value) => match value.trim().parse::<u64>() {
                 Ok(number) if number > max => Err(ConfigError::NumberTooLarge {
                     variable,
                     value,
                     max,
                 }),
-                Ok(number) if number > 0 => Ok(number),
+                Ok(number) if number > 0 => Ok(Some(number)),
                 _ => Err(ConfigError::InvalidNumber { variable, value }),
             },
+        };
+        let number = |variable, default, max| {
+            optional_number(variable, max).map(|number| number.unwrap_or(default))
         };
         let count = |variable, default| {
             number(variable, default, u32::MAX.into())
@@ -291,6 +298,9 @@ impl Settings {
             .map(|url| url.trim().trim_end_matches('/').to_owned())
             .filter(|url| !url.is_empty())
             .unwrap_or_else(|| "https://api.github.com".to_owned());
+        if !is_api_url(&api_url) {
+            return Err(ConfigError::InvalidApiUrl(api_url));
+        }
         Ok(Self {
             api_url,
             default_forks: lookup("SYNC_FORKS"),
@@ -301,9 +311,20 @@ impl Settings {
             )?),
             concurrency: usize::try_from(count("SYNC_FORKS_CONCURRENCY", 4)?).unwrap_or(usize::MAX),
             max_attempts: count("SYNC_FORKS_MAX_ATTEMPTS", 3)?,
-            budget: Duration::from_secs(number("SYNC_FORKS_BUDGET_SECS", 60, ONE_DAY_SECS)?),
+            budget: optional_number("SYNC_FORKS_BUDGET_SECS", ONE_DAY_SECS)?
+                .map(Duration::from_secs),
         })
     }
+}
+
+/// An absolute `http://` or `https://` URL with a host and no query: what the API paths are
+/// appended to.
+fn is_api_url(url: &str) -> bool {
+    url.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|host| !host.is_empty())
+            && uri.query().is_none()
+    })
 }
 
 #[cfg(test)]
@@ -408,6 +429,12 @@ mod tests {
         assert_eq!(settings.api_url, "https://api.github.com");
         assert_eq!(settings.request_timeout, Duration::from_secs(10));
         assert_eq!(settings.concurrency, 4);
+        assert_eq!(settings.budget, None);
+        let settings = Settings::from_lookup(|name| {
+            (name == "SYNC_FORKS_BUDGET_SECS").then(|| " 290 ".to_owned())
+        })
+        .unwrap();
+        assert_eq!(settings.budget, Some(Duration::from_secs(290)));
         let error = Settings::from_lookup(|name| {
             (name == "SYNC_FORKS_CONCURRENCY").then(|| "0".to_owned())
         })
@@ -430,6 +457,37 @@ mod tests {
         })
         .unwrap_err();
         assert!(error.to_string().contains("at most 4294967295"), "{error}");
+    }
+
+    #[test]
+    fn the_api_url_must_be_absolute_http() {
+        let api_url = |value: &str| {
+            let value = value.to_owned();
+            Settings::from_lookup(move |name| (name == "GITHUB_API_URL").then(|| value.clone()))
+        };
+        assert_eq!(
+            api_url(" https://ghe.example.com/api/v3/ ")
+                .unwrap()
+                .api_url,
+            "https://ghe.example.com/api/v3"
+        );
+        assert_eq!(
+            api_url("http://127.0.0.1:8080").unwrap().api_url,
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "api.github.com",
+            "ftp://api.github.com",
+            "https://",
+            "https://api.github.com/?x=1",
+            "https://api github.com",
+        ] {
+            let error = api_url(bad).unwrap_err().to_string();
+            assert!(
+                error.starts_with("GITHUB_API_URL must be an absolute http:// or https:// URL"),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -4,15 +4,25 @@
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
-use reqwest::{Method, StatusCode};
+use bytes::Bytes;
+use http::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
+};
+use http::{Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Incoming};
 use serde::Deserialize;
 
 use crate::config::{valid_branch, RepoName, Settings};
+use crate::https::{self, HttpClient};
 
 /// The most bytes of one GitHub reply the function reads. Its answers are a few KiB; a reply
 /// past this fails that fork instead of filling the instance's memory (128 MB).
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+
+/// The most redirects followed for one request. GitHub answers a call on a renamed or
+/// transferred repository with one (301, or 307 for a POST); more than a few is a loop.
+pub const MAX_REDIRECTS: usize = 5;
 
 /// The most characters of a GitHub-provided text (a message, an error) kept for a log line or
 /// the summary; the rest is cut and marked.
@@ -90,6 +100,18 @@ pub enum ForkError {
     /// The connection failed.
     #[error("cannot reach GitHub: {0}")]
     Transport(String),
+    /// GitHub redirected the call to another host or scheme. It is not followed: the request
+    /// carries the token, which is meant for the API host alone.
+    #[error("GitHub redirected {from} to {to}, another host; not followed, as the call carries the token")]
+    RedirectElsewhere {
+        /// The URL called.
+        from: String,
+        /// Where the answer pointed.
+        to: String,
+    },
+    /// The client cannot be built from the settings (at startup).
+    #[error("{0}")]
+    Setup(String),
     /// An answer this function does not understand.
     #[error("unexpected answer from GitHub: {0}")]
     Unexpected(String),
@@ -171,7 +193,9 @@ struct ErrorBody {
 /// The GitHub REST client.
 #[derive(Debug)]
 pub struct GitHub {
-    http: reqwest::Client,
+    http: HttpClient,
+    /// Sent with every request; the token's value is marked sensitive, which `Debug` hides.
+    headers: HeaderMap,
     api_url: String,
     request_timeout: Duration,
     max_attempts: u32,
@@ -195,21 +219,18 @@ impl GitHub {
         headers.insert(USER_AGENT, HeaderValue::from_static("fc-rust-sync-forks"));
         if let Some(GitHubToken(token)) = token {
             let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                ForkError::Unexpected(
-                    "GITHUB_TOKEN contains characters not allowed in a header".into(),
+                ForkError::Setup(
+                    "GITHUB_TOKEN contains characters not allowed in an HTTP header".into(),
                 )
             })?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .connect_timeout(settings.request_timeout)
-            .hickory_dns(true)
-            .build()
-            .map_err(|error| ForkError::Transport(error.to_string()))?;
+        let http = https::client(settings.request_timeout)
+            .map_err(|error| ForkError::Setup(format!("cannot set up TLS: {error}")))?;
         Ok(Self {
             http,
+            headers,
             api_url: settings.api_url.clone(),
             request_timeout: settings.request_timeout,
             max_attempts: settings.max_attempts,
@@ -223,7 +244,7 @@ impl GitHub {
         deadline: Instant,
     ) -> Result<String, ForkError> {
         let url = format!("{}/repos/{repo}", self.api_url);
-        let (status, body) = self.send(Method::GET, &url, None, deadline).await?;
+        let (status, body) = self.send(Method::GET, &url, Bytes::new(), deadline).await?;
         match status {
             StatusCode::OK => {
                 let branch = serde_json::from_slice::<Repository>(&body)
@@ -251,8 +272,8 @@ impl GitHub {
         deadline: Instant,
     ) -> Result<MergeUpstream, ForkError> {
         let url = format!("{}/repos/{repo}/merge-upstream", self.api_url);
-        let body = serde_json::json!({ "branch": branch });
-        let (status, body) = self.send(Method::POST, &url, Some(&body), deadline).await?;
+        let body = serde_json::json!({ "branch": branch }).to_string();
+        let (status, body) = self.send(Method::POST, &url, body.into(), deadline).await?;
         match status {
             StatusCode::OK => serde_json::from_slice(&body)
                 .map(MergeUpstream::excerpted)
@@ -263,35 +284,43 @@ impl GitHub {
         }
     }
 
-    /// Sends one request, retrying 5xx answers and rate limits while attempts remain and the
-    /// wait fits before `deadline`. Returns the final status and body (at most
-    /// [`MAX_REPLY_BYTES`]).
+    /// Sends one request (`json` is its JSON body, empty for none), retrying 5xx answers and
+    /// rate limits while attempts remain and the wait fits before `deadline`. Returns the final
+    /// status and body (at most [`MAX_REPLY_BYTES`]).
     async fn send(
         &self,
         method: Method,
         url: &str,
-        json: Option<&serde_json::Value>,
+        json: Bytes,
         deadline: Instant,
-    ) -> Result<(StatusCode, bytes::Bytes), ForkError> {
+    ) -> Result<(StatusCode, Bytes), ForkError> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|error| ForkError::Transport(format!("{url} is no URL: {error}")))?;
         let mut attempt = 1;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Err(ForkError::DeadlineExceeded);
             }
+            // One timeout for the whole exchange: connecting, redirects and reading the body.
             let timeout = self.request_timeout.min(remaining);
-            let mut request = self.http.request(method.clone(), url).timeout(timeout);
-            if let Some(json) = json {
-                request = request.json(json);
-            }
-            let response = request
-                .send()
-                .await
-                .map_err(|error| transport(&error, timeout))?;
+            let timed_out = tokio::time::Instant::now() + timeout;
+            let response = tokio::time::timeout_at(
+                timed_out,
+                self.follow_redirects(method.clone(), uri.clone(), json.clone()),
+            )
+            .await
+            .map_err(|_| ForkError::Timeout(timeout))??;
             let status = response.status();
             // An answer to retry is dropped unread: its body is not needed.
             let Some(wait) = retry_wait(status, response.headers(), attempt) else {
-                let body = read_capped(response, MAX_REPLY_BYTES, timeout).await?;
+                let body = tokio::time::timeout_at(
+                    timed_out,
+                    read_capped(response.into_body(), MAX_REPLY_BYTES),
+                )
+                .await
+                .map_err(|_| ForkError::Timeout(timeout))??;
                 return Ok((status, body));
             };
             if attempt >= self.max_attempts {
@@ -315,32 +344,123 @@ impl GitHub {
             attempt += 1;
         }
     }
+
+    /// Sends the request, following up to [`MAX_REDIRECTS`] redirects on the same host (a
+    /// renamed repository's); returns the first answer that is not one.
+    ///
+    /// 307 and 308 repeat the method and body; 301, 302 and 303 turn anything but a `GET` or
+    /// `HEAD` into a bodiless `GET`, as browsers and most HTTP clients do (RFC 9110, 15.4).
+    async fn follow_redirects(
+        &self,
+        mut method: Method,
+        mut uri: Uri,
+        mut json: Bytes,
+    ) -> Result<Response<Incoming>, ForkError> {
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self
+                .http
+                .request(self.request(&method, &uri, &json))
+                .await
+                .map_err(|error| transport(&error, &method, &uri))?;
+            let status = response.status();
+            let Some(target) = redirect_target(status, response.headers(), &uri)? else {
+                return Ok(response);
+            };
+            let keeps_method = matches!(
+                status,
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            );
+            if !keeps_method && method != Method::GET && method != Method::HEAD {
+                method = Method::GET;
+                json = Bytes::new();
+            }
+            log::debug!("GitHub answered {status} for {uri}: following it to {target}");
+            uri = target;
+        }
+        Err(ForkError::Unexpected(format!(
+            "more than {MAX_REDIRECTS} redirects, the last to {uri}"
+        )))
+    }
+
+    /// A request with the client's headers, and `json` as its body when not empty.
+    fn request(&self, method: &Method, uri: &Uri, json: &Bytes) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(json.clone()));
+        *request.method_mut() = method.clone();
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        if !json.is_empty() {
+            request
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        request
+    }
 }
 
-/// The body of `response`, read chunk by chunk up to `limit` bytes. A longer reply (announced
-/// by its `content-length` or found while reading) is [`ForkError::ReplyTooLarge`] and the
-/// rest is left unread, so memory stays within `limit` plus one chunk.
-async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-    timeout: Duration,
-) -> Result<bytes::Bytes, ForkError> {
-    let announced = response.content_length().unwrap_or(0);
+/// Where a redirect answer to a request for `from` points, or `None` when `status` is no
+/// redirect or it has no `location`. A target on another scheme, host or port is refused
+/// ([`ForkError::RedirectElsewhere`]). A relative target (`/path`) is taken on `from`'s host.
+fn redirect_target(
+    status: StatusCode,
+    headers: &HeaderMap,
+    from: &Uri,
+) -> Result<Option<Uri>, ForkError> {
+    if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+        return Ok(None);
+    }
+    let Some(location) = headers.get(LOCATION) else {
+        return Ok(None);
+    };
+    let unusable = || {
+        ForkError::Unexpected(format!(
+            "GitHub redirected {from} to {:?}, which is no URL",
+            excerpt(&String::from_utf8_lossy(location.as_bytes()))
+        ))
+    };
+    let target: Uri = location
+        .to_str()
+        .map_err(|_| unusable())?
+        .parse()
+        .map_err(|_| unusable())?;
+    if target.scheme().is_none() && target.authority().is_none() {
+        if !target.path().starts_with('/') {
+            return Err(unusable());
+        }
+        let mut parts = target.into_parts();
+        parts.scheme = from.scheme().cloned();
+        parts.authority = from.authority().cloned();
+        return Uri::from_parts(parts).map(Some).map_err(|_| unusable());
+    }
+    if target.scheme() != from.scheme() || target.authority() != from.authority() {
+        return Err(ForkError::RedirectElsewhere {
+            from: from.to_string(),
+            to: excerpt(&target.to_string()),
+        });
+    }
+    Ok(Some(target))
+}
+
+/// `body`, read chunk by chunk up to `limit` bytes. A longer reply (announced by its
+/// `content-length` or found while reading) is [`ForkError::ReplyTooLarge`] and the rest is
+/// left unread, so memory stays within `limit` plus one chunk.
+async fn read_capped(mut body: Incoming, limit: usize) -> Result<Bytes, ForkError> {
+    let announced = body.size_hint().lower();
     if usize::try_from(announced).map_or(true, |announced| announced > limit) {
         return Err(ForkError::ReplyTooLarge(limit));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| transport(&error, timeout))?
-    {
-        if chunk.len() > limit.saturating_sub(body.len()) {
+    let mut read = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|error| ForkError::Transport(with_causes("reading GitHub's reply", &error)))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        if chunk.len() > limit.saturating_sub(read.len()) {
             return Err(ForkError::ReplyTooLarge(limit));
         }
-        body.extend_from_slice(&chunk);
+        read.extend_from_slice(&chunk);
     }
-    Ok(body.into())
+    Ok(read.into())
 }
 
 /// How long to wait before retrying this answer, or `None` when it is final.
@@ -425,19 +545,21 @@ pub fn excerpt(text: &str) -> String {
     kept
 }
 
-/// A reqwest failure as a [`ForkError`], with the chain of causes (reqwest's own message only
-/// names the URL, not why the connection failed). Neither names a request header.
-fn transport(error: &reqwest::Error, timeout: Duration) -> ForkError {
-    if error.is_timeout() {
-        return ForkError::Timeout(timeout);
-    }
-    let mut message = error.to_string();
-    let mut cause = std::error::Error::source(error);
+/// A failed request as a [`ForkError`]: the method, the URL and the chain of causes (the
+/// client's own message says only which stage failed, not why). None names a request header.
+fn transport(error: &hyper_util::client::legacy::Error, method: &Method, uri: &Uri) -> ForkError {
+    ForkError::Transport(with_causes(&format!("{method} {uri}"), error))
+}
+
+/// `context: error: cause: cause ...`.
+fn with_causes(context: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = format!("{context}: {error}");
+    let mut cause = error.source();
     while let Some(inner) = cause {
         message = format!("{message}: {inner}");
         cause = inner.source();
     }
-    ForkError::Transport(message)
+    message
 }
 
 #[cfg(test)]

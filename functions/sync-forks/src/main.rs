@@ -8,9 +8,12 @@
 //! - `SYNC_FORKS`: the forks, `owner/repo` or `owner/repo:branch` separated by commas or
 //!   whitespace; without a branch the repository's default branch is synced.
 //! - `GITHUB_API_URL` (default `https://api.github.com`), `SYNC_FORKS_REQUEST_TIMEOUT_MS`
-//!   (10000), `SYNC_FORKS_CONCURRENCY` (4), `SYNC_FORKS_MAX_ATTEMPTS` (3),
-//!   `SYNC_FORKS_BUDGET_SECS` (60): the most time one invocation may take. Where FC sends the
-//!   function's timeout, the run also ends [`FC_DEADLINE_MARGIN`] before FC's deadline.
+//!   (10000), `SYNC_FORKS_CONCURRENCY` (4), `SYNC_FORKS_MAX_ATTEMPTS` (3).
+//! - `SYNC_FORKS_BUDGET_SECS` (optional): the most time one invocation may take. Unset, a run
+//!   ends [`DEFAULT_DEADLINE_MARGIN`] (10 s) before the deadline FC gives the invocation (its
+//!   timeout; at least [`MIN_DEFAULT_BUDGET`] after the start), or after [`NO_DEADLINE_BUDGET`]
+//!   (60 s) where FC sends no timeout. Set or not, the run ends [`FC_DEADLINE_MARGIN`] (2 s)
+//!   before FC's deadline at the latest.
 //!
 //! The event may be a timer event whose payload is empty, a `SYNC_FORKS`-style list, or JSON
 //! `{"forks": ["owner/repo", {"repo": "owner/repo", "branch": "dev"}]}`; or that JSON directly.
@@ -18,10 +21,13 @@
 //! invocation fails (`SyncFailed`) and the summary is in the error's `details`.
 //!
 //! Every GitHub reply is read up to 1 MiB ([`github::MAX_REPLY_BYTES`]), and GitHub's texts in
-//! log lines and the summary are cut to 500 characters ([`github::MAX_MESSAGE_CHARS`]).
+//! log lines and the summary are cut to 500 characters ([`github::MAX_MESSAGE_CHARS`]). A
+//! redirect on the API's host (a renamed repository) is followed, up to
+//! [`github::MAX_REDIRECTS`] times; one to another host is not, as the call carries the token.
 
 mod config;
 mod github;
+mod https;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,16 +89,37 @@ struct Summary {
     forks: Vec<ForkReport>,
 }
 
-/// How long before FC's deadline a run ends: the time to build, log and send the summary before
-/// FC kills the instance. Every GitHub request and retry wait ends by the run's deadline, so
-/// what is left after it is only that work and the way back to FC.
+/// How long before FC's deadline a run ends at the latest: the time to build, log and send the
+/// summary before FC kills the instance. Every GitHub request and retry wait ends by the run's
+/// deadline, so what is left after it is only that work and the way back to FC.
 const FC_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
-/// The deadline of a run that started at `start`: the earlier of `start + budget` and FC's
-/// deadline less [`FC_DEADLINE_MARGIN`] (never before `start`: a timeout shorter than the
+/// How long before FC's deadline a run ends when `SYNC_FORKS_BUDGET_SECS` is not set: room
+/// beyond [`FC_DEADLINE_MARGIN`] so that no GitHub call is started in the run's last seconds.
+const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The shortest run when `SYNC_FORKS_BUDGET_SECS` is not set: a function whose timeout is 11 s
+/// or less still gets a second (or up to FC's deadline less [`FC_DEADLINE_MARGIN`]).
+const MIN_DEFAULT_BUDGET: Duration = Duration::from_secs(1);
+
+/// The budget when neither `SYNC_FORKS_BUDGET_SECS` nor FC's timeout is known (a call without
+/// `x-fc-function-timeout`).
+const NO_DEADLINE_BUDGET: Duration = Duration::from_secs(60);
+
+/// The deadline of a run that started at `start`: `start + budget`, else
+/// [`DEFAULT_DEADLINE_MARGIN`] before FC's deadline (at least [`MIN_DEFAULT_BUDGET`] after
+/// `start`), else `start +` [`NO_DEADLINE_BUDGET`]; and in every case no later than FC's
+/// deadline less [`FC_DEADLINE_MARGIN`] (never before `start`: a timeout shorter than that
 /// margin leaves no time, and every fork says the deadline passed).
-fn run_deadline(start: Instant, budget: Duration, fc_deadline: Option<Instant>) -> Instant {
-    let own = start + budget;
+fn run_deadline(start: Instant, budget: Option<Duration>, fc_deadline: Option<Instant>) -> Instant {
+    let own = match (budget, fc_deadline) {
+        (Some(budget), _) => start + budget,
+        (None, Some(fc_deadline)) => fc_deadline
+            .checked_sub(DEFAULT_DEADLINE_MARGIN)
+            .map_or(start, |before_fc| before_fc.max(start))
+            .max(start + MIN_DEFAULT_BUDGET),
+        (None, None) => start + NO_DEADLINE_BUDGET,
+    };
     match fc_deadline {
         Some(fc_deadline) => {
             let before_fc = fc_deadline
@@ -222,7 +249,9 @@ async fn merge(
     github.merge_upstream(repo, &name, deadline).await
 }
 
-#[tokio::main]
+// The current-thread runtime, as in the `hello` template: the function waits on GitHub, and FC's
+// fractional vCPU has no second core for worker threads to use.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), fc_runtime::Error> {
     let settings = Settings::from_lookup(|name| std::env::var(name).ok())
         .unwrap_or_else(|error| startup_failure(&error));
@@ -245,27 +274,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_run_ends_by_its_budget_and_before_fc_s_deadline() {
+    fn a_set_budget_binds_before_fc_s_deadline_less_the_margin() {
         assert_eq!(FC_DEADLINE_MARGIN, Duration::from_secs(2));
         let start = Instant::now();
         let secs = Duration::from_secs;
-        // The stack's budget (timeout less 10 s) binds when FC sends its timeout too.
+        // A budget shorter than FC's timeout binds.
         assert_eq!(
-            run_deadline(start, secs(20), Some(start + secs(30))),
+            run_deadline(start, Some(secs(20)), Some(start + secs(30))),
             start + secs(20)
         );
         // A budget longer than FC's timeout: FC's deadline less the margin.
         assert_eq!(
-            run_deadline(start, secs(60), Some(start + secs(30))),
+            run_deadline(start, Some(secs(60)), Some(start + secs(30))),
             start + secs(28)
         );
         assert_eq!(
-            run_deadline(start, secs(29), Some(start + secs(30))),
+            run_deadline(start, Some(secs(29)), Some(start + secs(30))),
             start + secs(28)
         );
         // No timeout from FC: the budget alone.
-        assert_eq!(run_deadline(start, secs(60), None), start + secs(60));
+        assert_eq!(run_deadline(start, Some(secs(60)), None), start + secs(60));
         // A timeout shorter than the margin leaves no time, never a deadline before the start.
-        assert_eq!(run_deadline(start, secs(60), Some(start + secs(1))), start);
+        assert_eq!(
+            run_deadline(start, Some(secs(60)), Some(start + secs(1))),
+            start
+        );
+    }
+
+    #[test]
+    fn without_a_budget_the_run_ends_10_s_before_fc_s_deadline() {
+        assert_eq!(DEFAULT_DEADLINE_MARGIN, Duration::from_secs(10));
+        let start = Instant::now();
+        let secs = Duration::from_secs;
+        assert_eq!(
+            run_deadline(start, None, Some(start + secs(300))),
+            start + secs(290)
+        );
+        // A short timeout still leaves a second, unless FC's deadline less 2 s comes first.
+        assert_eq!(
+            run_deadline(start, None, Some(start + secs(11))),
+            start + secs(1)
+        );
+        assert_eq!(
+            run_deadline(start, None, Some(start + secs(5))),
+            start + secs(1)
+        );
+        assert_eq!(
+            run_deadline(start, None, Some(start + Duration::from_millis(2500))),
+            start + Duration::from_millis(500)
+        );
+        assert_eq!(run_deadline(start, None, Some(start + secs(1))), start);
+        // Neither a budget nor FC's timeout: 60 s.
+        assert_eq!(run_deadline(start, None, None), start + secs(60));
     }
 }

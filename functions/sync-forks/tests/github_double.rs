@@ -17,7 +17,8 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "test-token-not-real";
@@ -88,6 +89,7 @@ async fn github(
     seen: Arc<Mutex<Seen>>,
 ) -> Response<BoxBody<Bytes, Infallible>> {
     let key = format!("{} {}", request.method(), request.uri().path());
+    let host = request.headers()["host"].to_str().unwrap().to_owned();
     let authorised = request
         .headers()
         .get("authorization")
@@ -211,6 +213,34 @@ async fn github(
             serde_json::from_str(include_str!("fixtures/repository.json")).unwrap(),
         ),
         "POST /repos/octo/default/merge-upstream" => ok("fast-forward"),
+        // A renamed repository: GitHub redirects with 301 (GET) and 307 (POST), to an absolute
+        // URL on its own host; a relative one is taken on the same host.
+        "GET /repos/octo/renamed" => (
+            301,
+            vec![("location", format!("http://{host}/repositories/42"))],
+            json!({"message": "Moved Permanently"}),
+        ),
+        "GET /repositories/42" => (200, vec![], json!({"default_branch": "trunk"})),
+        "POST /repos/octo/renamed/merge-upstream" => (
+            307,
+            vec![("location", "/repositories/42/merge-upstream".into())],
+            json!({"message": "Temporary Redirect"}),
+        ),
+        "POST /repositories/42/merge-upstream" => ok("merge"),
+        // Redirects that are not followed: to another host, and in a loop.
+        "POST /repos/octo/elsewhere/merge-upstream" => (
+            307,
+            vec![(
+                "location",
+                format!("http://{}/steal", host.replace("127.0.0.1", "localhost")),
+            )],
+            json!({"message": "Temporary Redirect"}),
+        ),
+        "POST /repos/octo/loop/merge-upstream" => (
+            307,
+            vec![("location", "/repos/octo/loop/merge-upstream".into())],
+            json!({"message": "Temporary Redirect"}),
+        ),
         _ => (404, vec![], json!({"message": "Not Found"})),
     };
     let mut response = Response::new(BodyExt::boxed(Full::new(Bytes::from(json.to_string()))));
@@ -330,20 +360,22 @@ impl Function {
 
     /// Invokes with a timer event as FC does for a function whose timeout is `timeout_secs`.
     async fn invoke_with_timeout(&self, id: &str, timeout_secs: u32) -> (u16, String, Value) {
-        let response = reqwest::Client::new()
-            .post(&self.url)
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let request = Request::post(&self.url)
             .header("x-fc-request-id", id)
             .header("x-fc-function-timeout", timeout_secs.to_string())
-            .body(r#"{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"daily","payload":""}"#)
-            .send()
-            .await
+            .body(Full::new(Bytes::from_static(
+                br#"{"triggerTime":"2023-12-26T07:49:00Z","triggerName":"daily","payload":""}"#,
+            )))
             .unwrap();
+        let response = client.request(request).await.unwrap();
         let status = response.status().as_u16();
         let fc_status = response.headers()["x-fc-status"]
             .to_str()
             .unwrap()
             .to_owned();
-        let text = response.text().await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains(TOKEN), "token in the body");
         (status, fc_status, serde_json::from_str(&text).unwrap())
     }
@@ -522,12 +554,15 @@ async fn the_budget_binds_when_fc_sends_its_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_summary_comes_back_before_fc_s_deadline() {
     let (github, seen) = start_double().await;
-    // The default budget (60 s) is past FC's 4 s timeout: the run ends 2 s before FC's deadline
+    // A budget of 60 s is past FC's 4 s timeout: the run ends 2 s before FC's deadline
     // (FC_DEADLINE_MARGIN), even with a GitHub that never answers and a 20 s request timeout.
     let function = Function::start_with(
         github,
         "octo/patient:main octo/hang:main",
-        &[("SYNC_FORKS_REQUEST_TIMEOUT_MS", "20000")],
+        &[
+            ("SYNC_FORKS_BUDGET_SECS", "60"),
+            ("SYNC_FORKS_REQUEST_TIMEOUT_MS", "20000"),
+        ],
     );
     let started = Instant::now();
     let (status, fc_status, body) = function.invoke_with_timeout("req-margin", 4).await;
@@ -552,6 +587,64 @@ async fn the_summary_comes_back_before_fc_s_deadline() {
     );
     let stdout = function.stop_and_check_output();
     assert!(stdout.contains("FC Invoke End RequestId: req-margin\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_budget_the_run_ends_10_s_before_fc_s_deadline() {
+    let (github, _) = start_double().await;
+    // FC's timeout is 13 s and no budget is set: the run ends 3 s after the start, long before
+    // GitHub's 20 s request timeout or FC's deadline less its 2 s margin (11 s).
+    let function = Function::start_with(
+        github,
+        "octo/hang:main",
+        &[("SYNC_FORKS_REQUEST_TIMEOUT_MS", "20000")],
+    );
+    let started = Instant::now();
+    let (status, _, body) = function.invoke_with_timeout("req-default", 13).await;
+    let elapsed = started.elapsed();
+    assert_eq!(status, 404, "{body}");
+    let forks = by_repo(&body["details"]);
+    let reason = forks["octo/hang"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("GitHub did not answer within 2."),
+        "{reason}"
+    );
+    assert!(
+        (Duration::from_secs(3)..Duration::from_secs(5)).contains(&elapsed),
+        "the summary came {elapsed:?} after the invocation"
+    );
+    function.stop_and_check_output();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renamed_repositories_are_followed_on_the_same_host_only() {
+    let (github, seen) = start_double().await;
+    let function = Function::start(github, "octo/renamed octo/elsewhere:main octo/loop:main");
+    let (status, _, body) = function.invoke_timer("req-moved").await;
+    assert_eq!(status, 404, "{body}");
+    let forks = by_repo(&body["details"]);
+    // 301 for the repository, 307 for the merge: the POST and its body reach the new place.
+    assert_eq!(forks["octo/renamed"]["status"], "synced", "{body}");
+    assert_eq!(forks["octo/renamed"]["branch"], "trunk");
+    assert_eq!(forks["octo/renamed"]["merge_type"], "merge");
+    let reason = forks["octo/elsewhere"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("/steal, another host; not followed, as the call carries the token"),
+        "{reason}"
+    );
+    let reason = forks["octo/loop"]["reason"].as_str().unwrap();
+    assert!(reason.contains("more than 5 redirects"), "{reason}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.branches["POST /repositories/42/merge-upstream"],
+        "trunk"
+    );
+    assert_eq!(seen.calls["GET /repositories/42"], 1);
+    assert!(!seen.calls.contains_key("POST /steal"));
+    assert_eq!(seen.calls["POST /repos/octo/loop/merge-upstream"], 6);
+    assert_eq!(seen.unauthenticated, 0);
+    drop(seen);
+    function.stop_and_check_output();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
