@@ -1,183 +1,158 @@
 """`make bench`: the figures the README quotes, each measured beside what it is compared with.
 
-1. Size: the release bootstrap with `panic = "unwind"` (ours) and `panic = "abort"`, the zip,
-   the static binary and the container image.
-2. Preview cost: a cache hit of the build resource beside cargo's own no-op build.
-3. Cold start: from exec of the unpacked bootstrap to its first answered invocation.
+Runs the sections in SECTIONS in order (see bench/report.py for what a section is), then prints
+and writes bench/results.md (for people), bench/results.json (for programs) and bench/ratios.png
+(every ratio ours/X), headed by the machine and its load average before and after.
 
-Run from the repository root: `python -m bench`. Results are printed and written to
-bench/results.md.
+Run from the repository root: `python -m bench` (`make bench` also installs what it needs).
+`--quick` runs fewer rounds and `--only NAME` runs one section; both
+write to target/bench-dev/ instead, for developing the bench.
 """
 
 from __future__ import annotations
 
-import functools
-import http.client
+import argparse
+import json
 import os
 import platform
-import shutil
-import statistics
 import subprocess
-import tempfile
-import time
-import zipfile
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.bootstrap import Builder
-from infra.bootstrap.build import TARGET, tool_env
-from infra.container import DOCKERFILE, prepare_context
-from infra.local.emulator import free_port
+from bench import preview, side_by_side, sizes
+from bench.plot import plot
+from bench.report import QUICK_ENV, JsonValue, Section, progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-FUNCTIONS = ("hello", "sync-forks")
-GLIBC = "2.28"
-TRIPLE = f"{TARGET}.{GLIBC}"
-RUNS = 5
-COLD_STARTS = 20
+SECTIONS: list[Callable[[], Section]] = [sizes.section, preview.section, side_by_side.section]
+"""Each `section()` in the order of results.md; a new section is one more entry."""
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEV_DIR = BENCH_DIR.parent / "target" / "bench-dev"
+"""Where `--quick` and `--only` runs write: bench/ holds full runs only."""
 
 
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    """Median wall time of `runs` calls of `action`."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def section_name(section: Callable[[], Section]) -> str:
+    """A section's name for `--only`: its module's (`side_by_side`)."""
+    return section.__module__.rsplit(".", 1)[-1]
 
 
-def cargo_zigbuild(builder: Builder, crate: str, target_dir: Path, panic: str) -> Path:
-    """Build like the build resource does (release, zig, glibc floor), with the given panic."""
-    env = tool_env()
-    env["CARGO_TARGET_DIR"] = str(target_dir)
-    env["CARGO_PROFILE_RELEASE_PANIC"] = panic
-    subprocess.run(
-        [
-            *("cargo", "zigbuild", "--release", "--locked", "--quiet"),
-            "-p",
-            crate,
-            "--target",
-            TRIPLE,
-        ],
-        cwd=builder.workspace.root,
-        env=env,
-        check=True,
-    )
-    return target_dir / TARGET / "release" / crate
-
-
-def cache_hit(crate: str) -> None:
-    """What an unchanged preview pays: read the workspace, fingerprint, find the package."""
-    Builder().package(crate)
-
-
-def cold_start(code_dir: Path, body: bytes) -> float:
-    """Seconds from exec of `bootstrap` to the first answered `POST /invoke`."""
-    port = free_port()
-    env = {"FC_CUSTOM_LISTEN_PORT": str(port), "PATH": "/usr/bin:/bin"}
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(code_dir / "bootstrap")], env=env, stdout=subprocess.DEVNULL, cwd=code_dir
-    )
+def _first_line(command: list[str]) -> str:
     try:
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("POST", "/invoke", body=body)
-                connection.getresponse().read()
-                connection.close()
-                return time.perf_counter() - start
-            except ConnectionRefusedError:
-                time.sleep(0.0005)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        run = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError:
+        return "not found"
+    return ((run.stdout or run.stderr).strip().splitlines() or ["?"])[0]
 
 
-def image_size(builder: Builder, crate: str) -> int | None:
-    """Uncompressed size of the FROM-scratch image, or None without a Docker engine."""
-    if shutil.which("docker") is None:
-        return None
-    _, context = prepare_context(builder, crate)
-    reference = f"fc-rust-bench/{crate}:latest"
-    dockerfile = str(builder.workspace.root / DOCKERFILE)
-    build = ["docker", "build", "--quiet", "-f", dockerfile, "-t", reference, str(context)]
-    if subprocess.run(build, capture_output=True, check=False).returncode != 0:
-        return None
-    inspect = ["docker", "image", "inspect", "--format", "{{.Size}}", reference]
-    size = int(subprocess.run(inspect, capture_output=True, text=True, check=True).stdout)
-    subprocess.run(["docker", "rmi", reference], capture_output=True, check=False)
-    return size
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return None
+
+
+def machine() -> dict[str, JsonValue]:
+    """What the figures were measured on."""
+    memory = _memory_gib()
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1) if memory is not None else None,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "arch": platform.machine(),
+        "rustc": _first_line(["rustc", "--version"]),
+        "go": _first_line(["go", "version"]),
+        "wrk": " ".join(_first_line(["wrk", "--version"]).split()[:2]),
+    }
+
+
+def _load_text(load: tuple[float, float, float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in load)
 
 
 def main() -> None:
-    """Measure, print, and record."""
-    builder = Builder()
-    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True, check=True)
-    lines = [
+    """Run every section; print and write the results."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds, results in target/bench-dev"
+    )
+    names = [section_name(section) for section in SECTIONS]
+    parser.add_argument(
+        "--only", action="append", choices=names, help="run this section only (repeatable)"
+    )
+    args = parser.parse_args()
+    chosen = [s for s in SECTIONS if args.only is None or section_name(s) in args.only]
+    if args.quick:
+        os.environ[QUICK_ENV] = "1"
+    out_dir = DEV_DIR if args.quick or args.only else BENCH_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    started = datetime.now(UTC)
+    load_before = os.getloadavg()
+    found = []
+    for section in chosen:
+        progress(f"section {section_name(section)}")
+        found.append(section())
+    load_after = os.getloadavg()
+    host = machine()
+    host["load_before"] = list(load_before)
+    host["load_after"] = list(load_after)
+
+    ratios = [ratio for section in found for ratio in section.ratios]
+    header = [
         "# Benchmark results",
         "",
         (
-            f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {rustc.stdout.strip()}."
+            f"`make bench`{' --quick' if args.quick else ''}, {started:%Y-%m-%d %H:%M} UTC, "
+            f"{(datetime.now(UTC) - started).total_seconds() / 60:.1f} minutes."
         ),
-        "",
-        "## Size (bytes)",
         "",
         (
-            "| function | bootstrap, panic=unwind (ours) | bootstrap, panic=abort | zip "
-            "| static binary | image |"
+            f"Machine: {host['cpu']}, {host['cores']} cores, {host['memory_gib']} GiB, "
+            f"{host['kernel']} ({host['arch']}). Load average (1 / 5 / 15 min): "
+            f"{_load_text(load_before)} before, {_load_text(load_after)} after."
         ),
-        "|---|---|---|---|---|---|",
+        f"Tools: {host['rustc']}; {host['go']}; {host['wrk']}.",
+        "",
+        "![ratios ours/X](ratios.png)",
     ]
-    packages = {crate: builder.package(crate) for crate in FUNCTIONS}
-    abort_dir = builder.target_dir / "bench-abort"
-    for crate in FUNCTIONS:
-        package = packages[crate]
-        unwind = zipfile.ZipFile(package.zip_path).getinfo("bootstrap").file_size
-        abort = cargo_zigbuild(builder, crate, abort_dir, "abort").stat().st_size
-        static = builder.static_binary(crate).size
-        image = image_size(builder, crate)
-        lines.append(
-            f"| {crate} | {unwind} | {abort} ({(abort - unwind) / unwind:+.1%}) | {package.size} "
-            f"| {static} | {image if image is not None else 'no docker'} |"
-        )
-
-    lines += [
-        "",
-        f"## Preview cost of an unchanged function (median of {RUNS})",
-        "",
-        "| function | build resource cache hit | cargo zigbuild, nothing to do |",
-        "|---|---|---|",
-    ]
-    target_dir = builder.target_dir / GLIBC
-    for crate in FUNCTIONS:
-        hit = median_seconds(functools.partial(cache_hit, crate), RUNS)
-        noop = median_seconds(
-            functools.partial(cargo_zigbuild, builder, crate, target_dir, "unwind"), RUNS
-        )
-        lines.append(f"| {crate} | {hit * 1000:.0f} ms | {noop * 1000:.0f} ms |")
-
-    lines += [
-        "",
-        f"## Cold start: exec to first answered invocation (median of {COLD_STARTS})",
-        "",
-        "| function | time |",
-        "|---|---|",
-    ]
-    for crate, body in (("hello", b"{}"), ("sync-forks", b'{"forks": []}')):
-        with tempfile.TemporaryDirectory() as code:
-            zipfile.ZipFile(packages[crate].zip_path).extractall(code)
-            (Path(code) / "bootstrap").chmod(0o755)
-            starts = [cold_start(Path(code), body) for _ in range(COLD_STARTS)]
-        lines.append(f"| {crate} | {statistics.median(starts) * 1000:.1f} ms |")
-
-    text = "\n".join(lines) + "\n"
-    print(text)  # noqa: T201
-    (Path(__file__).parent / "results.md").write_text(text)
+    text = "\n\n".join(["\n".join(header), *(section.markdown for section in found)]) + "\n"
+    results: dict[str, JsonValue] = {
+        "started": started.isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "machine": host,
+        "sections": {section.key: section.data for section in found},
+        "ratios": [ratio.as_json() for ratio in ratios],
+    }
+    (out_dir / "results.md").write_text(text)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    sys.stdout.write(text)
+    title = f"ours/X, {host['cpu']}, {started:%Y-%m-%d}"
+    try:
+        plot(ratios, out_dir / "ratios.png", title)
+    except ModuleNotFoundError as error:
+        raise SystemExit(
+            f"cannot draw ratios.png: {error} (`make bench` installs the `bench` dependency group)"
+        ) from error
+    progress(f"wrote {out_dir / 'results.md'}, results.json and ratios.png")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from infra.bootstrap import Builder
 from infra.bootstrap.faults import FaultNotRecoveredError, drill
-from infra.local.emulator import free_port
+from infra.local.instance import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

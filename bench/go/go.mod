@@ -1,0 +1,3 @@
+module fcrust.local/bench/hello
+
+go 1.19

@@ -1,0 +1,470 @@
+"""Hello side by side: ours, Go, Python and the seed's stack, measured in one run, interleaved.
+
+Every measurement goes in rounds, and each round runs every contender once, in an order rotated
+from round to round, so that drift on the machine (other work, heat, caches) hits all of them
+alike. Ratios are ours/X, computed on the medians of the rounds.
+
+1. Size: the binary, and a zip of the code directory made the same way for all.
+2. Cold start: exec to the first 200 of `POST /invoke`, output to /dev/null.
+3. Memory: RSS after start and one invocation, and after 10,000 more over 16 connections.
+4. Throughput and latency over keep-alive with wrk, at 1 and 16 connections, output to /dev/null
+   and to a pipe the bench drains (as FC reads a function's output).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from bench import contenders
+from bench.report import (
+    JsonValue,
+    Ratio,
+    Section,
+    bytes_text,
+    ms_text,
+    progress,
+    quick,
+    ratio,
+    ratio_text,
+    spread,
+    table,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from bench.contenders import Contender
+
+T = TypeVar("T")
+
+MIB = 1024 * 1024
+CONNECTIONS = (1, 16)
+SINKS = ("/dev/null", "pipe")
+WRK_TIMEOUT_S = 5
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure: the full run, or `--quick`."""
+
+    cold_starts: int
+    memory_rounds: int
+    invocations: int
+    wrk_rounds: int
+    wrk_seconds: int
+
+
+FULL = Plan(cold_starts=30, memory_rounds=3, invocations=10_000, wrk_rounds=3, wrk_seconds=3)
+QUICK = Plan(cold_starts=5, memory_rounds=1, invocations=2_000, wrk_rounds=1, wrk_seconds=1)
+
+
+def rotated(items: Sequence[T], round_index: int) -> list[T]:
+    """`items` starting at position `round_index` (modulo their count), wrapping around."""
+    shift = round_index % len(items)
+    return [*items[shift:], *items[:shift]]
+
+
+# -- wrk -------------------------------------------------------------------------------------
+
+
+def _lua_string(text: str) -> str:
+    """A Lua string literal (JSON's escapes are Lua's for the ASCII the bench sends)."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def wrk_script(directory: Path, body: bytes, headers: Mapping[str, str]) -> Path:
+    """A wrk script that POSTs `body` with `headers` and prints its figures as one JSON line."""
+    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
+    lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
+    lines += [
+        "done = function(summary, latency, requests)",
+        "  local e = summary.errors",
+        (
+            '  io.write(string.format("BENCH {\\"requests\\":%d,\\"duration_us\\":%d,'
+            '\\"p50_us\\":%d,\\"p99_us\\":%d,\\"errors\\":%d}\\n",'
+        ),
+        "    summary.requests, summary.duration, latency:percentile(50),",
+        "    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))",
+        "end",
+    ]
+    script = directory / "invoke.lua"
+    script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+@dataclass(frozen=True)
+class Load:
+    """What one wrk run measured."""
+
+    requests: int
+    seconds: float
+    p50_s: float
+    p99_s: float
+    errors: int
+
+    @property
+    def throughput(self) -> float:
+        """Answered invocations per second."""
+        return self.requests / self.seconds
+
+
+def run_wrk(port: int, connections: int, seconds: int, script: Path) -> Load:
+    """One wrk run with one thread (the machine's other core serves), `seconds` long."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_S}s"]
+    command += ["-s", str(script), f"http://127.0.0.1:{port}/invoke"]
+    run = subprocess.run(command, capture_output=True, text=True, check=True)
+    for line in run.stdout.splitlines():
+        if line.startswith("BENCH "):
+            figures = json.loads(line.removeprefix("BENCH "))
+            return Load(
+                requests=figures["requests"],
+                seconds=figures["duration_us"] / 1e6,
+                p50_s=figures["p50_us"] / 1e6,
+                p99_s=figures["p99_us"] / 1e6,
+                errors=figures["errors"],
+            )
+    raise RuntimeError(f"wrk printed no figures: {run.stdout}{run.stderr}")
+
+
+def invoke_many(running: contenders.Running, total: int, connections: int) -> None:
+    """`total` invocations over `connections` keep-alive connections; each must answer 200."""
+    failures: list[str] = []
+
+    def client(count: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+        try:
+            for _ in range(count):
+                connection.request("POST", "/invoke", running.contender.body, running.headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != http.HTTPStatus.OK:
+                    failures.append(f"status {response.status}")
+        except OSError as error:
+            failures.append(str(error))
+        finally:
+            connection.close()
+
+    shares = [total // connections + (i < total % connections) for i in range(connections)]
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        name = running.contender.name
+        raise RuntimeError(f"{name}: {len(failures)} invocations failed, first: {failures[0]}")
+
+
+# -- the measurements ------------------------------------------------------------------------
+
+
+def _ratio_cells(
+    values: Mapping[str, float | None], hellos: Sequence[Contender], metric: str, *, higher: bool
+) -> tuple[list[str], list[Ratio]]:
+    """`ours/X` texts for each contender's row (`-` for ours), and the ratios found."""
+    cells, ratios = [], []
+    for contender in hellos:
+        found = None if contender.key == "ours" else ratio(values["ours"], values[contender.key])
+        cells.append(ratio_text(found))
+        if found is not None:
+            ratios.append(Ratio(metric, contender.name, found, higher_is_better=higher))
+    return cells, ratios
+
+
+def measure_sizes(hellos: Sequence[Contender]) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
+    """Binary and zip sizes."""
+    binaries = {c.key: (c.binary.stat().st_size if c.binary else None) for c in hellos}
+    zips: dict[str, float | None] = {c.key: c.zip_size() for c in hellos}
+    binary_cells, binary_ratios = _ratio_cells(binaries, hellos, "binary size", higher=False)
+    # Python's zip holds a script, not the interpreter its runtime brings: no ratio.
+    comparable = {k: (None if k == "python" else v) for k, v in zips.items()}
+    zip_cells, zip_ratios = _ratio_cells(comparable, hellos, "zip size", higher=False)
+    rows = [
+        [
+            c.name,
+            bytes_text(binaries[c.key]) if c.binary else "- (runtime's python3)",
+            binary_cells[i],
+            bytes_text(c.packaged_zip),
+            bytes_text(int(zips[c.key] or 0)),
+            zip_cells[i],
+        ]
+        for i, c in enumerate(hellos)
+    ]
+    headers = ["", "binary", "ours/X", "zip as packaged", "zip, zlib -9 (bench)", "ours/X"]
+    markdown = "\n".join(["### Size (bytes)", "", table(headers, rows)])
+    data: dict[str, JsonValue] = {
+        c.key: {"binary": binaries[c.key], "zip_zlib9": zips[c.key], "zip": c.packaged_zip}
+        for c in hellos
+    }
+    return markdown, data, [*binary_ratios, *zip_ratios]
+
+
+def measure_cold_starts(
+    hellos: Sequence[Contender], others: Sequence[Contender], starts: int
+) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
+    """Exec to first 200, `starts` times each, interleaved."""
+    everyone = [*hellos, *others]
+    times: dict[str, list[float]] = {c.key: [] for c in everyone}
+    for round_index in range(starts):
+        for contender in rotated(everyone, round_index):
+            running = contenders.Running(contender, pipe=False)
+            running.stop()
+            times[contender.key].append(running.cold_start_s)
+    medians: dict[str, float | None] = {k: statistics.median(v) for k, v in times.items()}
+    cells, ratios = _ratio_cells(medians, hellos, "cold start, median", higher=False)
+    rows = [
+        [c.name, ms_text(min(times[c.key])), ms_text(statistics.median(times[c.key])),
+         ms_text(max(times[c.key])), cells[i] if i < len(cells) else "-"]
+        for i, c in enumerate(everyone)
+    ]  # fmt: skip
+    headers = ["", "min", "median", "max", "ours/X (median)"]
+    markdown = "\n".join(
+        [
+            f"### Cold start: exec to the first 200 of `POST /invoke` ({starts} starts each)",
+            "",
+            table(headers, rows),
+        ]
+    )
+    data: dict[str, JsonValue] = {k: spread(v) for k, v in times.items()}
+    return markdown, data, ratios
+
+
+def measure_memory(
+    hellos: Sequence[Contender], plan: Plan
+) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
+    """RSS after start and one invocation, and after `plan.invocations` more."""
+    idle: dict[str, list[float]] = {c.key: [] for c in hellos}
+    loaded: dict[str, list[float]] = {c.key: [] for c in hellos}
+    for round_index in range(plan.memory_rounds):
+        for contender in rotated(hellos, round_index):
+            running = contenders.Running(contender, pipe=False)
+            try:
+                idle[contender.key].append(running.rss())
+                invoke_many(running, plan.invocations, connections=16)
+                loaded[contender.key].append(running.rss())
+            finally:
+                running.stop()
+    idle_median: dict[str, float | None] = {k: statistics.median(v) for k, v in idle.items()}
+    loaded_median: dict[str, float | None] = {k: statistics.median(v) for k, v in loaded.items()}
+    after = f"RSS after {plan.invocations:,}"
+    idle_cells, idle_ratios = _ratio_cells(idle_median, hellos, "RSS idle", higher=False)
+    loaded_cells, loaded_ratios = _ratio_cells(loaded_median, hellos, after, higher=False)
+
+    def mib(value: float | None) -> str:
+        return "-" if value is None else f"{value / MIB:.1f} MiB"
+
+    rows = [
+        [c.name, mib(idle_median[c.key]), idle_cells[i], mib(loaded_median[c.key]),
+         loaded_cells[i]]
+        for i, c in enumerate(hellos)
+    ]  # fmt: skip
+    headers = ["", "RSS idle", "ours/X", f"{after} invocations", "ours/X"]
+    markdown = "\n".join(
+        [
+            (
+                "### Memory: RSS after start and one invocation (idle), and after "
+                f"{plan.invocations:,} more over 16 connections (median of {plan.memory_rounds})"
+            ),
+            "",
+            table(headers, rows),
+        ]
+    )
+    data: dict[str, JsonValue] = {
+        c.key: {"rss_idle": spread(idle[c.key]), "rss_loaded": spread(loaded[c.key])}
+        for c in hellos
+    }
+    data["invocations"] = plan.invocations
+    return markdown, data, [*idle_ratios, *loaded_ratios]
+
+
+def _rate_text(runs: Sequence[Load]) -> str:
+    """The median invocations/s, and the range over the rounds when there are several."""
+    rates = [load.throughput for load in runs]
+    text = f"{statistics.median(rates):,.0f}"
+    return text if len(rates) == 1 else f"{text} ({min(rates):,.0f}-{max(rates):,.0f})"
+
+
+def measure_throughput(
+    hellos: Sequence[Contender], plan: Plan
+) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
+    """Run wrk at each connection count, with output to /dev/null and to a drained pipe."""
+    cells = [(sink, conns) for sink in SINKS for conns in CONNECTIONS]
+    loads: dict[tuple[str, int, str], list[Load]] = {
+        (sink, conns, c.key): [] for sink, conns in cells for c in hellos
+    }
+    output: dict[str, list[float]] = {c.key: [] for c in hellos}  # pipe bytes per invocation
+    with tempfile.TemporaryDirectory(prefix="fc-rust-bench-") as scratch:
+        script = wrk_script(Path(scratch), contenders.HELLO_BODY, contenders.invoke_headers())
+        for round_index in range(plan.wrk_rounds):
+            for sink in SINKS:
+                for contender in rotated(hellos, round_index):
+                    progress(f"throughput: round {round_index + 1}, {sink}, {contender.name}")
+                    running = contenders.Running(contender, pipe=sink == "pipe")
+                    before = running.output_bytes
+                    requests = 0
+                    try:
+                        for conns in CONNECTIONS:
+                            load = run_wrk(running.port, conns, plan.wrk_seconds, script)
+                            loads[sink, conns, contender.key].append(load)
+                            requests += load.requests
+                    finally:
+                        running.stop()
+                    if sink == "pipe" and requests:
+                        output[contender.key].append((running.output_bytes - before) / requests)
+    rows, ratios = [], []
+    data: dict[str, JsonValue] = {}
+    for sink, conns in cells:
+        label = f"{conns} conn, {sink}"
+        runs = {c.key: loads[sink, conns, c.key] for c in hellos}
+        rates: dict[str, float | None] = {
+            k: statistics.median(load.throughput for load in v) for k, v in runs.items()
+        }
+        p50: dict[str, float | None] = {
+            k: statistics.median(load.p50_s for load in v) for k, v in runs.items()
+        }
+        p99: dict[str, float | None] = {
+            k: statistics.median(load.p99_s for load in v) for k, v in runs.items()
+        }
+        rate_cells, rate_ratios = _ratio_cells(rates, hellos, f"throughput, {label}", higher=True)
+        p50_cells, p50_ratios = _ratio_cells(p50, hellos, f"p50 latency, {label}", higher=False)
+        p99_cells, p99_ratios = _ratio_cells(p99, hellos, f"p99 latency, {label}", higher=False)
+        ratios += [*rate_ratios, *p50_ratios, *p99_ratios]
+        for i, c in enumerate(hellos):
+            errors = sum(load.errors for load in runs[c.key])
+            rows.append(
+                [
+                    sink,
+                    str(conns),
+                    c.name,
+                    _rate_text(runs[c.key]) + (f" ({errors} errors)" if errors else ""),
+                    rate_cells[i],
+                    ms_text(p50[c.key] or 0),
+                    p50_cells[i],
+                    ms_text(p99[c.key] or 0),
+                    p99_cells[i],
+                ]
+            )
+            data[f"{c.key}, {label}"] = {
+                "throughput": spread([load.throughput for load in runs[c.key]]),
+                "p50_s": spread([load.p50_s for load in runs[c.key]]),
+                "p99_s": spread([load.p99_s for load in runs[c.key]]),
+                "errors": errors,
+            }
+    per_invocation = {k: statistics.median(v) for k, v in output.items() if v}
+    data["stdout_bytes_per_invocation"] = dict(per_invocation.items())
+    headers = [
+        "stdout",
+        "conns",
+        "",
+        "invocations/s (range)",
+        "ours/X",
+        "p50",
+        "ours/X",
+        "p99",
+        "ours/X",
+    ]
+    printed = ", ".join(f"{c.name} {per_invocation.get(c.key, 0):.0f} B" for c in hellos)
+    markdown = "\n".join(
+        [
+            (
+                "### Throughput and latency over keep-alive "
+                f"(wrk -t1, {plan.wrk_seconds} s per run, median of {plan.wrk_rounds})"
+            ),
+            "",
+            table(headers, rows),
+            "",
+            f"Output per invocation on the pipe: {printed}.",
+        ]
+    )
+    return markdown, data, ratios
+
+
+def glance(ratios: Sequence[Ratio], versus: Sequence[str]) -> str:
+    """Every ratio in one table: a row per metric, a column per other contender."""
+    found = {(r.metric, r.versus): r.value for r in ratios}
+    metrics = list(dict.fromkeys(r.metric for r in ratios))
+    higher = {r.metric for r in ratios if r.higher_is_better}
+    rows = [
+        [f"{metric} ({'higher' if metric in higher else 'lower'} is better)"]
+        + [ratio_text(found.get((metric, other))) for other in versus]
+        for metric in metrics
+    ]
+    return "\n".join(
+        ["### Ratios ours/X at a glance", "", table(["", *(f"ours/{v}" for v in versus)], rows)]
+    )
+
+
+def _step(what: str, measure: Callable[[], T]) -> T:
+    progress(f"side by side: {what}")
+    return measure()
+
+
+def section() -> Section:
+    """Build the contenders, then measure them side by side."""
+    plan = QUICK if quick() else FULL
+    progress("side by side: building ours, Go, Python and the seed")
+    hellos = [contenders.ours(), contenders.go(), contenders.python(), contenders.seed()]
+    others = [contenders.ours("sync-forks", key="ours_sync_forks")]
+    size_md, size_data, size_ratios = _step("sizes", lambda: measure_sizes(hellos))
+    cold_md, cold_data, cold_ratios = _step(
+        "cold starts", lambda: measure_cold_starts(hellos, others, plan.cold_starts)
+    )
+    memory_md, memory_data, memory_ratios = _step("memory", lambda: measure_memory(hellos, plan))
+    load_md, load_data, load_ratios = measure_throughput(hellos, plan)
+    ratios = (*size_ratios, *cold_ratios, *memory_ratios, *load_ratios)
+    built = [f"- {c.name}: {c.built_with}." for c in [*hellos, *others]]
+    markdown = "\n".join(
+        [
+            "## Side by side: the same hello in ours, Go, Python and the seed's stack",
+            "",
+            (
+                "Each answers `POST /invoke` with FC's headers and `{}` by "
+                '`{"message":"Hello, world!","request_id":...}`, started with FC\'s environment '
+                "from its code directory. Ours, Go and Python print FC's Start and End lines and "
+                "one log line per invocation; the seed prints its one pretty_env_logger line (it "
+                "printed no FC markers). Rounds interleave the contenders, in an order rotated "
+                "each round. "
+                "ours/X below 1: ours is smaller, faster to start or quicker to answer; for "
+                "invocations/s, above 1 is ours ahead."
+            ),
+            "",
+            *built,
+            "",
+            glance(ratios, [c.name for c in hellos[1:]]),
+            "",
+            size_md,
+            "",
+            cold_md,
+            "",
+            memory_md,
+            "",
+            load_md,
+        ]
+    )
+    data: dict[str, JsonValue] = {
+        "contenders": {
+            c.key: {"name": c.name, "built_with": c.built_with} for c in [*hellos, *others]
+        },
+        "sizes": size_data,
+        "cold_start_s": cold_data,
+        "memory_bytes": memory_data,
+        "load": load_data,
+        "plan": {
+            "cold_starts": plan.cold_starts,
+            "memory_rounds": plan.memory_rounds,
+            "invocations": plan.invocations,
+            "wrk_rounds": plan.wrk_rounds,
+            "wrk_seconds": plan.wrk_seconds,
+            "wrk": shutil.which("wrk"),
+        },
+    }
+    return Section("side_by_side", markdown, data, ratios)
