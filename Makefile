@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local test test-rust test-python lint fmt package bench stress lifecycle clean
+.PHONY: setup local test test-rust test-python lint fmt package bench bench-build stress lifecycle clean
 
 # Idempotent: re-installs Python packages only when pyproject.toml changes.
 setup: $(VENV)/.installed
@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 local: setup
-	$(PY) -m infra.local demo
+	$(PY) -m stack demo
 
 test: setup lint test-rust test-python
 
@@ -33,7 +33,8 @@ test-python:
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy infra tests __main__.py
+	$(PY) -m mypy infra tests stack __main__.py
+	$(PY) -m mypy examples/__main__.py
 
 fmt: setup
 	cargo fmt --all
@@ -48,8 +49,17 @@ package: setup
 lifecycle: setup
 	FCRUST_WRITE_MATRIX=1 $(PY) -m pytest -q -s tests/test_lifecycle.py
 
+# Sizes, preview cost, and hello beside Go, Python and the seed's stack: bench/results.md,
+# results.json, ratios.png (under 7 minutes once built). Installs Go and wrk from Debian if missing.
 bench: setup
+	command -v go >/dev/null && command -v wrk >/dev/null || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go wrk; }
+	$(PY) -m pip install --quiet --disable-pip-version-check --group bench
 	$(PY) -m bench
+
+# Building N functions at once (N = 1, 8, 32): cold, unchanged, one file changed; about 20 minutes.
+bench-build: setup
+	$(PY) -m bench.build_scale | tee bench/build_scale.md
 
 # The real packages under hostile load, on loopback (under 10 minutes); last line `lost: 0`.
 stress: setup

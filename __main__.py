@@ -1,29 +1,25 @@
-"""The fc-rust stack: sync-forks on a daily timer and hello, from the stack's config."""
+"""The fc-rust stack: the functions its config declares (sync-forks and hello), deployed."""
 
 from __future__ import annotations
 
 import pulumi
 
-from infra import ConfigError, RustFunction
-from infra.stack import check_stack, config_defaults, declare_shared, function_args
+from infra import from_config
+from stack.forks import forks_problems
+from stack.retired import retired_problems
 
 
 def main() -> None:
-    """Validate the whole stack first, so a mistake fails before any resource registers."""
+    """Check the whole stack first, so a mistake fails before any resource registers."""
+    project = pulumi.get_project()
     config = pulumi.Config()
-    values = {key: config.get(key) for key in config_defaults()}
-    functions = function_args(
-        values,
-        github_token=config.require_secret("githubToken"),
-        registry_password=config.get_secret("registryPassword"),
-        tags={"project": pulumi.get_project(), "stack": pulumi.get_stack()},
+    functions = from_config(
+        checks=[
+            lambda found: forks_problems(found, project),
+            lambda _: retired_problems(config.get, project),
+        ]
     )
-    problems = check_stack(values, functions, pulumi.Config("alicloud").get("region") or "")
-    if problems:
-        raise ConfigError(f"stack {pulumi.get_stack()}", problems)
-    declare_shared(functions, values)
-    for name, args in functions.items():
-        function = RustFunction(name, args)
+    for name, function in functions.items():
         pulumi.export(
             name,
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infra.access import FunctionRole, FunctionRoleArgs
 from infra.alerts import AlertArgs, AlertContacts, AlertContactsArgs
+from infra.args import AsyncInvokeArgs, BucketArgs, LogsArgs, RoleArgs, RustFunctionArgs
 from infra.artifacts import ArtifactBucket, ArtifactBucketArgs
 from infra.container import (
     ContainerImage,
@@ -12,18 +13,14 @@ from infra.container import (
     RegistryNamespace,
     RegistryNamespaceArgs,
 )
-from infra.function import (
-    AsyncInvokeArgs,
-    BucketArgs,
-    LogsArgs,
-    RoleArgs,
-    RustFunction,
-    RustFunctionArgs,
-    validate,
-)
-from infra.limits import ConfigError
+from infra.errors import BuildError, ConfigError, StackError
+from infra.function import RustFunction
 from infra.logs import FunctionLogs, FunctionLogsArgs
+from infra.program import build_all, declare_functions, from_config
+from infra.spec import FunctionSpec, resolve, validate
 from infra.timer import TimerArgs, next_fire_times, trigger_config
+
+__version__ = "0.2.0"
 
 __all__ = [
     "AlertArgs",
@@ -33,6 +30,7 @@ __all__ = [
     "ArtifactBucketArgs",
     "AsyncInvokeArgs",
     "BucketArgs",
+    "BuildError",
     "ConfigError",
     "ContainerImage",
     "ContainerImageArgs",
@@ -40,6 +38,7 @@ __all__ = [
     "FunctionLogsArgs",
     "FunctionRole",
     "FunctionRoleArgs",
+    "FunctionSpec",
     "LogsArgs",
     "RegistryArgs",
     "RegistryNamespace",
@@ -47,8 +46,14 @@ __all__ = [
     "RoleArgs",
     "RustFunction",
     "RustFunctionArgs",
+    "StackError",
     "TimerArgs",
+    "__version__",
+    "build_all",
+    "declare_functions",
+    "from_config",
     "next_fire_times",
+    "resolve",
     "trigger_config",
     "validate",
 ]

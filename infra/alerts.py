@@ -21,7 +21,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_alicloud as alicloud
 
-from infra.limits import ConfigError
+from infra.errors import ConfigError
 
 NAMESPACE = "acs_fc"
 ERRORS_METRIC = "FunctionFunctionErrors"

@@ -12,13 +12,14 @@ import pulumi_docker as docker
 from infra.artifacts import program_relative
 from infra.bootstrap import Builder, StaticBinary
 from infra.bootstrap.build import write_atomic
-from infra.limits import ConfigError, check_acr_name
+from infra.errors import ConfigError
+from infra.limits import check_acr_name
 
-DOCKERFILE = "build/Dockerfile"
-"""The image definition, relative to the workspace root."""
+DOCKERFILE = Path(__file__).parent / "dockerfiles" / "Dockerfile"
+"""The image definition: package data, so a `pip install` of the library has it too."""
 TAG_LENGTH = 20
 ENTRYPOINT = "/bootstrap"
-"""Where build/Dockerfile puts the static bootstrap: the container's start command."""
+"""Where DOCKERFILE puts the static bootstrap: the container's start command."""
 CONTAINER_RUNTIME = "custom-container"
 
 
@@ -61,7 +62,7 @@ class ContainerImageArgs(TypedDict):
     region: str
     """Alibaba Cloud region of the registry and the function (they must match)."""
     workspace: NotRequired[str]
-    """The Cargo workspace root; defaults to the repository that holds this library."""
+    """The Cargo workspace root; defaults to the program's directory."""
 
 
 def registry_hosts(registry: RegistryArgs, region: str) -> tuple[str, str]:
@@ -143,14 +144,21 @@ def image_tag(binary: StaticBinary) -> str:
 
 
 def prepare_context(builder: Builder, crate: str) -> tuple[StaticBinary, Path]:
-    """Build the static bootstrap and lay out the docker build context `dist/<crate>/image/`."""
+    """Build the static bootstrap and lay out the docker build context `dist/<crate>/image/`.
+
+    The context holds the library's Dockerfile too, so the image's inputs are paths inside the
+    program, the same on every machine wherever the library is installed.
+    """
     binary = builder.static_binary(crate)
     context = builder.dist_dir(crate) / "image"
     context.mkdir(parents=True, exist_ok=True)
-    target = context / "bootstrap"
-    data = binary.path.read_bytes()
-    if not target.is_file() or target.read_bytes() != data:
-        write_atomic(target, data, mode=0o755)
+    for name, data, mode in (
+        ("bootstrap", binary.path.read_bytes(), 0o755),
+        ("Dockerfile", DOCKERFILE.read_bytes(), 0o644),
+    ):
+        target = context / name
+        if not target.is_file() or target.read_bytes() != data:
+            write_atomic(target, data, mode=mode)
     return binary, context
 
 
@@ -177,7 +185,6 @@ class ContainerImage(pulumi.ComponentResource):
         super().__init__("fcrust:index:ContainerImage", name, None, opts)
         workspace = Builder(Path(args["workspace"]) if "workspace" in args else None)
         binary, context = prepare_context(workspace, args["crate"])
-        root = workspace.workspace.root
         public, vpc = registry_hosts(registry, args["region"])
         namespace = pulumi.Output.from_input(registry["namespace"])
         repository = registry.get("repository", args["crate"])
@@ -192,7 +199,7 @@ class ContainerImage(pulumi.ComponentResource):
             # workspace's: a workspace elsewhere must still give its own context.
             build=docker.DockerBuildArgs(
                 context=program_relative(context),
-                dockerfile=program_relative(root / DOCKERFILE),
+                dockerfile=program_relative(context / "Dockerfile"),
                 platform="linux/amd64",
             ),
             registry=docker.RegistryArgs(server=public, username=username, password=password),

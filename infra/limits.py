@@ -24,8 +24,6 @@ import re
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-import pulumi
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -255,20 +253,6 @@ refuses some of those, e.g. `..`).
 _ACR_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 
 
-class ConfigError(pulumi.RunError, ValueError):
-    """A configuration FC would refuse; the message lists every problem found, one a line.
-
-    A `RunError`, so that `pulumi preview`/`up` print the message alone, not a traceback.
-    """
-
-    def __init__(self, subject: str, problems: Iterable[str]) -> None:
-        """Collect `problems` about `subject` (a component or stack name) into one error."""
-        self.subject = subject
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"invalid configuration for {subject}:\n{lines}")
-
-
 def check_runtime(runtime: str, *, fc_version: str = DEFAULT_FC_VERSION) -> list[str]:
     """The runtime is one of the custom runtimes a Rust bootstrap runs on, on that FC version."""
     allowed = _RUNTIMES_BY_VERSION.get(fc_version, RUNTIMES)
@@ -449,7 +433,8 @@ def check_version_id(version: str) -> list[str]:
     return [f"pinned_version must be a published version id such as '3', got {version!r}"]
 
 
-def _environment_key_problem(key: str, fc_version: str) -> str | None:
+def environment_key_problem(key: str, fc_version: str = DEFAULT_FC_VERSION) -> str | None:
+    """Why FC would refuse `key` as an environment variable name, or None."""
     if key.upper().startswith(ENVIRONMENT_RESERVED_PREFIX):
         return (
             f"environment key {key!r} is not allowed: the FC_ prefix is reserved for the platform"
@@ -478,7 +463,7 @@ def check_environment(
     problems: list[str] = []
     secret = list(secret_keys)
     for key in [*plain, *secret]:
-        problem = _environment_key_problem(key, fc_version)
+        problem = environment_key_problem(key, fc_version)
         if problem is not None:
             problems.append(problem)
     problems.extend(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import os
 import runpy
 import shutil
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pytest
+import yaml
 from provider_contract import CONTRACT
 from provider_contract.model import identity, violations
 from pulumi.runtime import mocks as pulumi_mocks
@@ -269,12 +272,42 @@ def evaluate(
     return LAST_EVALUATION
 
 
+def dev_functions() -> dict[str, dict[str, Any]]:
+    """The `functions` map of the committed dev stack."""
+    stack = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text(encoding="utf-8"))
+    return copy.deepcopy(stack["config"]["fc-rust:functions"])
+
+
+def functions(**entries: dict[str, Any] | None) -> str:
+    """The dev stack's `functions` as JSON, each named entry updated by its settings.
+
+    A setting of None removes it; an entry of None removes the function.
+    """
+    merged = dev_functions()
+    for name, changes in entries.items():
+        if changes is None:
+            merged.pop(name, None)
+            continue
+        entry = merged.setdefault(name, {})
+        for key, value in changes.items():
+            if value is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = value
+    return json.dumps(merged)
+
+
+def entry(name: str, **settings: object) -> str:
+    """The dev stack's `functions` as JSON with the settings of one entry changed."""
+    return functions(**{name: settings})
+
+
 def dev_config(**overrides: str) -> dict[str, str]:
     """The dev stack's config as the CLI would hand it over (JSON for non-strings)."""
     config = {
         "alicloud:region": REGION,
         "fc-rust:githubToken": FAKE_TOKEN,
-        "fc-rust:forks": '["octocat/Hello-World"]',
+        "fc-rust:functions": functions(),
     }
     config.update({k if ":" in k else f"fc-rust:{k}": v for k, v in overrides.items()})
     return config
@@ -313,7 +346,7 @@ def copy_workspace(destination: Path) -> Path:
     for manifest in ("Cargo.toml", "Cargo.lock"):
         shutil.copy2(REPO / manifest, destination / manifest)
     ignore = shutil.ignore_patterns("target", "dist", "__pycache__")
-    for tree in ("crates", "functions", "build"):
+    for tree in ("crates", "functions"):
         shutil.copytree(REPO / tree, destination / tree, ignore=ignore)
     return destination
 

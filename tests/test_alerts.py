@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import conftest
 import pytest
-from conftest import evaluate, run_main
+from conftest import entry, evaluate, run_main
 
 from infra import ConfigError, RustFunction, RustFunctionArgs
 from infra.alerts import contact_name
@@ -31,6 +31,9 @@ def _in_repo(in_repo: Path) -> None:
 def test_off_by_default(fc_version: str) -> None:
     evaluation = run_main(fcVersion=fc_version)
     assert not [r for r in evaluation.resources if r.type.startswith("alicloud:cms/")]
+    # A contact group alone alerts nobody: each function's entry chooses to be watched.
+    evaluation = run_main(fcVersion=fc_version, alertContactGroup="ops")
+    assert not [r for r in evaluation.resources if r.type.startswith("alicloud:cms/")]
 
 
 @pytest.mark.parametrize(
@@ -43,10 +46,12 @@ def test_off_by_default(fc_version: str) -> None:
         ),
     ],
 )
-def test_one_key_alerts_an_existing_group_when_sync_forks_fails(
+def test_an_entry_alerts_an_existing_group_when_sync_forks_fails(
     fc_version: str, dimensions: list[dict[str, str]]
 ) -> None:
-    evaluation = run_main(fcVersion=fc_version, alertContactGroup="ops")
+    evaluation = run_main(
+        fcVersion=fc_version, alertContactGroup="ops", functions=entry("sync-forks", alert=True)
+    )
     (alarm,) = evaluation.of_type(ALARM)
     assert alarm.name == "sync-forks-failure-alarm"
     inputs = alarm.plain()
@@ -68,6 +73,7 @@ def test_emails_create_the_group_once_with_a_contact_each() -> None:
     evaluation = run_main(
         alertContactGroup="fc-rust-dev-alerts",
         alertEmails='["ops@example.com", "oncall@example.org"]',
+        functions=entry("sync-forks", alert=True),
     )
     (group,) = evaluation.of_type(GROUP)
     contacts = evaluation.of_type(CONTACT)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import Evaluation, evaluate, run_main
+from conftest import Evaluation, entry, evaluate, run_main
 
 from infra import ConfigError, RustFunction, RustFunctionArgs
 
@@ -101,16 +101,17 @@ def test_bad_settings_fail_before_anything_registers(
         deploy(args)  # type: ignore[arg-type]
 
 
-def test_the_stack_sets_sync_forks_retries_from_its_keys() -> None:
-    evaluation = run_main(syncRetryAttempts="1", syncMaxEventAgeSeconds="600")
+def test_the_stack_sets_sync_forks_retries_from_its_entry() -> None:
+    destination = "acs:fc:cn-hangzhou:123456789:functions/on-failure"
+    settings = {"maxRetries": 1, "maxEventAge": 600, "onFailure": destination}
+    evaluation = run_main(functions=entry("sync-forks", asyncInvoke=settings))
     (config,) = evaluation.of_type(V3)
-    assert config.plain()["functionName"] == "sync-forks"
-    assert (
-        config.plain()["maxAsyncRetryAttempts"],
-        config.plain()["maxAsyncEventAgeInSeconds"],
-    ) == (
-        1,
-        600,
-    )
+    inputs = config.plain()
+    assert inputs["functionName"] == "sync-forks"
+    assert (inputs["maxAsyncRetryAttempts"], inputs["maxAsyncEventAgeInSeconds"]) == (1, 600)
+    assert inputs["destinationConfig"] == {"onFailure": {"destination": destination}}
+    # The committed entry sets none: its timer alone gives it no retries; hello keeps FC's.
     default = run_main().of_type(V3)
-    assert [c.plain()["maxAsyncRetryAttempts"] for c in default] == [0]
+    assert [(c.plain()["functionName"], c.plain()["maxAsyncRetryAttempts"]) for c in default] == [
+        ("sync-forks", 0)
+    ]

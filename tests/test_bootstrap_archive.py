@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import os
+import shutil
 import stat
+import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
+import zopfli.zlib  # type: ignore[import-untyped]
+from elftools.elf.elffile import ELFFile
 
 from infra.bootstrap import build_zip, crc64_fc, sha256_hex
-from infra.bootstrap.archive import ZIP_TIMESTAMP
+from infra.bootstrap.archive import ZIP_TIMESTAMP, deflate
 from infra.bootstrap.files import replace_together
+
+
+def _binary_like() -> bytes:
+    """32 kB of short byte strings that recur, as in machine code; the same on every machine."""
+    return b"".join(
+        hashlib.sha256(str(i * i % 1009).encode()).digest()[: i % 7 + 1] for i in range(8_000)
+    )
+
+
+def _machine_code() -> bytes:
+    """128 KiB of real x86-64 code: the .text of the zopfli binding's own shared library."""
+    library = next(Path(zopfli.zlib.__file__).parent.glob("zopfli*.so"))
+    with library.open("rb") as file:
+        text = ELFFile(file).get_section_by_name(".text")
+        assert text is not None
+        data: bytes = text.data()[: 128 * 1024]
+    assert len(data) > 64 * 1024
+    return data
 
 
 def test_crc64_matches_the_check_value_of_crc64_xz() -> None:
@@ -56,6 +80,61 @@ def test_zip_bytes_depend_only_on_content() -> None:
     assert first == second
     assert sha256_hex(first) == sha256_hex(second)
     assert build_zip(b"binarY", {"a": b"1", "b": b"2"}) != first
+
+
+def test_zip_is_the_same_bytes_every_time() -> None:
+    binary = _machine_code()
+    assert build_zip(binary, {"config/a.toml": b"a = 1\n"}) == build_zip(
+        binary, {"config/a.toml": b"a = 1\n"}
+    )
+
+
+def test_zip_bytes_are_the_ones_every_machine_builds() -> None:
+    # The digest other clones and machines got for this input. If it changes, every function's
+    # package changes on the next build: intended only with a new zopfli pin or new settings in
+    # archive.py, and then BUILDER_VERSION in build.py must change too.
+    data = build_zip(_binary_like(), {"config/a.toml": b"a = 1\n"})
+    assert sha256_hex(data) == "bb4a2586db30d2b8dd13ef5582e33be40f580417da3a141e71612dfe5ea4c599"
+
+
+def test_zip_passes_zipfile_and_unzip_crc_checks_and_keeps_modes(tmp_path: Path) -> None:
+    binary = _machine_code()
+    data = build_zip(binary, {"config/a.toml": b"a = 1\n", "b.json": b"{}"})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert archive.read("bootstrap") == binary
+    unzip = shutil.which("unzip")
+    if unzip is None:
+        pytest.skip("unzip (Debian package unzip) is not installed: only zipfile checked the zip")
+    package = tmp_path / "bootstrap.zip"
+    package.write_bytes(data)
+    subprocess.run([unzip, "-tq", package], check=True, capture_output=True)
+    subprocess.run([unzip, "-q", package, "-d", tmp_path / "code"], check=True)
+    code = tmp_path / "code"
+    assert (code / "bootstrap").read_bytes() == binary
+    assert stat.S_IMODE((code / "bootstrap").stat().st_mode) == 0o755
+    assert stat.S_IMODE((code / "config" / "a.toml").stat().st_mode) == 0o644
+
+
+def test_zopfli_beats_zlib_level_9_on_real_machine_code() -> None:
+    code = _machine_code()
+    zlib_9 = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    assert len(deflate(code)) < len(zlib_9.compress(code) + zlib_9.flush())
+
+
+def test_a_name_that_is_not_ascii_is_stored_as_utf8() -> None:
+    data = build_zip(b"binary", {"config/größe.toml": b"x"})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ["bootstrap", "config/größe.toml"]
+        assert archive.read("config/größe.toml") == b"x"
+
+
+def test_a_stream_that_does_not_inflate_to_its_input_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(zopfli.zlib, "compress", lambda data, **_: zlib.compress(data + b"!"))
+    with pytest.raises(RuntimeError, match="does not inflate to its input"):
+        deflate(b"binary")
 
 
 def test_an_extra_file_cannot_shadow_bootstrap() -> None:

@@ -623,3 +623,378 @@ def test_fault_drill_for_the_stress_harness_reports_every_fault_recovered() -> N
     assert lines[-1] == "build faults injected and recovered"
     assert len(lines) == 14
     assert not (FIXTURE / "dist").exists()
+
+
+# -- Many functions, one cargo run ---------------------------------------------------------------
+
+
+def add_crate(workspace: Path, relative: str, manifest: str, sources: dict[str, str]) -> Path:
+    """A crate at `relative` with the given Cargo.toml text and files (paths under the crate)."""
+    directory = workspace / relative
+    for name, text in sources.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(text)
+    (directory / "Cargo.toml").write_text(manifest)
+    return directory
+
+
+def printing(marker: str) -> str:
+    return f'fn main() {{\n    println!("{marker} {{}}", file!());\n}}\n'
+
+
+def update_lock(workspace: Path) -> None:
+    """What the stale-lock error tells a user to run (no network: these crates have no deps)."""
+    subprocess.run(
+        ["cargo", "update", "--workspace", "--offline", "--quiet"], cwd=workspace, check=True
+    )
+
+
+def many_workspace(destination: Path) -> Path:
+    """tiny, `second` (its [[bin]] `second-bin`, plus a `helper` bin that must not be built) and
+    `third`, with a Cargo.lock that lists them all."""
+    workspace = clone(destination)
+    add_crate(
+        workspace,
+        "functions/second",
+        '[package]\nname = "second"\nversion = "0.1.0"\nedition = "2021"\n\n'
+        '[[bin]]\nname = "second-bin"\npath = "src/main.rs"\n\n'
+        '[[bin]]\nname = "helper"\npath = "src/helper.rs"\n',
+        {"src/main.rs": printing("second bootstrap"), "src/helper.rs": printing("helper")},
+    )
+    add_crate(
+        workspace,
+        "functions/third",
+        '[package]\nname = "third"\nversion = "0.1.0"\nedition = "2021"\n',
+        {"src/main.rs": printing("third bootstrap")},
+    )
+    update_lock(workspace)
+    return workspace
+
+
+MANY = ("tiny", "second", "third")
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, Package]]:
+    """One package_many of three crates; its builder must have run cargo once."""
+    root = tmp_path_factory.mktemp("many")
+    workspace = many_workspace(root / "ws")
+    first = builder(workspace, root)
+    packages = first.package_many(MANY)
+    assert first.cargo_runs == 1
+    return workspace, root, packages
+
+
+def bootstrap_of(package: Package) -> bytes:
+    return zipfile.ZipFile(package.zip_path).read("bootstrap")
+
+
+def test_package_many_builds_every_crate_in_one_cargo_run(
+    many: tuple[Path, Path, dict[str, Package]],
+) -> None:
+    workspace, state, packages = many
+    assert list(packages) == list(MANY)
+    for name, package in packages.items():
+        assert package.function == name
+        assert package.zip_path == workspace / "dist" / name / "bootstrap.zip"
+        manifest = json.loads((workspace / "dist" / name / "manifest.json").read_text())
+        assert manifest == package.manifest()
+        binary = bootstrap_of(package)
+        assert binary.startswith(b"\x7fELF")
+        others = [n for n in MANY if n != name]
+        assert f"{name} bootstrap".encode() in binary
+        assert not any(f"{other} bootstrap".encode() in binary for other in others)
+    assert len({p.fingerprint for p in packages.values()}) == len(MANY)
+    release = state / "cargo" / "2.28" / "x86_64-unknown-linux-gnu" / "release"
+    assert (release / "second-bin").is_file()
+    assert not (release / "helper").exists(), "a binary no function needs was built"
+    again = builder(workspace, state)
+    assert again.package_many(MANY) == packages
+    assert again.cargo_runs == 0
+
+
+def test_package_is_package_many_of_one_and_builds_every_function(
+    many: tuple[Path, Path, dict[str, Package]], tmp_path: Path
+) -> None:
+    workspace, state, packages = many
+    hit = builder(workspace, state)
+    assert hit.package("third") == packages["third"]
+    assert hit.cargo_runs == 0
+    # Cold, alone: one run builds every function (see the next test), and the same bytes.
+    other = many_workspace(tmp_path / "ws")
+    alone = builder(other, tmp_path)
+    assert alone.package("third").sha256 == packages["third"].sha256
+    assert alone.cargo_runs == 1
+    release = tmp_path / "cargo" / "2.28" / "x86_64-unknown-linux-gnu" / "release"
+    assert sorted(p.name for p in release.iterdir() if p.is_file() and "." not in p.name) == [
+        "second-bin",
+        "third",
+        "tiny",
+    ]
+    assert sorted(p.name for p in (other / "dist").iterdir()) == ["third"]
+
+
+def test_a_function_is_built_as_with_every_other_function(tmp_path: Path) -> None:
+    # Cargo unifies the features of a dependency across the crates of one run: `quiet` built
+    # alone would say "quiet voice", built with `shouter` (which enables `loud`) "LOUD VOICE".
+    # Every run builds every function, so `quiet` says the same however it is asked for, and a
+    # sibling's manifest is an input of its fingerprint.
+    workspace = clone(tmp_path / "ws")
+    add_crate(
+        workspace,
+        "libs/voice",
+        '[package]\nname = "voice"\nversion = "0.1.0"\nedition = "2021"\n\n[features]\nloud = []\n',
+        {
+            "src/lib.rs": '#[cfg(feature = "loud")]\npub const GREETING: &str = "LOUD VOICE";\n'
+            '#[cfg(not(feature = "loud"))]\npub const GREETING: &str = "quiet voice";\n'
+        },
+    )
+    greet = 'fn main() {\n    println!("{}", voice::GREETING);\n}\n'
+    for name, features in (("quiet", "[]"), ("shouter", '["loud"]')):
+        add_crate(
+            workspace,
+            f"functions/{name}",
+            f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\n\n'
+            f'[dependencies]\nvoice = {{ path = "../../libs/voice", features = {features} }}\n',
+            {"src/main.rs": greet},
+        )
+    update_lock(workspace)
+    alone = builder(workspace, tmp_path).package("quiet")
+    assert b"LOUD VOICE" in bootstrap_of(alone)
+    together = builder(workspace, tmp_path)
+    assert together.package_many(["shouter", "quiet"])["quiet"] == alone
+    assert together.cargo_runs == 1  # shouter's package; quiet's was cached
+    shouter = workspace / "functions" / "shouter" / "Cargo.toml"
+    shouter.write_text(shouter.read_text().replace('["loud"]', "[]"))
+    quieter = builder(workspace, tmp_path).package("quiet")
+    assert quieter.fingerprint != alone.fingerprint
+    assert b"quiet voice" in bootstrap_of(quieter)
+
+
+def test_only_the_changed_crate_is_repackaged(
+    many: tuple[Path, Path, dict[str, Package]], tmp_path: Path
+) -> None:
+    _, state, _ = many
+    workspace = many_workspace(tmp_path / "ws")
+    before = builder(workspace, state).package_many(MANY)
+    dist = {n: (p.zip_path.read_bytes(), p.zip_path.stat().st_mtime_ns) for n, p in before.items()}
+    source = workspace / "functions" / "second" / "src" / "main.rs"
+    source.write_text(printing("second bootstrap, changed"))
+    changed = builder(workspace, state)
+    after = changed.package_many(MANY)
+    assert changed.cargo_runs == 1
+    assert isinstance(changed.log, io.StringIO)
+    assert (
+        "fc-rust: building second (--target x86_64-unknown-linux-gnu.2.28), in one cargo run with "
+        "2 more functions\n"
+    ) in changed.log.getvalue()
+    assert after["second"].fingerprint != before["second"].fingerprint
+    assert after["second"].sha256 != before["second"].sha256
+    assert b"second bootstrap, changed" in bootstrap_of(after["second"])
+    for name in ("tiny", "third"):
+        assert after[name] == before[name]
+        path = after[name].zip_path
+        assert (path.read_bytes(), path.stat().st_mtime_ns) == dist[name], "dist/ was rewritten"
+
+
+def test_over_budget_crate_in_a_set_publishes_none_of_it(
+    many: tuple[Path, Path, dict[str, Package]], tmp_path: Path
+) -> None:
+    _, state, _ = many
+    workspace = many_workspace(tmp_path / "ws")
+    with pytest.raises(
+        BuildError, match=r"^third: bootstrap.zip is \d+ bytes, over its size budget"
+    ):
+        builder(workspace, state).package_many(MANY, size_budgets={"third": 1000})
+    assert not (workspace / "dist").exists()
+    with pytest.raises(BuildError, match=r"size_budgets names crates not being built: fourth"):
+        builder(workspace, state).package_many(MANY, size_budgets={"fourth": 1000})
+
+
+def test_two_functions_with_one_binary_name_is_an_error_before_cargo(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    add_crate(
+        workspace,
+        "functions/twin",
+        '[package]\nname = "twin"\nversion = "0.1.0"\nedition = "2021"\n\n'
+        '[[bin]]\nname = "tiny"\npath = "src/main.rs"\n',
+        {"src/main.rs": printing("twin bootstrap")},
+    )
+    update_lock(workspace)
+    twins = builder(workspace, tmp_path)
+    for crates in (["tiny", "twin"], ["twin"]):
+        with pytest.raises(BuildError) as error:
+            twins.package_many(crates)
+        assert str(error.value) == (
+            "crates tiny and twin both have a binary named 'tiny', and the cargo run that builds "
+            "the functions would write both to one file: rename one (`name` under [[bin]] in its "
+            "Cargo.toml)"
+        )
+    assert twins.cargo_runs == 0
+
+
+def test_a_library_crate_is_not_a_function(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    add_crate(
+        workspace,
+        "functions/shared",
+        '[package]\nname = "shared"\nversion = "0.1.0"\nedition = "2021"\n',
+        {"src/lib.rs": "pub fn answer() -> u8 { 42 }\n"},
+    )
+    update_lock(workspace)
+    library = builder(workspace, tmp_path)
+    assert library.workspace.functions() == ["tiny"]
+    with pytest.raises(BuildError, match=r"crate 'shared' .* has no binary target: a function"):
+        library.package("shared")
+
+
+def test_cli_all_packages_every_function_in_one_cargo_run(
+    many: tuple[Path, Path, dict[str, Package]], tmp_path: Path
+) -> None:
+    _, state, packages = many
+    workspace = many_workspace(tmp_path / "ws")
+    env = {**os.environ, "FCRUST_CACHE_DIR": str(tmp_path / "cache")}
+    env["FCRUST_CARGO_TARGET_DIR"] = str(state / "cargo")
+    done = subprocess.run(
+        [sys.executable, "-m", "infra.bootstrap", "package", "--all"],
+        cwd=workspace,  # the workspace defaults to the current directory
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    built = [line for line in done.stderr.splitlines() if line.startswith("fc-rust: building")]
+    assert built == [
+        "fc-rust: building second, third, tiny (--target x86_64-unknown-linux-gnu.2.28)"
+    ]
+    manifests = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [m["function"] for m in manifests] == ["second", "third", "tiny"]
+    assert {m["function"]: m["sha256"] for m in manifests} == {
+        n: p.sha256 for n, p in packages.items()
+    }
+
+
+# -- The workspace: the current directory by default; path dependencies outside it ---------------
+
+
+def test_the_default_workspace_is_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = clone(tmp_path / "ws")
+    monkeypatch.chdir(workspace / "functions")
+    with pytest.raises(BuildError) as error:
+        Builder()
+    assert str(error.value).startswith(
+        f"no Cargo.toml in {workspace / 'functions'}: the Cargo workspace defaults to the current "
+        "directory"
+    )
+    monkeypatch.chdir(workspace)
+    default = Builder()
+    assert default.workspace.root == workspace.resolve()
+    assert default.cache_dir == workspace.resolve() / "target" / "fc-rust" / "cache"
+
+
+def outside_project(destination: Path) -> Path:
+    """`project/ws` (the workspace) whose tiny uses `project/shared/mylib`, outside its root."""
+    workspace = clone(destination / "ws")
+    add_crate(
+        destination,
+        "shared/mylib",
+        '[package]\nname = "mylib"\nversion = "0.1.0"\nedition = "2021"\n',
+        {"src/lib.rs": "pub fn whence() -> &'static str {\n    file!()\n}\n"},
+    )
+    manifest = workspace / "functions" / "tiny" / "Cargo.toml"
+    text = manifest.read_text().replace(
+        "[package.metadata.fc]",
+        '[dependencies]\nmylib = { path = "../../../shared/mylib" }\n\n[package.metadata.fc]',
+    )
+    manifest.write_text(text)
+    (workspace / MAIN_RS).write_text(
+        'fn main() {\n    println!("tiny bootstrap {} {}", file!(), mylib::whence());\n}\n'
+    )
+    update_lock(workspace)
+    return workspace
+
+
+def test_a_path_dependency_outside_the_workspace_is_fingerprinted_and_remapped(
+    tmp_path: Path,
+) -> None:
+    workspace = outside_project(tmp_path / "project")
+    first = builder(workspace, tmp_path / "state").package("tiny")
+    binary = bootstrap_of(first)
+    assert b"/build/../shared/mylib/src/lib.rs" in binary
+    assert str(tmp_path).encode() not in binary
+    # Elsewhere, in the same layout: the same fingerprint and the same bytes.
+    other = outside_project(tmp_path / "elsewhere" / "project")
+    second = builder(other, tmp_path / "state2").package("tiny")
+    assert (second.fingerprint, second.sha256) == (first.fingerprint, first.sha256)
+    # A file of the dependency is an input.
+    library = tmp_path / "project" / "shared" / "mylib" / "src" / "lib.rs"
+    library.write_text(library.read_text() + "\npub fn more() {}\n")
+    changed = builder(workspace, tmp_path / "state")
+    assert changed.package("tiny").fingerprint != first.fingerprint
+    assert changed.cargo_runs == 1
+
+
+def test_a_path_dependency_that_does_not_exist_is_an_error_naming_it(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    manifest = workspace / "functions" / "tiny" / "Cargo.toml"
+    manifest.write_text(manifest.read_text() + '\n[dependencies]\ngone = { path = "../gone" }\n')
+    with pytest.raises(BuildError) as error:
+        builder(workspace, tmp_path).package("tiny")
+    assert str(error.value) == (
+        f"{manifest.resolve()} depends on the path {(workspace / 'functions' / 'gone').resolve()}, "
+        "which does not exist: fix the dependency's `path`"
+    )
+
+
+# -- Cargo.lock behind the workspace; the toolchain's versions -----------------------------------
+
+
+def test_a_stale_cargo_lock_names_the_command_that_fixes_it(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    add_crate(
+        workspace,
+        "functions/newcomer",
+        '[package]\nname = "newcomer"\nversion = "0.1.0"\nedition = "2021"\n',
+        {"src/main.rs": printing("newcomer bootstrap")},
+    )
+    with pytest.raises(BuildError) as error:
+        builder(workspace, tmp_path).package("newcomer")
+    message = str(error.value)
+    assert message.startswith(f"{workspace.resolve() / 'Cargo.lock'} does not match the workspace")
+    assert f"Run `cargo update --workspace` in {workspace.resolve()}" in message
+    assert "Then commit Cargo.lock." in message
+    assert "--locked was passed to prevent this" in message  # cargo's own words, last
+    assert not (workspace / "dist").exists()
+    lock = (workspace / "Cargo.lock").read_text()
+    update_lock(workspace)  # as the message says
+    assert (workspace / "Cargo.lock").read_text() != lock
+    assert builder(workspace, tmp_path).package("newcomer").function == "newcomer"
+
+
+def test_toolchain_versions_are_asked_once_per_setting(
+    many: tuple[Path, Path, dict[str, Package]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    workspace, state, packages = many
+    asked: list[str] = []
+    real = build_module._run_version  # noqa: SLF001
+
+    def counted(tool: str, command: list[str], cwd: Path, env: dict[str, str]) -> str:
+        asked.append(tool)
+        return real(tool, command, cwd, env)
+
+    monkeypatch.setattr(build_module, "_run_version", counted)
+    monkeypatch.setattr(build_module, "_versions_asked", {})
+    for _ in range(3):
+        assert builder(workspace, state).package_many(MANY) == packages
+    assert builder(workspace, state).package("tiny").rustc == packages["tiny"].rustc
+    assert asked == ["rustc", "ziglang"]
+    # Another rustc may come first on a new PATH: asked again.
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "bin"), os.environ["PATH"]]))
+    assert builder(workspace, state).package_many(MANY) == packages
+    assert asked == ["rustc", "ziglang", "rustc", "ziglang"]

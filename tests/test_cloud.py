@@ -107,7 +107,7 @@ def test_up_invoke_log_destroy(stack: tuple[str, dict[str, str]]) -> None:
     )
     assert "Hello, cloud" in answer
     request_deadline = time.monotonic() + 180
-    project = f"fcrust-{name}-hello"
+    project = f"fc-rust-{name}-hello"
     while True:
         logs = _run(
             "aliyun",

@@ -180,14 +180,19 @@ def test_version_follows_the_config_not_only_the_code() -> None:
 
 
 def test_every_taggable_resource_gets_the_tags() -> None:
-    evaluation = deploy({"crate": "hello", "tags": {"team": "infra"}})
+    # The project and stack tags are the library's default; a tag given overrides one of them.
+    evaluation = deploy({"crate": "hello", "tags": {"team": "infra", "stack": "blue"}})
     for name in (
         "hello-function",
         "hello-artifacts-bucket",
         "hello-role-role",
         "hello-logs-project",
     ):
-        assert evaluation.by_name(name).plain()["tags"] == {"team": "infra"}, name
+        assert evaluation.by_name(name).plain()["tags"] == {
+            "project": "fc-rust",
+            "stack": "blue",
+            "team": "infra",
+        }, name
 
 
 @pytest.mark.parametrize(

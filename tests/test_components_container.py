@@ -17,7 +17,7 @@ from conftest import REPO, Evaluation, dev_config, evaluate, is_secret
 from infra import ConfigError, RustFunction
 from infra.access import IMAGE_PULL_POLICY
 from infra.bootstrap import Builder
-from infra.container import TAG_LENGTH
+from infra.container import DOCKERFILE, TAG_LENGTH
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,9 +80,12 @@ def test_fc3_container_graph() -> None:
         assert inputs["imageName"] == f"{PUBLIC}/fcrust/{crate}:{tag}"
         assert inputs["build"] == {
             "context": f"dist/{crate}/image",
-            "dockerfile": "build/Dockerfile",
+            "dockerfile": f"dist/{crate}/image/Dockerfile",
             "platform": "linux/amd64",
         }
+        # The library's Dockerfile (package data), copied into the build context.
+        context = REPO / "dist" / crate / "image"
+        assert (context / "Dockerfile").read_bytes() == DOCKERFILE.read_bytes()
         assert inputs["registry"]["server"] == PUBLIC
         assert inputs["registry"]["password"] == FAKE_PASSWORD
         assert is_secret(image.inputs["registry"])
@@ -150,8 +153,7 @@ def test_same_source_same_tag_and_one_byte_a_new_tag(workspace_copy: Path) -> No
     build = first.by_name("hello-image-image").plain()["build"]
     image_dir = workspace_copy / "dist" / "hello" / "image"
     assert (REPO / build["context"]).resolve() == image_dir.resolve()
-    dockerfile = workspace_copy / "build" / "Dockerfile"
-    assert (REPO / build["dockerfile"]).resolve() == dockerfile.resolve()
+    assert (REPO / build["dockerfile"]).resolve() == (image_dir / "Dockerfile").resolve()
     assert image_name.endswith(f":{tag_of(REPO, 'hello')}")
 
     source = workspace_copy / "functions" / "hello" / "src" / "main.rs"

@@ -10,24 +10,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import runpy
 from typing import TYPE_CHECKING, Any
 
 import conftest
 import pulumi
 import pytest
 import yaml
-from conftest import FAKE_TOKEN, REPO, Evaluation, is_secret, run_main
+from conftest import FAKE_TOKEN, REPO, Evaluation, dev_config, entry, evaluate, is_secret, run_main
 
 from infra import ConfigError
 from infra.bootstrap import BuildError, crc64_fc
+from infra.config import read_stack
+from infra.errors import StackError
 from infra.limits import check_region
-from infra.stack import StackError
-from infra.timer import check_cron
+from stack.forks import forks_problems
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 pytestmark = pytest.mark.unit
+
+ACCOUNT = "acs:ram::123456789"
 
 
 @pytest.fixture(autouse=True)
@@ -71,12 +75,15 @@ def test_dev_stack_fc3_graph() -> None:
         # Log wiring: the function logs where the created project and store are, with its role.
         project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
         store = evaluation.by_name(f"{crate}-logs-store").plain()
-        assert project == f"fcrust-dev-{crate}"
+        # Named after the project, the stack and the function: two stacks never share one.
+        assert project == f"fc-rust-dev-{crate}"
         assert store["projectName"] == project
         assert inputs["logConfig"]["project"] == project
         assert inputs["logConfig"]["logstore"] == store["logstoreName"]
         role = evaluation.by_name(f"{crate}-role-role").plain()
-        assert inputs["role"] == f"acs:ram::123456789:role/{role['roleName']}"
+        role_name = f"fc-rust-dev-{crate}"
+        assert (role["roleName"], inputs["role"]) == (role_name, f"{ACCOUNT}:role/{role_name}")
+        assert inputs["tags"] == {"project": "fc-rust", "stack": "dev"}
         assert json.loads(role["assumeRolePolicyDocument"]) == {
             "Version": "1",
             "Statement": [
@@ -129,12 +136,14 @@ def test_dev_stack_fc3_graph() -> None:
     assert not [r for r in evaluation.resources if r.name.startswith("hello-timer")]
     assert evaluation.outputs["sync-forks"]["trigger_names"] == ["daily"]
     assert evaluation.outputs["hello"]["trigger_names"] == []
+
+
+def test_each_function_gets_its_entrys_environment_and_no_other() -> None:
+    evaluation = run_main()
     env = evaluation.by_name("sync-forks-function").plain()["environmentVariables"]
-    assert env == {
-        "SYNC_FORKS": "octocat/Hello-World",
-        "SYNC_FORKS_BUDGET_SECS": "290",
-        "GITHUB_TOKEN": FAKE_TOKEN,
-    }
+    # sync-forks derives its time budget from its deadline: the stack sets no budget.
+    assert env == {"SYNC_FORKS": "octocat/Hello-World", "GITHUB_TOKEN": FAKE_TOKEN}
+    assert evaluation.by_name("hello-function").plain().get("environmentVariables", {}) == {}
 
 
 def test_dev_stack_fc2_graph() -> None:
@@ -174,6 +183,41 @@ def test_dev_stack_fc2_graph() -> None:
         "type": "timer",
         "config": '{"cronExpression":"0 0 0 * * *","enable":true,"payload":""}',
     }
+
+
+def cli_config(**overrides: str) -> dict[str, str]:
+    """The dev stack's config as the Pulumi CLI hands it over: with `Pulumi.yaml`'s defaults.
+
+    The CLI gives the program every declared key with a default, as text (JSON for a list).
+    """
+    schema = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8"))["config"]
+    defaults = {
+        f"fc-rust:{key}": (
+            json.dumps(spec["default"])
+            if isinstance(spec["default"], (bool, list, dict))
+            else str(spec["default"])
+        )
+        for key, spec in schema.items()
+        if "default" in spec
+    }
+    return {**defaults, **dev_config(**overrides)}
+
+
+@pytest.mark.parametrize(
+    "fc_version",
+    [
+        "3.0",
+        "2.0",
+    ],
+)
+def test_the_defaults_pulumi_applies_change_nothing(fc_version: str) -> None:
+    # The library's own defaults are Pulumi.yaml's: the graph is the same with them or without.
+    with_defaults = evaluate(
+        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        cli_config(fcVersion=fc_version),
+        ["fc-rust:githubToken"],
+    )
+    assert inputs_by_name(with_defaults) == inputs_by_name(run_main(fcVersion=fc_version))
 
 
 def _plain_strings(value: Any) -> list[str]:  # noqa: ANN401 - any JSON-like value
@@ -242,12 +286,12 @@ def test_one_byte_in_hello_changes_only_hellos_code(workspace_copy: Path) -> Non
 
 
 def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
+    daily = {"name": "daily", "cron": "0 0 * * *"}
     with pytest.raises(ConfigError) as caught:
         run_main(
             **{
                 "alicloud:region": "mars-north-1",
-                "syncMemorySize": "100",
-                "syncSchedule": "0 0 * * *",
+                "functions": entry("sync-forks", memorySize=100, timers=[daily]),
             }
         )
     assert conftest.LAST_EVALUATION.resources == []
@@ -256,13 +300,14 @@ def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
     assert problems[0].startswith("region must be a Function Compute region")
     assert (
         "sync-forks: memory_size must be a multiple of 64 between 128 and 32768 MB, got 100 "
-        "(set by fc-rust:syncMemorySize; change it with `pulumi config set syncMemorySize <value>`)"
-        in problems
-    )
+        "(set by fc-rust:functions.sync-forks.memorySize; change it with "
+        "`pulumi config set --path 'functions.sync-forks.memorySize' <value>`)"
+    ) in problems
     assert any(
         p.startswith("sync-forks: timer 'daily': cron '0 0 * * *' has 5 fields")
         and p.endswith(
-            "(set by fc-rust:syncSchedule; change it with `pulumi config set syncSchedule <value>`)"
+            "(set by fc-rust:functions.sync-forks.timers; change it with "
+            "`pulumi config set --path 'functions.sync-forks.timers[0].<field>' <value>`)"
         )
         for p in problems
     )
@@ -278,7 +323,7 @@ def test_a_users_mistake_reaches_pulumi_as_a_message_not_a_traceback(
 
 
 def test_pinning_a_version_is_one_config_line() -> None:
-    evaluation = run_main(helloPinnedVersion="2")
+    evaluation = run_main(functions=entry("hello", pinnedVersion="2"))
     assert evaluation.by_name("hello-alias").plain()["versionId"] == "2"
     assert evaluation.outputs["hello"]["version"] == "2"
 
@@ -291,7 +336,18 @@ def test_config_schema_marks_the_token_secret_and_uses_the_venv() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stack_files_are_valid_config(stack: str) -> None:
+    schema = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8"))["config"]
     config = yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
-    assert check_region(config["alicloud:region"]) == []
-    assert check_cron(config.get("fc-rust:syncSchedule", "0 0 0 * * *")) == []
+    region = config["alicloud:region"]
+    assert check_region(region) == []
     assert "fc-rust:githubToken" not in config, "the token is set with --secret, never committed"
+    # What the program reads: the schema's defaults under the stack's own values, the token set.
+    values = {key: spec["default"] for key, spec in schema.items() if "default" in spec}
+    values |= {key.removeprefix("fc-rust:"): value for key, value in config.items()}
+    found = read_stack(
+        values, project="fc-rust", stack=stack, region=region, secret=lambda key: f"<{key}>"
+    )
+    assert found.problems == forks_problems(found, "fc-rust") == []
+    assert sorted(found.functions) == ["hello", "sync-forks"]
+    assert found.secret_variables == {"sync-forks": {"GITHUB_TOKEN": "githubToken"}, "hello": {}}
+    assert schema["githubToken"]["secret"] is True

@@ -15,8 +15,8 @@ import pytest
 
 from infra.bootstrap import Builder, inspect_elf
 from infra.container import DOCKERFILE, image_tag, prepare_context
-from infra.local.emulator import free_port
-from infra.local.github_double import demo_double
+from infra.local.instance import free_port
+from stack.github_double import demo_double
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -68,8 +68,7 @@ def images() -> Iterator[dict[str, tuple[str, int]]]:
     for crate in ("hello", "sync-forks"):
         binary, context = prepare_context(builder, crate)
         reference = f"fc-rust-test/{crate}:{image_tag(binary)}"
-        dockerfile = builder.workspace.root / DOCKERFILE
-        docker("build", "--quiet", "-f", str(dockerfile), "-t", reference, str(context))
+        docker("build", "--quiet", "-f", str(DOCKERFILE), "-t", reference, str(context))
         built[crate] = (reference, binary.size)
     yield built
     docker("rmi", "--force", *(ref for ref, _ in built.values()), check=False)

@@ -15,11 +15,20 @@ import lifecycle
 import pulumi_alicloud as alicloud
 import pytest
 import yaml
-from conftest import REPO, Evaluation, dev_config, evaluate, run_main
+from conftest import (
+    REPO,
+    Evaluation,
+    dev_config,
+    dev_functions,
+    entry,
+    evaluate,
+    functions,
+    run_main,
+)
 
 from infra import ConfigError
 from infra.access import trust_policy
-from infra.function import default_cpu
+from infra.spec import default_cpu
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,7 +56,7 @@ def test_every_declared_key_without_a_default_is_one_the_program_needs() -> None
     # must not need the container variant's registry password.
     schema = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
     without_default = sorted(key for key, spec in schema.items() if "default" not in spec)
-    assert without_default == ["githubToken"]
+    assert without_default == ["functions", "githubToken"]  # every committed stack sets functions
     run_main()  # the dev stack evaluates with the registry password unset
 
 
@@ -123,7 +132,7 @@ def test_bucket_refuses_destroy_without_force_destroy_while_a_package_remains() 
 @pytest.mark.parametrize("memory_size", [512, 1024, 4096])
 def test_memory_above_384_mb_deploys_with_a_cpu_that_fits(memory_size: int) -> None:
     # 5. Before: cpu stayed 0.1, and FC 3.0 refuses memory above 4 GB per vCPU.
-    evaluation = run_main(syncMemorySize=str(memory_size))
+    evaluation = run_main(functions=entry("sync-forks", memorySize=memory_size))
     function = evaluation.by_name("sync-forks-function").plain()
     assert function["memorySize"] == memory_size
     assert function["cpu"] == default_cpu(memory_size)
@@ -145,7 +154,11 @@ def test_fc2_environment_change_after_a_long_time_finds_its_package() -> None:
     # 6. FC 2.0's update sends oss_bucket/oss_key again: the current package must still be
     # there. Nothing expires it, and an environment change leaves the object as it is.
     before = run_main(fcVersion="2.0")
-    after = run_main(fcVersion="2.0", forks='["octocat/Hello-World", "octocat/Spoon-Knife"]')
+    forks = {
+        **dev_functions()["sync-forks"]["environment"],
+        "SYNC_FORKS": "octocat/Hello-World,octocat/Spoon-Knife",
+    }
+    after = run_main(fcVersion="2.0", functions=entry("sync-forks", environment=forks))
     steps = {s.name: s for s in lifecycle.plan(before, after)}
     assert steps["sync-forks-function"].action == "update"
     assert steps["sync-forks-function"].changed == ("environmentVariables.SYNC_FORKS",)
@@ -168,31 +181,46 @@ def test_function_waits_for_the_log_policy_attachment(fc_version: str) -> None:
 @pytest.mark.parametrize(
     ("forks", "message"),
     [
-        ('["not a repo"]', "fork 'not a repo' must be one entry"),
-        ('["octocat"]', "fork 'octocat': expected owner/repo"),
-        ('["-bad/repo"]', "the owner must be 1-39 letters"),
-        ('["octocat/Hello-World:bad..branch"]', "the branch must be a non-empty git branch"),
-        ("[]", "forks is empty"),
+        ("not a repo", "fork 'not': expected owner/repo"),  # whitespace separates entries
+        ("octocat", "fork 'octocat': expected owner/repo"),
+        ("-bad/repo", "the owner must be 1-39 letters"),
+        ("octocat/Hello-World:bad..branch", "the branch must be a non-empty git branch"),
+        ("", "SYNC_FORKS is empty"),
+        (" , ", "SYNC_FORKS is empty"),
     ],
 )
 def test_bad_forks_fail_at_preview_naming_the_key(forks: str, message: str) -> None:
     # 8. Before: a typo deployed and failed only when the timer fired.
     with pytest.raises(ConfigError) as caught:
-        run_main(forks=forks)
+        run_main(functions=entry("sync-forks", environment={"SYNC_FORKS": forks}))
     assert message in str(caught.value)
-    assert "fc-rust:forks" in str(caught.value)
-    assert "pulumi config set" in str(caught.value)
+    assert "fc-rust:functions.sync-forks.environment.SYNC_FORKS" in str(caught.value)
+    assert (
+        "`pulumi config set --path 'functions.sync-forks.environment.SYNC_FORKS' <value>`"
+        in str(caught.value)
+    )
     assert conftest.LAST_EVALUATION.resources == []
+
+
+def test_the_forks_check_follows_the_crate_not_the_entrys_name() -> None:
+    # A second sync-forks entry, under another name, is checked as well; hello is not.
+    copy = {"crate": "sync-forks", "environment": {"SYNC_FORKS": "octocat"}}
+    with pytest.raises(ConfigError) as caught:
+        run_main(functions=functions(mirror=copy, hello={"environment": {"SYNC_FORKS": "x"}}))
+    (problem,) = caught.value.problems
+    assert problem.startswith("mirror: fork 'octocat': expected owner/repo")
 
 
 def test_a_misconfigured_key_is_named_with_the_command_that_fixes_it() -> None:
     with pytest.raises(ConfigError) as caught:
-        run_main(syncMemorySize="100", helloMemorySize="200")
+        run_main(
+            functions=functions(**{"sync-forks": {"memorySize": 100}, "hello": {"memorySize": 200}})
+        )
     text = str(caught.value)
     assert "sync-forks: memory_size must be a multiple of 64" in text
-    assert "fc-rust:syncMemorySize" in text
-    assert "`pulumi config set syncMemorySize <value>`" in text
-    assert "fc-rust:helloMemorySize" in text
+    assert "fc-rust:functions.sync-forks.memorySize" in text
+    assert "`pulumi config set --path 'functions.sync-forks.memorySize' <value>`" in text
+    assert "fc-rust:functions.hello.memorySize" in text
     assert conftest.LAST_EVALUATION.resources == []
 
 

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 
 import lifecycle
 import pytest
-from conftest import REPO, Evaluation, copy_workspace, dev_config, evaluate
+from conftest import (
+    REPO,
+    Evaluation,
+    copy_workspace,
+    dev_config,
+    dev_functions,
+    entry,
+    evaluate,
+    functions,
+)
 
 from infra import RustFunction, RustFunctionArgs
 
@@ -58,6 +67,16 @@ TIMERS: RustFunctionArgs = {
 }
 
 
+SHANGHAI_DAILY = {"name": "daily", "cron": "CRON_TZ=Asia/Shanghai 0 0 8 * * *"}
+PINNED = entry("hello", pinnedVersion="3")
+
+
+def forks(text: str) -> str:
+    """The dev stack's functions with sync-forks' forks list set to `text`."""
+    environment = dev_functions()["sync-forks"]["environment"]
+    return entry("sync-forks", environment={**environment, "SYNC_FORKS": text})
+
+
 @dataclass(frozen=True)
 class Change:
     """A change a user makes, and the step it must cause."""
@@ -82,19 +101,19 @@ def changes(workspace: Path) -> list[Change]:
         Change(
             "an environment variable (forks)",
             base,
-            stack(workspace, forks='["octocat/Hello-World", "octocat/Spoon-Knife"]'),
+            stack(workspace, functions=forks("octocat/Hello-World,octocat/Spoon-Knife")),
             {"sync-forks-function": "update", "sync-forks-version": "replace"},
         ),
         Change(
             "memory and timeout",
             base,
-            stack(workspace, syncMemorySize="512", syncTimeout="600"),
+            stack(workspace, functions=entry("sync-forks", memorySize=512, timeout=600)),
             {"sync-forks-function": "update", "sync-forks-code": "same"},
         ),
         Change(
             "the schedule",
             base,
-            stack(workspace, syncSchedule="CRON_TZ=Asia/Shanghai 0 0 8 * * *"),
+            stack(workspace, functions=entry("sync-forks", timers=[SHANGHAI_DAILY])),
             {"sync-forks-timer-daily": "update", "sync-forks-function": "same"},
         ),
         Change(
@@ -112,13 +131,13 @@ def changes(workspace: Path) -> list[Change]:
         Change(
             "a pinned version",
             base,
-            stack(workspace, helloPinnedVersion="3"),
+            stack(workspace, functions=PINNED),
             {"hello-alias": "update", "hello-version": "same"},
         ),
         Change(
             "new code while pinned",
-            stack(workspace, helloPinnedVersion="3"),
-            _after_edit(workspace, helloPinnedVersion="3"),
+            stack(workspace, functions=PINNED),
+            _after_edit(workspace, functions=PINNED),
             {"hello-function": "update", "hello-version": "same", "hello-alias": "same"},
         ),
         Change(
@@ -148,8 +167,20 @@ def changes(workspace: Path) -> list[Change]:
         Change(
             "the forks list",
             base,
-            stack(workspace, forks='["octocat/Spoon-Knife:main"]'),
+            stack(workspace, functions=forks("octocat/Spoon-Knife:main")),
             {"sync-forks-function": "update", "sync-forks-timer-daily": "same"},
+        ),
+        Change(
+            "a function added to the stack",
+            base,
+            stack(workspace, functions=functions(greeter={"crate": "hello"})),
+            {"greeter-function": "create", "greeter-code": "create", "hello-function": "same"},
+        ),
+        Change(
+            "a function removed from the stack",
+            base,
+            stack(workspace, functions=functions(hello=None)),
+            {"hello-function": "delete", "hello-code": "delete", "sync-forks-function": "same"},
         ),
         Change(
             "a function renamed",

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from infra import limits
-from infra.limits import ConfigError
+from infra.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 

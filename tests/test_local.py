@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,16 +22,12 @@ import pytest
 
 from infra.bootstrap import Builder
 from infra.container import DOCKERFILE, prepare_context
-from infra.local import FunctionSpec, FunctionStartError, GitHubDouble, Instance, timer_event
-from infra.local.emulator import (
-    ASYNC_PAYLOAD_MAX_BYTES,
-    CALL_OUTPUT_MAX_BYTES,
-    CALL_OUTPUT_MAX_LINES,
-    SYNC_PAYLOAD_MAX_BYTES,
-)
-from infra.local.github_double import DoubleFork
+from infra.local import FunctionStartError, Instance, LocalFunction, timer_event
+from infra.local.invocation import ASYNC_PAYLOAD_MAX_BYTES, SYNC_PAYLOAD_MAX_BYTES
+from infra.local.output import CALL_OUTPUT_MAX_BYTES, CALL_OUTPUT_MAX_LINES
 from infra.local.serve import next_fire
 from infra.local.stack import load_functions
+from stack.github_double import DoubleFork, GitHubDouble
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "t0k-not-a-secret"  # noqa: S105 - what the GitHub double accepts
@@ -83,9 +80,17 @@ def echo_zip(directory: Path, bind: str = "0.0.0.0") -> Path:  # noqa: S104 - FC
     return fake_zip(directory, f"BIND = {bind!r}\n{FAKE_SERVER}")
 
 
-def spec(name: str = "hello", **changes: object) -> FunctionSpec:
-    base = FunctionSpec(name=name, crate=name, memory_size=128, timeout=10)
-    return FunctionSpec(**{**base.__dict__, **changes})
+def spec(name: str = "hello", **changes: object) -> LocalFunction:
+    base = LocalFunction(
+        name=name,
+        crate=name,
+        workspace=ROOT,
+        runtime="custom.debian10",
+        memory_size=128,
+        timeout=10,
+        region="cn-hangzhou",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def gone(pid: int | None) -> bool:
@@ -131,11 +136,16 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str = "",
+    module: str = "infra.local",
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
+    """`python -m infra.local ARGS` (or `module`), run in `cwd`."""
     return subprocess.run(
-        [sys.executable, "-m", "infra.local", *args],
-        cwd=ROOT,
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
         env=env,
         input=stdin,
         capture_output=True,
@@ -323,7 +333,7 @@ HTTPServer(("0.0.0.0", int(os.environ["FC_CUSTOM_LISTEN_PORT"])), Handler).serve
 FLOOD_DRIVER = """
 import json, sys
 from pathlib import Path
-from infra.local import FunctionSpec, Instance
+from infra.local import Instance, LocalFunction
 
 def memory():
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
@@ -335,7 +345,8 @@ def echo(line):
     echoed["bytes"] += len(line) + 1
     sys.stdout.write(line + "\\n")  # the terminal: /dev/null here
 
-function = FunctionSpec(name="flood", crate="flood", memory_size=1024, timeout=120)
+function = LocalFunction(name="flood", crate="flood", workspace=Path.cwd(), runtime="custom",
+                         memory_size=1024, timeout=120, region="cn-hangzhou")
 before = memory()
 with Instance(function, zip_path=Path(sys.argv[1]), echo=echo) as instance:
     result = instance.invoke(b"flood")
@@ -537,6 +548,40 @@ def test_the_timer_event_headers_and_environment_are_fcs(tmp_path: Path) -> None
     )
 
 
+def _echoed(stdout: str) -> dict[str, object]:
+    """What the echo bootstrap answered, from the CLI's output."""
+    result = stdout.split("result:\n", 1)[1]
+    return json.loads(result[: REPORT.search(result).start()])  # type: ignore[no-any-return, union-attr]
+
+
+def test_the_cli_runs_any_programs_functions(tmp_path: Path) -> None:
+    """A program outside this repository: its own project, stack and function names."""
+    program = tmp_path / "my-app"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: my-app\nruntime: python\n")
+    (program / "Pulumi.dev.yaml").write_text(
+        "config:\n  my-app:functions:\n    greeter:\n      crate: greeter\n"
+        "      memorySize: 256\n      environment:\n        GREETING: hi\n"
+    )
+    package = echo_zip(tmp_path)
+    for cwd, where in ((program, []), (tmp_path, ["--dir", str(program)])):
+        run = run_cli("invoke", "greeter", *where, "--zip", str(package), cwd=cwd)
+        assert run.returncode == 0, run.stdout + run.stderr
+        environment = _echoed(run.stdout)["env"]
+        assert isinstance(environment, dict)
+        assert environment["FC_FUNCTION_NAME"] == "greeter"
+        assert environment["FC_FUNCTION_MEMORY_SIZE"] == "256"
+        assert environment["GREETING"] == "hi"
+    elsewhere = run_cli("invoke", "greeter", "--zip", str(package), cwd=tmp_path)
+    assert elsewhere.returncode == 2, elsewhere.stdout + elsewhere.stderr
+    assert f"no Pulumi.yaml in {tmp_path}: run in the program's directory or pass --dir" in (
+        elsewhere.stdout
+    )
+    unknown = run_cli("invoke", "hello", "--zip", str(package), cwd=program)
+    assert unknown.returncode == 2
+    assert "stack 'dev' has no function 'hello' (functions: greeter)" in unknown.stdout
+
+
 def test_timer_event_matches_fcs_sample() -> None:
     moment = datetime(2023, 12, 26, 7, 49, 0, 123456, tzinfo=UTC)
     assert timer_event("timer-trigger", "awesome-fc", moment) == (
@@ -563,11 +608,13 @@ def test_the_stack_config_maps_to_the_functions_as_main_does() -> None:
         "SYNC_FORKS_BUDGET_SECS": "290",
     }
     assert dev["sync-forks"].missing_secrets == ["GITHUB_TOKEN"]
-    assert dev["sync-forks"].timers == [{"name": "daily", "cron": "0 0 0 * * *", "enabled": True}]
+    assert [(t["name"], t["cron"]) for t in dev["sync-forks"].timers] == [("daily", "0 0 0 * * *")]
     assert (dev["sync-forks"].memory_size, dev["sync-forks"].timeout) == (128, 300)
+    assert dev["sync-forks"].workspace == ROOT, "the package builds in the program's workspace"
     assert dev["hello"].timers == []
     prod = load_functions("prod", ROOT, environ={"GITHUB_TOKEN": TOKEN})
     assert prod["sync-forks"].environment["GITHUB_TOKEN"] == TOKEN
+    assert prod["sync-forks"].missing_secrets == []
     assert prod["sync-forks"].timers[0]["cron"] == "CRON_TZ=Asia/Shanghai 0 0 8 * * *"
     assert (prod["sync-forks"].memory_size, prod["sync-forks"].region) == (256, "cn-shanghai")
     assert prod["sync-forks"].runtime == "custom.debian11"
@@ -576,11 +623,15 @@ def test_the_stack_config_maps_to_the_functions_as_main_does() -> None:
 def test_secrets_in_the_stack_file_are_never_read(tmp_path: Path) -> None:
     shutil.copyfile(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     (tmp_path / "Pulumi.t.yaml").write_text(
-        "config:\n  fc-rust:githubToken:\n    secure: v1:AAAA\n  fc-rust:forks: [a/b, c/d:dev]\n"
+        "config:\n  fc-rust:githubToken:\n    secure: v1:AAAA\n  fc-rust:functions:\n"
+        "    sync-forks:\n      environment:\n        SYNC_FORKS: a/b,c/d:dev\n"
+        "      secretEnvironment:\n        GITHUB_TOKEN: githubToken\n"
     )
     sync_forks = load_functions("t", tmp_path, environ={})["sync-forks"]
-    assert sync_forks.environment["SYNC_FORKS"] == "a/b,c/d:dev"
-    assert "GITHUB_TOKEN" not in sync_forks.environment
+    assert sync_forks.environment == {"SYNC_FORKS": "a/b,c/d:dev"}
+    assert sync_forks.missing_secrets == ["GITHUB_TOKEN"]
+    from_host = load_functions("t", tmp_path, environ={"GITHUB_TOKEN": TOKEN})["sync-forks"]
+    assert from_host.environment["GITHUB_TOKEN"] == TOKEN, "a secret comes from the environment"
 
 
 def test_next_fire_follows_fc_cron_and_short_every() -> None:
@@ -671,7 +722,7 @@ def test_make_local_demo_prints_the_three_outcomes(packages: dict[str, Path]) ->
     assert packages  # built once: the demo's own build is a cache hit
     started = time.monotonic()
     offline = {k: v for k, v in os.environ.items() if k != "GITHUB_TOKEN"}
-    demo = run_cli("demo", env=offline)
+    demo = run_cli("demo", env=offline, module="stack")
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert time.monotonic() - started < 30
     text = demo.stdout

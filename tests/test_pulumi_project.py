@@ -15,6 +15,11 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
+from infra.limits import DEFAULT_FC_VERSION, DEFAULT_RUNTIME
+from infra.logs import DEFAULT_RETENTION_DAYS
+from infra.program import CONFIG_KEYS
+from infra.spec import ALIAS
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -460,3 +465,54 @@ def test_the_yaml_11_vs_12_pattern_knows_every_yaml_11_boolean() -> None:
 def test_check_yaml_portable_rejects(tmp_path: Path, new: str, expected: str) -> None:
     errors = check_yaml_portable(write(tmp_path, dev=edit(STACK, "demo:size: 2", new)))
     assert any(expected in error for error in errors), errors
+
+
+# The project's own declarations: what the program reads, and the library's defaults.
+
+
+def test_functions_is_an_object_every_committed_stack_sets() -> None:
+    name, declared = declarations(REPO)
+    _, functions = declared[f"{name}:functions"]
+    assert functions.get("type") == "object"
+    assert "default" not in functions, "a default would deploy functions the stack never named"
+    assert "functions" not in REQUIRED_WITHOUT_DEFAULT
+    for path in stacks(REPO).values():
+        values, _ = read_stack(path, name)
+        entries = values.get(f"{name}:functions")
+        assert isinstance(entries, dict), f"{path.name} sets no functions"
+        assert entries, f"{path.name}: an empty functions map deploys nothing"
+        assert all(isinstance(entry, dict) for entry in entries.values()), path.name
+
+
+def test_the_declared_keys_are_the_ones_the_program_reads() -> None:
+    # A declared key the program ignores (a leftover of a removed setting) would take a value
+    # silently; a key the program reads undeclared would escape the type checks above.
+    name, declared = declarations(REPO)
+    secrets = {
+        str(key)
+        for path in stacks(REPO).values()
+        for entry in mapping(read_stack(path, name)[0].get(f"{name}:functions")).values()
+        for key in mapping(mapping(entry).get("secretEnvironment")).values()
+    }
+    project_keys = {full.partition(":")[2] for full in declared if full.startswith(f"{name}:")}
+    assert project_keys == {*CONFIG_KEYS, "registryPassword", *secrets}
+    assert all(declared[f"{name}:{key}"][1].get("secret") is True for key in secrets)
+
+
+def test_the_project_defaults_are_the_librarys() -> None:
+    # Pulumi applies these defaults to the program; the emulator, which reads the stack file
+    # alone, and a program that declares none get the library's: all must run the same functions.
+    name, declared = declarations(REPO)
+    defaults = {
+        full.partition(":")[2]: decl.get("default")
+        for full, (_, decl) in declared.items()
+        if full.startswith(f"{name}:")
+    }
+    assert {key: defaults[key] for key in ("fcVersion", "runtime", "alias")} == {
+        "fcVersion": DEFAULT_FC_VERSION,
+        "runtime": DEFAULT_RUNTIME,
+        "alias": ALIAS,
+    }
+    assert defaults["logRetentionDays"] == DEFAULT_RETENTION_DAYS
+    assert defaults["variant"] == "zip"
+    assert defaults["workspace"] == ""  # the program's directory, as the library's "."

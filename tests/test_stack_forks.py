@@ -12,7 +12,7 @@ import json
 import pytest
 from conftest import REPO
 
-from infra.stack import check_forks
+from stack.forks import check_forks
 
 pytestmark = pytest.mark.unit
 
@@ -34,4 +34,4 @@ def test_an_entry_sync_forks_refuses_fails_the_preview(entry: str) -> None:
 
 def test_an_empty_list_fails_the_preview() -> None:
     (problem,) = check_forks([])
-    assert problem.startswith("forks is empty: sync-forks would fail on every run")
+    assert problem.startswith("SYNC_FORKS is empty: sync-forks would fail on every run")

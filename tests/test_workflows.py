@@ -489,16 +489,17 @@ UNSCOPED = (
     | FC_ASYNC
     | {"sts:GetCallerIdentity", "oss:ListBuckets"}
 )
-# Where the scoped services' actions may apply: names the program gives (fcrust-*), the bucket
-# names the provider generates (tf-oss-bucket-*), the state bucket's documented prefix, and FC
-# functions and services by any name (the program names them after the component).
+# Where the scoped services' actions may apply: names the program gives (<project>-<stack>-
+# <function>: fc-rust-*), the bucket names the provider generates (tf-oss-bucket-*), the state
+# bucket's documented prefix, and FC functions and services by any name (the program names them
+# after the component).
 SCOPES = {
     "ram": (
-        "acs:ram:*:*:role/fcrust-*",
-        "acs:ram:*:*:policy/fcrust-*",
+        "acs:ram:*:*:role/fc-rust-*",
+        "acs:ram:*:*:policy/fc-rust-*",
         "acs:ram:*:*:policy/AliyunContainerRegistryReadOnlyAccess",
     ),
-    "log": ("acs:log:*:*:project/fcrust-*", "acs:log:*:*:project/fcrust-*/logstore/*"),
+    "log": ("acs:log:*:*:project/fc-rust-*", "acs:log:*:*:project/fc-rust-*/logstore/*"),
     "oss": (
         "acs:oss:*:*:tf-oss-bucket-*",
         "acs:oss:*:*:tf-oss-bucket-*/*",
@@ -598,7 +599,7 @@ def policy_scope_problems(policy: object) -> list[str]:
         elif resource not in SCOPES.get(service, ()):
             problems.append(f"{action} on {resource}: outside {list(SCOPES.get(service, ()))}")
     passes = {resource for action, resource in _granted(policy) if action == "ram:PassRole"}
-    if passes - {"acs:ram:*:*:role/fcrust-*"}:
+    if passes - {"acs:ram:*:*:role/fc-rust-*"}:
         problems.append(f"ram:PassRole on {sorted(passes)}: only the functions' roles, fcrust-*")
     return problems
 

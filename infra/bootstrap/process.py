@@ -39,6 +39,15 @@ _SHOWN_LINES = 30
 _PROC = Path("/proc")
 
 
+class CommandFailedError(BuildError):
+    """The command ran and ended badly; `output` holds its last lines, to tell known causes."""
+
+    def __init__(self, message: str, output: tuple[str, ...]) -> None:
+        """`message` is what the user reads; `output` the command's last lines, as printed."""
+        super().__init__(message)
+        self.output = output
+
+
 class _Terminated(BaseException):
     """SIGTERM reached this process while cargo ran (raised by our handler, not by Python)."""
 
@@ -228,8 +237,9 @@ def run_streamed(
     """Run `command` in a new process group, its output streamed to `log`.
 
     `on_start` gets its pid (which is also the group's id). A non-zero exit or a death by signal
-    raises BuildError with the status or the signal's name and the output's tail. Any exception
-    while it runs (KeyboardInterrupt, SIGTERM, a failing log) stops the whole group first.
+    raises CommandFailedError with the status or the signal's name and the output's tail. Any
+    exception while it runs (KeyboardInterrupt, SIGTERM, a failing log) stops the whole group
+    first.
     FileNotFoundError if the program is not found.
     """
     lines = _Lines(log)
@@ -253,4 +263,4 @@ def run_streamed(
                 stop_group(process)
                 raise
     if status != 0:
-        raise BuildError(_failure(command, status, lines.tail))
+        raise CommandFailedError(_failure(command, status, lines.tail), tuple(lines.tail))

@@ -19,7 +19,8 @@ class RustBootstrapArgs(TypedDict):
     """FC runtime whose glibc the binary targets: `custom.debian10` (default), `custom.debian11`,
     `custom.debian12` or `custom`."""
     workspace: NotRequired[str]
-    """The Cargo workspace root; defaults to the repository that holds this library."""
+    """The Cargo workspace root; defaults to the current directory, which is the program's own:
+    Pulumi runs a program in its project directory."""
     size_budget: NotRequired[int]
     """Largest zip in bytes that the build accepts (default 8 MiB)."""
 

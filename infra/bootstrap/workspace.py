@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 # Never part of a crate's sources: build output, VCS data, editor and Python caches.
 _SKIP_DIRS = frozenset({"target", "dist", ".git", "__pycache__", ".venv", "node_modules"})
+_ROOT_FILES = ("rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml")
+"""Files at the workspace root that change what cargo builds, whatever the crate."""
 
 
 @dataclass(frozen=True)
@@ -21,11 +23,22 @@ class Crate:
 
     name: str
     directory: Path
-    binary: str
-    """The executable `cargo build -p <name>` produces; it becomes `bootstrap`."""
+    binaries: tuple[str, ...]
+    """Its binary targets: the `[[bin]]` names, then the package's own name for a `src/main.rs`
+    no `[[bin]]` claims. Empty for a library."""
     include: tuple[str, ...]
     """Extra files for the code package, globs relative to the crate (`[package.metadata.fc]`)."""
     path_dependencies: tuple[Path, ...]
+
+    @property
+    def binary(self) -> str:
+        """The executable that becomes `bootstrap`: the first of `binaries`."""
+        if not self.binaries:
+            raise BuildError(
+                f"crate {self.name!r} ({self.directory}) has no binary target: a function needs "
+                "src/main.rs or a [[bin]] section in its Cargo.toml"
+            )
+        return self.binaries[0]
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -58,6 +71,17 @@ def _path_dependencies(
     return tuple(sorted(found))
 
 
+def _binaries(manifest: dict[str, Any], directory: Path, name: str) -> tuple[str, ...]:
+    """The binary targets cargo builds for this manifest (see `Crate.binaries`)."""
+    declared = [b.get("name", name) for b in manifest.get("bin", [])]
+    claimed = {b.get("path") for b in manifest.get("bin", [])}
+    autobins = manifest.get("package", {}).get("autobins", True)
+    main = (directory / "src" / "main.rs").is_file()
+    if main and autobins and "src/main.rs" not in claimed and name not in declared:
+        declared.append(name)
+    return tuple(declared)
+
+
 class Workspace:
     """A Cargo workspace root: `Cargo.toml` with `[workspace]` and a committed `Cargo.lock`."""
 
@@ -73,15 +97,16 @@ class Workspace:
                 f"{self.root / 'Cargo.lock'} is missing: builds are --locked, "
                 "run `cargo generate-lockfile` and commit it"
             )
-        shared_deps = workspace.get("dependencies", {})
+        self._shared_deps: dict[str, Any] = workspace.get("dependencies", {})
         self.crates: dict[str, Crate] = {}
         for member in workspace.get("members", []):
             for directory in sorted(self.root.glob(member)):
-                crate = self._read_crate(directory, shared_deps)
+                crate = self._read_crate(directory)
                 if crate is not None:
                     self.crates[crate.name] = crate
+        self._by_dir = {crate.directory: crate for crate in self.crates.values()}
 
-    def _read_crate(self, directory: Path, shared_deps: dict[str, Any]) -> Crate | None:
+    def _read_crate(self, directory: Path) -> Crate | None:
         if not (directory / "Cargo.toml").is_file():
             return None
         manifest = _read_toml(directory / "Cargo.toml")
@@ -89,14 +114,16 @@ class Workspace:
         name = package.get("name")
         if not isinstance(name, str):
             return None
-        bins = [b.get("name", name) for b in manifest.get("bin", [])]
         metadata = package.get("metadata", {}).get("fc", {})
+        # A crate outside the root belongs to no workspace of ours: `workspace = true` there
+        # refers to its own workspace, whose path dependencies cargo resolves, not this one's.
+        shared = self._shared_deps if directory.resolve().is_relative_to(self.root) else {}
         return Crate(
             name=name,
             directory=directory.resolve(),
-            binary=bins[0] if bins else name,
+            binaries=_binaries(manifest, directory, name),
             include=tuple(metadata.get("include", [])),
-            path_dependencies=_path_dependencies(manifest, directory, shared_deps, self.root),
+            path_dependencies=_path_dependencies(manifest, directory, shared, self.root),
         )
 
     def crate(self, name: str) -> Crate:
@@ -110,35 +137,49 @@ class Workspace:
             ) from None
 
     def functions(self) -> list[str]:
-        """The crates under `functions/`: the deployable bootstraps."""
+        """The crates under `functions/` that have a binary: the deployable bootstraps."""
         functions_dir = self.root / "functions"
         return sorted(
-            name for name, crate in self.crates.items() if crate.directory.parent == functions_dir
+            name
+            for name, crate in self.crates.items()
+            if crate.directory.parent == functions_dir and crate.binaries
         )
 
     def source_dirs(self, crate: Crate) -> list[Path]:
-        """The crate's directory and, transitively, those of its path dependencies."""
+        """The crate's directory and, transitively, those of its path dependencies.
+
+        Path dependencies may lie outside the workspace root (`path = "../../shared/lib"`) and
+        need not be members: their manifests are read here to follow theirs.
+        """
         seen: dict[Path, None] = {}
-        pending = [crate.directory]
-        by_dir = {c.directory: c for c in self.crates.values()}
+        pending = [(crate.directory, crate)]
         while pending:
-            directory = pending.pop()
+            directory, referrer = pending.pop()
             if directory in seen:
                 continue
+            if not directory.is_dir():
+                raise BuildError(
+                    f"{referrer.directory / 'Cargo.toml'} depends on the path {directory}, "
+                    "which does not exist: fix the dependency's `path`"
+                )
             seen[directory] = None
-            dep = by_dir.get(directory)
+            dep = self._by_dir.get(directory) or self._read_crate(directory)
             if dep is not None:
-                pending.extend(dep.path_dependencies)
+                pending.extend((path, dep) for path in dep.path_dependencies)
         return sorted(seen)
 
     def source_files(self, crate: Crate) -> list[Path]:
         """Every file that can change the crate's binary, in a stable order."""
         files = [self.root / "Cargo.toml", self.root / "Cargo.lock"]
-        extras = ("rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml")
-        files += [self.root / extra for extra in extras if (self.root / extra).is_file()]
+        files += [self.root / name for name in _ROOT_FILES if (self.root / name).is_file()]
         for directory in self.source_dirs(crate):
             files.extend(_walk(directory))
         return sorted(set(files))
+
+    def manifests(self, crate: Crate) -> list[Path]:
+        """The `Cargo.toml` of the crate and of each of its path dependencies."""
+        found = [directory / "Cargo.toml" for directory in self.source_dirs(crate)]
+        return [path for path in found if path.is_file()]
 
 
 def _walk(directory: Path) -> list[Path]:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from infra.local.emulator import FunctionStartError, Instance, Invocation, Usage, timer_event
-from infra.local.github_double import DoubleFork, GitHubDouble
-from infra.local.stack import FunctionSpec, load_function, load_functions
-from infra.stack import StackError
+from infra.errors import StackError
+from infra.local.instance import FunctionStartError, Instance
+from infra.local.invocation import Invocation, timer_event
+from infra.local.processes import Usage
+from infra.local.stack import LocalFunction, load_function, load_functions
 
 __all__ = [
-    "DoubleFork",
-    "FunctionSpec",
     "FunctionStartError",
-    "GitHubDouble",
     "Instance",
     "Invocation",
+    "LocalFunction",
     "StackError",
     "Usage",
     "load_function",

@@ -1,4 +1,4 @@
-"""`python -m infra.local invoke|serve|demo`."""
+"""`python -m infra.local invoke|serve`."""
 
 from __future__ import annotations
 

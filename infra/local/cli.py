@@ -1,19 +1,24 @@
-"""`python -m infra.local invoke|serve|demo`: run the stack's functions as FC runs them."""
+"""`python -m infra.local invoke|serve`: run a program's functions as FC runs them.
+
+The program is the directory given by `--dir` (default: the current one): its `Pulumi.yaml`,
+`Pulumi.<stack>.yaml` and the Cargo workspace its functions build in.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from infra.bootstrap import BuildError
-from infra.local.demo import run_demo, run_live
-from infra.local.emulator import FC_HEALTH_CHECK_S, timer_event
+from infra.errors import BuildError, ConfigError, StackError
+from infra.local.instance import FC_HEALTH_CHECK_S
+from infra.local.invocation import timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
 from infra.local.serve import serve
-from infra.local.stack import FunctionSpec, load_function
-from infra.stack import StackError
+from infra.local.stack import LocalFunction, load_function
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -43,11 +48,19 @@ def _positive(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m infra.local",
-        description="Run the stack's functions locally, exactly as Function Compute runs them.",
+        description="Run a program's functions locally, exactly as Function Compute runs them.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--dir",
+            type=Path,
+            default=Path(),
+            metavar="DIR",
+            help="the program's directory, holding Pulumi.yaml and Pulumi.<stack>.yaml "
+            "(default: the current directory)",
+        )
         sub.add_argument("--stack", default="dev", help="stack whose config to use (default: dev)")
         source = sub.add_mutually_exclusive_group()
         source.add_argument("--zip", type=Path, help="run this code package instead of building")
@@ -72,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     invoke = commands.add_parser("invoke", help="start an instance and invoke it once")
-    invoke.add_argument("function", help="function name: sync-forks or hello")
+    invoke.add_argument("function", help="function name from the stack's config")
     event = invoke.add_mutually_exclusive_group()
     event.add_argument("--event", help="event file, or - for stdin (default: empty event)")
     event.add_argument("--timer", help="send the event of this timer of the stack (e.g. daily)")
@@ -87,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser(
         "serve", help="keep an instance up and fire its timers until Ctrl-C"
     )
-    serve_cmd.add_argument("function", help="function name: sync-forks or hello")
+    serve_cmd.add_argument("function", help="function name from the stack's config")
     serve_cmd.add_argument(
         "--cron", help="fire this schedule instead of the stack's timers (e.g. '@every 1m')"
     )
@@ -96,20 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--payload", default="", help="timer payload for --cron")
     common(serve_cmd)
-
-    demo = commands.add_parser("demo", help="what `make local` runs: sync-forks's daily timer once")
-    demo.add_argument(
-        "--live", action="store_true", help="talk to GitHub (needs GITHUB_TOKEN and forks)"
-    )
-    demo.add_argument("--forks", help="forks for --live, as owner/repo[:branch],...")
-    demo.add_argument("--stack", default="dev", help="stack whose config to use (default: dev)")
-    demo.add_argument("--zip", type=Path, help="run this code package instead of building")
-    demo.add_argument("--start-timeout", type=float, default=FC_HEALTH_CHECK_S, metavar="S")
     return parser
 
 
-def _function(args: argparse.Namespace) -> FunctionSpec:
-    function = load_function(args.function, args.stack)
+def _function(args: argparse.Namespace) -> LocalFunction:
+    root = args.dir.resolve()
+    if not (root / "Pulumi.yaml").is_file():
+        raise StackError(
+            f"no Pulumi.yaml in {root}: run in the program's directory or pass --dir DIR"
+        )
+    function = load_function(args.function, args.stack, root, os.environ)
     return with_overrides(
         function,
         timeout=args.timeout,
@@ -118,7 +127,7 @@ def _function(args: argparse.Namespace) -> FunctionSpec:
     )
 
 
-def _event(args: argparse.Namespace, function: FunctionSpec) -> bytes:
+def _event(args: argparse.Namespace, function: LocalFunction) -> bytes:
     if args.timer is not None:
         for timer in function.timers:
             if timer["name"] == args.timer:
@@ -169,11 +178,9 @@ def _invoke(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     function = _function(args)
     if args.cron is not None:
-        function = FunctionSpec(
-            **{
-                **function.__dict__,
-                "timers": [{"name": args.timer_name, "cron": args.cron, "payload": args.payload}],
-            }
+        function = replace(
+            function,
+            timers=[{"name": args.timer_name, "cron": args.cron, "payload": args.payload}],
         )
     zip_path = None if args.image else package_zip(function, args.zip)
     return serve(
@@ -191,15 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "invoke":
             return _invoke(args)
-        if args.command == "serve":
-            return _serve(args)
-        function = load_function("sync-forks", args.stack)
-        if args.live:
-            return run_live(
-                function, forks=args.forks, zip_path=args.zip, start_timeout=args.start_timeout
-            )
-        return run_demo(function, zip_path=args.zip, start_timeout=args.start_timeout)
-    except (StackError, BuildError) as error:
+        return _serve(args)
+    except (StackError, ConfigError, BuildError) as error:
         say(str(error))
         return 2
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""What `invoke`, `serve` and `demo` share: the code package, the instance, the printed report."""
+"""What `invoke`, `serve` and a program's own commands share: package, instance, report."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from infra.bootstrap import Builder, BuildError
-from infra.local.emulator import FunctionStartError, Instance, Invocation
+from infra.local.instance import FunctionStartError, Instance
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from infra.local.stack import FunctionSpec
+    from infra.local.invocation import Invocation
+    from infra.local.stack import LocalFunction
 
 PREFIX = "fc-local:"
 """Lines the emulator prints start with this; everything else is the function's own output."""
@@ -25,7 +26,7 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
-def package_zip(function: FunctionSpec, zip_path: Path | None) -> Path:
+def package_zip(function: LocalFunction, zip_path: Path | None) -> Path:
     """The given zip, or the function's package from the build (a cache hit when unchanged)."""
     if zip_path is not None:
         if not zip_path.is_file():
@@ -37,16 +38,16 @@ def package_zip(function: FunctionSpec, zip_path: Path | None) -> Path:
         f"packaging {function.crate} for {function.runtime} "
         "(the first build compiles; later ones hit the cache)"
     )
-    return Builder().package(function.crate, runtime=function.runtime).zip_path
+    return Builder(function.workspace).package(function.crate, runtime=function.runtime).zip_path
 
 
 def with_overrides(
-    function: FunctionSpec,
+    function: LocalFunction,
     *,
     timeout: int | None = None,
     memory: int | None = None,
     environment: dict[str, str] | None = None,
-) -> FunctionSpec:
+) -> LocalFunction:
     """The function with command-line settings applied over the stack's."""
     return replace(
         function,
@@ -57,7 +58,7 @@ def with_overrides(
 
 
 def start_instance(
-    function: FunctionSpec,
+    function: LocalFunction,
     *,
     zip_path: Path | None = None,
     image: str | None = None,

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from infra.local.emulator import timer_event
+from infra.local.invocation import timer_event
 from infra.local.runner import print_invocation, say, start_instance
 from infra.timer import next_fire_times, parse_every
 
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import FrameType
 
-    from infra.local.emulator import Instance
-    from infra.local.stack import FunctionSpec
+    from infra.local.instance import Instance
+    from infra.local.stack import LocalFunction
     from infra.timer import TimerArgs
 
 
@@ -63,7 +63,7 @@ class _Stop:
 
 
 def serve(  # noqa: C901 - one loop: start, fire, restart, stop
-    function: FunctionSpec,
+    function: LocalFunction,
     *,
     zip_path: Path | None = None,
     image: str | None = None,
@@ -130,7 +130,7 @@ def serve(  # noqa: C901 - one loop: start, fire, restart, stop
 
 
 def _start(
-    function: FunctionSpec,
+    function: LocalFunction,
     zip_path: Path | None,
     image: str | None,
     start_timeout: float,

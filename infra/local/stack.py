@@ -1,8 +1,9 @@
-"""The stack's functions as the emulator needs them, from `Pulumi.yaml` + `Pulumi.<stack>.yaml`.
+"""A program's functions as the emulator runs them, from `Pulumi.yaml` + `Pulumi.<stack>.yaml`.
 
-The config is mapped by `infra.stack.function_args`, the same function the Pulumi program uses,
-without the Pulumi runtime, so `python -m infra.local` works with no CLI and no state. Secrets are
-encrypted in the stack file and never read here: `GITHUB_TOKEN` comes from the process environment.
+The config is read by `infra.config.read_stack` and resolved by `infra.spec.resolve`, as the
+Pulumi program does, without the Pulumi runtime, so `python -m infra.local` works with no CLI and
+no state, in any program's directory. Secrets are encrypted in the stack file and never read
+here: each secret variable comes from the process environment under its own name.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from infra.bootstrap.build import ROOT
-from infra.function import DEFAULTS, resolved_async_invoke
-from infra.stack import PROJECT, StackError, config_defaults, function_args, read_yaml
+from infra.config import read_stack, read_yaml
+from infra.errors import ConfigError, StackError
+from infra.spec import FunctionSpec, resolve
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -22,25 +23,28 @@ if TYPE_CHECKING:
     from infra.timer import TimerArgs
 
 DEFAULT_REGION = "cn-hangzhou"
+"""The region the emulator reports when the stack sets none."""
 ASYNC_DEFAULT_RETRIES = 3
 """FC's retries of a failed asynchronous invocation when a function sets none (FC 3.0 API
 PutAsyncInvokeConfigInput.maxAsyncRetryAttempts: "the default number of retries is 3")."""
 
 
 @dataclass(frozen=True)
-class FunctionSpec:
-    """One function as the emulator runs it: FC's settings, the environment, the timers."""
+class LocalFunction:
+    """One function as the emulator runs it: taken from its resolved `FunctionSpec`."""
 
     name: str
-    """FC function name (the component name, as `__main__.py` leaves `function_name` unset)."""
+    """FC function name."""
     crate: str
     """The Rust crate that is the bootstrap."""
-    runtime: str = "custom.debian10"
-    memory_size: int = 128
+    workspace: Path
+    """The Cargo workspace root the crate builds in."""
+    runtime: str
+    memory_size: int
     """MB."""
-    timeout: int = int(str(DEFAULTS["timeout"]))
+    timeout: int
     """Seconds."""
-    region: str = DEFAULT_REGION
+    region: str
     environment: dict[str, str] = field(default_factory=dict)
     """The function's own variables: plain ones from the stack, secrets from the process env."""
     timers: list[TimerArgs] = field(default_factory=list)
@@ -51,9 +55,38 @@ class FunctionSpec:
     alert_group: str | None = None
     """The CloudMonitor contact group told when it fails, if any."""
 
+    @classmethod
+    def from_spec(
+        cls, spec: FunctionSpec, secrets: Mapping[str, str], missing: list[str]
+    ) -> LocalFunction:
+        """The emulator's view of `spec`, with the secret variables' local values."""
+        retries = (spec.async_invoke or {}).get("max_retries", ASYNC_DEFAULT_RETRIES)
+        return cls(
+            name=spec.function_name,
+            crate=spec.crate,
+            workspace=spec.workspace,
+            runtime=spec.runtime,
+            memory_size=spec.memory_size,
+            timeout=spec.timeout,
+            region=spec.region,
+            environment={**spec.environment, **secrets},
+            timers=list(spec.timers),
+            missing_secrets=missing,
+            retries=retries,
+            alert_group=str(spec.alert["contact_group"]) if spec.alert else None,
+        )
 
-def stack_config(stack: str, root: Path = ROOT) -> dict[str, object]:
-    """The config `Pulumi.<stack>.yaml` sets, keys as Pulumi writes them (`fc-rust:forks`).
+
+def project_name(root: Path) -> str:
+    """The project's name from `Pulumi.yaml`: the prefix of its config keys."""
+    name = read_yaml(root / "Pulumi.yaml").get("name")
+    if not isinstance(name, str) or not name:
+        raise StackError(f"{root / 'Pulumi.yaml'} has no project `name`")
+    return name
+
+
+def stack_config(stack: str, root: Path) -> dict[str, object]:
+    """The config `Pulumi.<stack>.yaml` sets, keys as Pulumi writes them (`fc-rust:functions`).
 
     Secure values (`{"secure": ...}`) are dropped: they are ciphertext.
     """
@@ -61,56 +94,47 @@ def stack_config(stack: str, root: Path = ROOT) -> dict[str, object]:
     if not stack_file.is_file():
         stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
         raise StackError(
-            f"no stack {stack!r}: {stack_file} is missing (stacks: {', '.join(stacks)})"
+            f"no stack {stack!r}: {stack_file} is missing (stacks: {', '.join(stacks) or 'none'})"
         )
     values = read_yaml(stack_file).get("config") or {}
     if not isinstance(values, dict):
         raise StackError(f"{stack_file}: `config` must be a mapping")
+    project = project_name(root)
     return {
-        key if ":" in key else f"{PROJECT}:{key}": value
+        key if ":" in key else f"{project}:{key}": value
         for key, value in values.items()
         if not (isinstance(value, dict) and "secure" in value)
     }
 
 
 def load_functions(
-    stack: str = "dev",
-    root: Path = ROOT,
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, FunctionSpec]:
-    """The stack's functions by name, mapped from config exactly as the Pulumi program maps them."""
+    stack: str, root: Path, environ: Mapping[str, str] | None = None
+) -> dict[str, LocalFunction]:
+    """The stack's functions by name, read and resolved exactly as the Pulumi program does."""
     environ = os.environ if environ is None else environ
+    project = project_name(root)
     config = stack_config(stack, root)
-    prefix = f"{PROJECT}:"
+    prefix = f"{project}:"
     values = {key.removeprefix(prefix): value for key, value in config.items()}
-    token = environ.get("GITHUB_TOKEN") or None
     region = str(config.get("alicloud:region") or DEFAULT_REGION)
-    functions = function_args(values, github_token=token, defaults=config_defaults(root))
-    return {
-        name: FunctionSpec(
-            name=name,
-            crate=args["crate"],
-            runtime=args.get("runtime", FunctionSpec.runtime),
-            memory_size=args.get("memory_size", FunctionSpec.memory_size),
-            timeout=args.get("timeout", FunctionSpec.timeout),
-            region=region,
-            environment=dict(args.get("environment", {}))
-            | ({"GITHUB_TOKEN": token} if token and "secret_environment" in args else {}),
-            timers=list(args.get("timers", [])),
-            missing_secrets=[] if token or name != "sync-forks" else ["GITHUB_TOKEN"],
-            retries=(resolved_async_invoke(args) or {}).get("max_retries", ASYNC_DEFAULT_RETRIES),
-            alert_group=str(args["alert"]["contact_group"]) if "alert" in args else None,
-        )
-        for name, args in functions.items()
-    }
+    found = read_stack(
+        values, project=project, stack=stack, region=None, secret=lambda _: None, cwd=root
+    )
+    if found.problems:
+        raise ConfigError(f"stack {stack}", found.problems)
+    functions = {}
+    for name, args in found.functions.items():
+        spec = resolve(name, args, project=project, stack=stack, region=region, cwd=root)
+        variables = found.secret_variables.get(name, {})
+        secrets = {variable: environ[variable] for variable in variables if environ.get(variable)}
+        missing = [variable for variable in variables if variable not in secrets]
+        functions[name] = LocalFunction.from_spec(spec, secrets, missing)
+    return functions
 
 
 def load_function(
-    name: str,
-    stack: str = "dev",
-    root: Path = ROOT,
-    environ: Mapping[str, str] | None = None,
-) -> FunctionSpec:
+    name: str, stack: str, root: Path, environ: Mapping[str, str] | None = None
+) -> LocalFunction:
     """One function of the stack; an unknown name lists the known ones."""
     functions = load_functions(stack, root, environ)
     if name not in functions:

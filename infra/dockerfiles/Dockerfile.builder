@@ -1,8 +1,8 @@
 # Build the function inside Docker instead of on the host (as the seed project did).
 # Not exercised by this project's CI: those machines cannot pull base images. The tested path is
-# `build/Dockerfile` fed by infra.bootstrap's static build.
+# `infra/dockerfiles/Dockerfile` fed by infra.bootstrap's static build.
 #
-#   docker build -f build/Dockerfile.builder --build-arg FUNCTION=sync-forks -t sync-forks .
+#   docker build -f infra/dockerfiles/Dockerfile.builder --build-arg FUNCTION=sync-forks -t sync-forks .
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
 
 FROM ${RUST_IMAGE} AS builder

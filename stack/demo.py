@@ -13,15 +13,15 @@ import sys
 from typing import TYPE_CHECKING
 
 from infra import alerts
-from infra.local.emulator import timer_event
-from infra.local.github_double import demo_double
+from infra.local.invocation import timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
+from stack.github_double import demo_double
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from infra.local.emulator import Invocation
-    from infra.local.stack import FunctionSpec
+    from infra.local.invocation import Invocation
+    from infra.local.stack import LocalFunction
 
 DEMO_TOKEN = "local-demo-token"  # noqa: S105 - a fake token the double accepts; not a secret
 EXPECTED = {
@@ -32,7 +32,7 @@ EXPECTED = {
 """What sync-forks must report for each fork of the double when the demo works."""
 
 
-def _daily_timer(function: FunctionSpec) -> tuple[str, str]:
+def _daily_timer(function: LocalFunction) -> tuple[str, str]:
     for timer in function.timers:
         if timer["name"] == "daily":
             return timer["name"], timer.get("payload", "")
@@ -59,7 +59,7 @@ def _fork_statuses(invocation: Invocation) -> dict[str, str]:
     return {str(f.get("repo")): str(f.get("status")) for f in forks if isinstance(f, dict)}
 
 
-def _tell(invocation: Invocation, function: FunctionSpec) -> None:
+def _tell(invocation: Invocation, function: LocalFunction) -> None:
     """One plain sentence per fork, from the function's own summary."""
     summary = _summary(invocation)
     if summary is None:
@@ -94,11 +94,14 @@ def _tell(invocation: Invocation, function: FunctionSpec) -> None:
         if function.alert_group:
             say(f"  alert: contact group {function.alert_group} is told")
         else:
-            say("  alert: none set (`pulumi config set alertContactGroup <group>` to be told)")
+            say(
+                f"  alert: none set (`pulumi config set --path functions.{function.name}.alert "
+                "true` and `pulumi config set alertContactGroup <group>` to be told)"
+            )
 
 
 def run_demo(
-    function: FunctionSpec,
+    function: LocalFunction,
     *,
     zip_path: Path | None,
     start_timeout: float,
@@ -139,7 +142,7 @@ def run_demo(
 
 
 def run_live(
-    function: FunctionSpec,
+    function: LocalFunction,
     *,
     forks: str | None,
     zip_path: Path | None,
@@ -151,7 +154,10 @@ def run_live(
         return 2
     fork_list = forks if forks is not None else function.environment.get("SYNC_FORKS", "")
     if not fork_list.strip():
-        say("--live needs forks: pass --forks owner/repo,... or set fc-rust:forks in the stack")
+        say(
+            "--live needs forks: pass --forks owner/repo,... or set SYNC_FORKS in the "
+            "environment of sync-forks in the stack's `functions`"
+        )
         return 2
     package = package_zip(function, zip_path)
     live = with_overrides(
@@ -170,7 +176,7 @@ def _report(invocation: Invocation) -> None:
     sys.stdout.flush()
 
 
-def _run_timer(function: FunctionSpec, package: Path, start_timeout: float) -> Invocation | None:
+def _run_timer(function: LocalFunction, package: Path, start_timeout: float) -> Invocation | None:
     """Start an instance, fire the daily timer once, tell what happened, stop."""
     instance = start_instance(function, zip_path=package, start_timeout=start_timeout)
     if instance is None:
