@@ -8,7 +8,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from infra import alerts, container, limits, timer
-from infra.plan import HANDLER, Declared, Plan, known, trigger_options
+from infra.plan import HANDLER, Declared, Plan, failure_destination, known, trigger_options
 
 
 def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
@@ -70,11 +70,7 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
             qualifier="LATEST",
             maximum_retry_attempts=retries.get("max_retries"),
             maximum_event_age_in_seconds=retries.get("max_event_age"),
-            destination_config=(
-                {"on_failure": {"destination": retries["on_failure"]}}
-                if "on_failure" in retries
-                else None
-            ),
+            destination_config=failure_destination(retries),
             opts=pulumi.ResourceOptions(parent=parent),
         )
         if retries is not None

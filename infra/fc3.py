@@ -10,7 +10,15 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from infra import alerts, container, limits, timer
-from infra.plan import BOOTSTRAP_COMMAND, HANDLER, Declared, Plan, known, trigger_options
+from infra.plan import (
+    BOOTSTRAP_COMMAND,
+    HANDLER,
+    Declared,
+    Plan,
+    failure_destination,
+    known,
+    trigger_options,
+)
 
 if TYPE_CHECKING:
     from infra.spec import FunctionSpec
@@ -124,11 +132,7 @@ def _async_config(
         qualifier=alias,
         max_async_retry_attempts=retries.get("max_retries"),
         max_async_event_age_in_seconds=retries.get("max_event_age"),
-        destination_config=(
-            {"on_failure": {"destination": retries["on_failure"]}}
-            if "on_failure" in retries
-            else None
-        ),
+        destination_config=failure_destination(retries),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 
 if TYPE_CHECKING:
     import pulumi_alicloud as alicloud
 
+    from infra.args import AsyncInvokeArgs
     from infra.bootstrap import Package
     from infra.spec import FunctionSpec
 
@@ -57,6 +58,13 @@ class Declared:
     alias: pulumi.Output[str]
     version: pulumi.Output[str]
     published_version: pulumi.Output[str]
+
+
+def failure_destination(retries: AsyncInvokeArgs) -> Any:  # noqa: ANN401 - each FC version types it apart
+    """The asynchronous invocation config's `destination_config`: where failed events go."""
+    if "on_failure" not in retries:
+        return None
+    return {"on_failure": {"destination": retries["on_failure"]}}
 
 
 def known(output: pulumi.Output[str | None], default: str) -> pulumi.Output[str]:

@@ -925,10 +925,14 @@ def test_a_path_dependency_outside_the_workspace_is_fingerprinted_and_remapped(
     binary = bootstrap_of(first)
     assert b"/build/../shared/mylib/src/lib.rs" in binary
     assert str(tmp_path).encode() not in binary
-    # Elsewhere, in the same layout: the same fingerprint and the same bytes.
+    # Elsewhere, in the same layout: the same fingerprint, and no machine path in the binary.
+    # (Not always the same bytes: cargo hashes the absolute path of a path dependency outside the
+    # workspace into its crate metadata, which can reorder the linked code.)
     other = outside_project(tmp_path / "elsewhere" / "project")
     second = builder(other, tmp_path / "state2").package("tiny")
-    assert (second.fingerprint, second.sha256) == (first.fingerprint, first.sha256)
+    assert second.fingerprint == first.fingerprint
+    assert b"/build/../shared/mylib/src/lib.rs" in bootstrap_of(second)
+    assert str(tmp_path).encode() not in bootstrap_of(second)
     # A file of the dependency is an input.
     library = tmp_path / "project" / "shared" / "mylib" / "src" / "lib.rs"
     library.write_text(library.read_text() + "\npub fn more() {}\n")

@@ -141,8 +141,12 @@ def test_dev_stack_fc3_graph() -> None:
 def test_each_function_gets_its_entrys_environment_and_no_other() -> None:
     evaluation = run_main()
     env = evaluation.by_name("sync-forks-function").plain()["environmentVariables"]
-    # sync-forks derives its time budget from its deadline: the stack sets no budget.
-    assert env == {"SYNC_FORKS": "octocat/Hello-World", "GITHUB_TOKEN": FAKE_TOKEN}
+    # The entry's plain variables, and the secret one from its config key.
+    assert env == {
+        "SYNC_FORKS": "octocat/Hello-World",
+        "SYNC_FORKS_BUDGET_SECS": "290",
+        "GITHUB_TOKEN": FAKE_TOKEN,
+    }
     assert evaluation.by_name("hello-function").plain().get("environmentVariables", {}) == {}
 
 
