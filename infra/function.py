@@ -55,9 +55,17 @@ class RustFunction(pulumi.ComponentResource):
     """The function's settings with every default applied."""
 
     def __init__(
-        self, name: str, args: RustFunctionArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: RustFunctionArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        package: _bootstrap.Package | None = None,
     ) -> None:
-        """Resolve `args` (raising `ConfigError` before anything is registered), then declare."""
+        """Resolve `args` (raising `ConfigError` before anything is registered), then declare.
+
+        `package` is the zip `infra.build_all` built for it already; without it, it is built here.
+        """
         spec = resolve(
             name,
             args,
@@ -73,7 +81,9 @@ class RustFunction(pulumi.ComponentResource):
             role.arn if role is not None else spec.role.get("existing_arn")
         )
         source = (
-            self._container_source(spec) if spec.variant == "container" else self._zip_source(spec)
+            self._container_source(spec)
+            if spec.variant == "container"
+            else self._zip_source(spec, package)
         )
         self.package = source.package
         self.image = pulumi.Output.from_input(source.image or "")
@@ -129,8 +139,8 @@ class RustFunction(pulumi.ComponentResource):
             }
         )
 
-    def _zip_source(self, spec: FunctionSpec) -> Source:
-        """Build the zip (a cache hit when `declare_functions` built it) and upload it."""
+    def _zip_source(self, spec: FunctionSpec, package: _bootstrap.Package | None) -> Source:
+        """Build the zip (unless `declare_functions` built it) and upload it."""
         child = pulumi.ResourceOptions(parent=self)
         package = _bootstrap.RustBootstrap(
             f"{spec.name}-bootstrap",
@@ -141,6 +151,7 @@ class RustFunction(pulumi.ComponentResource):
                 "size_budget": spec.size_budget,
             },
             opts=child,
+            package=package,
         ).package
         bucket_name = self._bucket(spec)
         key = artifacts.object_key(package, stack=spec.stack, function_name=spec.function_name)

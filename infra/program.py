@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from infra.args import RustFunctionArgs
+    from infra.bootstrap import Package
 
 CONFIG_KEYS = (
     *_config.PROJECT_KEYS,
@@ -39,18 +40,23 @@ CONFIG_KEYS = (
 """The stack config keys the library reads (`registryPassword` aside: it is read as a secret)."""
 
 
-def build_all(specs: Iterable[FunctionSpec]) -> None:
-    """Build the zips of `specs` with one cargo run per workspace and runtime.
+def build_all(specs: Iterable[FunctionSpec]) -> dict[str, Package]:
+    """The zips of `specs` by function name, from one cargo run per workspace and runtime.
 
-    Each function's `RustBootstrap` then takes its package from the build cache. Only a
-    function whose inputs changed is compiled and packaged again.
+    Only a function whose inputs changed is compiled and packaged again.
     """
-    groups: dict[tuple[Path, str], dict[str, int]] = defaultdict(dict)
+    groups: dict[tuple[Path, str], list[FunctionSpec]] = defaultdict(list)
     for spec in specs:
         if spec.variant == "zip":
-            groups[spec.workspace, spec.runtime][spec.crate] = spec.size_budget
-    for (workspace, runtime), budgets in groups.items():
-        Builder(workspace).package_many(list(budgets), runtime=runtime, size_budgets=budgets)
+            groups[spec.workspace, spec.runtime].append(spec)
+    packages: dict[str, Package] = {}
+    for (workspace, runtime), members in groups.items():
+        budgets = {spec.crate: spec.size_budget for spec in members}
+        built = Builder(workspace).package_many(
+            list(budgets), runtime=runtime, size_budgets=budgets
+        )
+        packages |= {spec.name: built[spec.crate] for spec in members}
+    return packages
 
 
 def declare_functions(
@@ -73,9 +79,11 @@ def declare_functions(
             problems += [f"{name}: {problem}" for problem in error.problems]
     if problems:
         raise ConfigError(subject or f"stack {pulumi.get_stack()}", problems)
-    build_all(specs.values())
+    packages = build_all(specs.values())
     shared = _share_namespace(functions)
-    return {name: RustFunction(name, args) for name, args in shared.items()}
+    return {
+        name: RustFunction(name, args, package=packages.get(name)) for name, args in shared.items()
+    }
 
 
 def _share_namespace(

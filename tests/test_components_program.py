@@ -355,3 +355,15 @@ def test_stack_files_are_valid_config(stack: str) -> None:
     assert sorted(found.functions) == ["hello", "sync-forks"]
     assert found.secret_variables == {"sync-forks": {"GITHUB_TOKEN": "githubToken"}, "hello": {}}
     assert schema["githubToken"]["secret"] is True
+
+
+def test_a_stack_builds_once_and_no_function_builds_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # from_config builds every zip in one package_many; each RustBootstrap takes its package.
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a RustBootstrap built its function again")
+
+    monkeypatch.setattr("infra.bootstrap.resource.Builder", refuse)
+    evaluation = run_main()
+    for crate in ("sync-forks", "hello"):
+        sha256, _ = package_facts(REPO, crate)
+        assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"dev/{crate}/{sha256}.zip"

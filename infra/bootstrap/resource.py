@@ -46,12 +46,20 @@ class RustBootstrap(pulumi.ComponentResource):
     """sha256 of every build input."""
 
     def __init__(
-        self, name: str, args: RustBootstrapArgs, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        args: RustBootstrapArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        package: Package | None = None,
     ) -> None:
-        """Build now; the outputs are known before any resource that uses them registers."""
+        """Build now, unless `package` was built already (`infra.build_all` builds many at once).
+
+        The outputs are known before any resource that uses them registers.
+        """
         super().__init__("fcrust:index:RustBootstrap", name, None, opts)
         workspace = Path(args["workspace"]) if "workspace" in args else None
-        self.package = Builder(workspace).package(
+        self.package = package or Builder(workspace).package(
             args["crate"],
             runtime=args.get("runtime", DEFAULT_RUNTIME),
             size_budget=args.get("size_budget", DEFAULT_SIZE_BUDGET),
