@@ -23,7 +23,7 @@ import subprocess
 import threading
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -56,6 +56,8 @@ GREETING = {"message": "Hello, world!", "request_id": REQUEST_ID}
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 10.0
 CONNECT_RETRY_S = 0.0005
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+"""The unit of the CPU times in /proc/<pid>/stat (100 per second on Linux)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,22 @@ def go() -> Contender:
         command=(str(bootstrap),),
         binary=bootstrap,
         built_with=f"{version}, CGO_ENABLED=0 -trimpath -ldflags='-s -w'",
+    )
+
+
+def go_one_processor(go_contender: Contender) -> Contender:
+    """The same Go hello with GOMAXPROCS=1: one goroutine scheduler (P), as on one vCPU.
+
+    With more Ps than goroutines to run, Go's idle Ps spin looking for work before their threads
+    sleep, so a request arriving meanwhile is picked up without a wake-up from the kernel: lower
+    latency at one connection, paid in CPU time. With one P there is nobody to spin.
+    """
+    return replace(
+        go_contender,
+        key="go_1p",
+        name="Go, GOMAXPROCS=1",
+        env={**go_contender.env, "GOMAXPROCS": "1"},
+        built_with=f"{go_contender.built_with}, run with GOMAXPROCS=1",
     )
 
 
@@ -324,6 +342,14 @@ class Running:
     def rss(self) -> int:
         """The resident set size now, in bytes."""
         return read_rss(self.process.pid)[0]
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU seconds of the process so far, all its threads, to the clock tick."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        # After the command name in parentheses: state, ppid, ... utime and stime are the 12th
+        # and 13th fields from there (proc(5): fields 14 and 15).
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def stop(self) -> None:
         """SIGTERM its process group, SIGKILL after STOP_GRACE_S; drain what it printed."""

@@ -15,7 +15,12 @@ if TYPE_CHECKING:
 
     from bench.report import Ratio
 
-COLOURS = {"Go": "#00add8", "Python": "#f2c12e", "seed": "#b7410e"}
+COLOURS = {
+    "Go": "#00add8",
+    "Go, GOMAXPROCS=1": "#8fd8ea",
+    "Python": "#f2c12e",
+    "seed": "#b7410e",
+}
 """One colour per other contender, in the order of the bars; any other is grey, after them."""
 TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
 

@@ -7,8 +7,12 @@ alike. Ratios are ours/X, computed on the medians of the rounds.
 1. Size: the binary, and a zip of the code directory made the same way for all.
 2. Cold start: exec to the first 200 of `POST /invoke`, output to /dev/null.
 3. Memory: RSS after start and one invocation, and after 10,000 more over 16 connections.
-4. Throughput and latency over keep-alive with wrk, at 1 and 16 connections, output to /dev/null
-   and to a pipe the bench drains (as FC reads a function's output).
+4. Throughput, latency and CPU time per invocation over keep-alive with wrk, at 1 and 16
+   connections, output to /dev/null and to a pipe the bench drains (as FC reads a function's
+   output).
+
+Go runs twice: as built (GOMAXPROCS is the machine's cores), and with GOMAXPROCS=1, as on one
+vCPU (see `contenders.go_one_processor`).
 """
 
 from __future__ import annotations
@@ -301,6 +305,7 @@ def measure_throughput(
     loads: dict[tuple[str, int, str], list[Load]] = {
         (sink, conns, c.key): [] for sink, conns in cells for c in hellos
     }
+    cpu: dict[tuple[str, int, str], list[float]] = {key: [] for key in loads}  # s per invocation
     output: dict[str, list[float]] = {c.key: [] for c in hellos}  # pipe bytes per invocation
     with tempfile.TemporaryDirectory(prefix="fc-rust-bench-") as scratch:
         script = wrk_script(Path(scratch), contenders.HELLO_BODY, contenders.invoke_headers())
@@ -313,8 +318,11 @@ def measure_throughput(
                     requests = 0
                     try:
                         for conns in CONNECTIONS:
+                            cpu_before = running.cpu_seconds()
                             load = run_wrk(running.port, conns, plan.wrk_seconds, script)
+                            used = running.cpu_seconds() - cpu_before
                             loads[sink, conns, contender.key].append(load)
+                            cpu[sink, conns, contender.key].append(used / max(load.requests, 1))
                             requests += load.requests
                     finally:
                         running.stop()
@@ -334,10 +342,16 @@ def measure_throughput(
         p99: dict[str, float | None] = {
             k: statistics.median(load.p99_s for load in v) for k, v in runs.items()
         }
+        cpu_used: dict[str, float | None] = {
+            c.key: statistics.median(cpu[sink, conns, c.key]) for c in hellos
+        }
         rate_cells, rate_ratios = _ratio_cells(rates, hellos, f"throughput, {label}", higher=True)
+        cpu_cells, cpu_ratios = _ratio_cells(
+            cpu_used, hellos, f"CPU per invocation, {label}", higher=False
+        )
         p50_cells, p50_ratios = _ratio_cells(p50, hellos, f"p50 latency, {label}", higher=False)
         p99_cells, p99_ratios = _ratio_cells(p99, hellos, f"p99 latency, {label}", higher=False)
-        ratios += [*rate_ratios, *p50_ratios, *p99_ratios]
+        ratios += [*rate_ratios, *p50_ratios, *p99_ratios, *cpu_ratios]
         for i, c in enumerate(hellos):
             errors = sum(load.errors for load in runs[c.key])
             rows.append(
@@ -351,12 +365,15 @@ def measure_throughput(
                     p50_cells[i],
                     ms_text(p99[c.key] or 0),
                     p99_cells[i],
+                    ms_text(cpu_used[c.key] or 0),
+                    cpu_cells[i],
                 ]
             )
             data[f"{c.key}, {label}"] = {
                 "throughput": spread([load.throughput for load in runs[c.key]]),
                 "p50_s": spread([load.p50_s for load in runs[c.key]]),
                 "p99_s": spread([load.p99_s for load in runs[c.key]]),
+                "cpu_s_per_invocation": spread(cpu[sink, conns, c.key]),
                 "errors": errors,
             }
     per_invocation = {k: statistics.median(v) for k, v in output.items() if v}
@@ -371,6 +388,8 @@ def measure_throughput(
         "ours/X",
         "p99",
         "ours/X",
+        "CPU/invocation",
+        "ours/X",
     ]
     printed = ", ".join(f"{c.name} {per_invocation.get(c.key, 0):.0f} B" for c in hellos)
     markdown = "\n".join(
@@ -383,6 +402,11 @@ def measure_throughput(
             table(headers, rows),
             "",
             f"Output per invocation on the pipe: {printed}.",
+            "",
+            (
+                "CPU/invocation: the server process's user and system time (all its threads) "
+                "during the run, over the invocations it answered."
+            ),
         ]
     )
     return markdown, data, ratios
@@ -412,7 +436,14 @@ def section() -> Section:
     """Build the contenders, then measure them side by side."""
     plan = QUICK if quick() else FULL
     progress("side by side: building ours, Go, Python and the seed")
-    hellos = [contenders.ours(), contenders.go(), contenders.python(), contenders.seed()]
+    go = contenders.go()
+    hellos = [
+        contenders.ours(),
+        go,
+        contenders.go_one_processor(go),
+        contenders.python(),
+        contenders.seed(),
+    ]
     others = [contenders.ours("sync-forks", key="ours_sync_forks")]
     size_md, size_data, size_ratios = _step("sizes", lambda: measure_sizes(hellos))
     cold_md, cold_data, cold_ratios = _step(
@@ -431,8 +462,10 @@ def section() -> Section:
                 '`{"message":"Hello, world!","request_id":...}`, started with FC\'s environment '
                 "from its code directory. Ours, Go and Python print FC's Start and End lines and "
                 "one log line per invocation; the seed prints its one pretty_env_logger line (it "
-                "printed no FC markers). Rounds interleave the contenders, in an order rotated "
-                "each round. "
+                "printed no FC markers). Go runs a second time with GOMAXPROCS=1, as on one "
+                "vCPU: with a spare P, Go's scheduler spins before sleeping, which answers a lone "
+                "connection sooner for more CPU time. Rounds interleave the contenders, in an "
+                "order rotated each round. "
                 "ours/X below 1: ours is smaller, faster to start or quicker to answer; for "
                 "invocations/s, above 1 is ours ahead."
             ),

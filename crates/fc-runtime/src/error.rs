@@ -80,7 +80,7 @@ pub enum Error {
     #[error("cannot listen on {address}: {source}")]
     Bind {
         /// The address that was tried.
-        address: std::net::SocketAddr,
+        address: std::net::SocketAddrV4,
         /// Why it failed.
         source: std::io::Error,
     },

@@ -1,7 +1,7 @@
 //! The runtime builder and the HTTP server FC talks to.
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -262,7 +262,7 @@ impl Runtime {
     {
         logger::init();
         let port = port_from(|name| std::env::var(name).ok())?;
-        let address = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+        let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| Error::Bind { address, source })?;

@@ -111,7 +111,10 @@ pub(crate) async fn serve(
         .await
         .is_err()
     {
-        log::warn!("in-flight invocations did not finish within {grace:?}");
+        log::warn!(
+            "in-flight invocations did not finish within {} ms",
+            grace.as_millis()
+        );
     }
     reaper.abort();
 }
@@ -200,7 +203,10 @@ async fn reap(connections: Arc<Connections>) {
         let now = Instant::now();
         let frozen = frozen_for(tick, now.saturating_duration_since(last));
         if !frozen.is_zero() {
-            log::debug!("not counting {frozen:?} the process did not run as idle time");
+            log::debug!(
+                "not counting {} ms the process did not run as idle time",
+                frozen.as_millis()
+            );
             connections.clock.skip(frozen);
         }
         last = now;
@@ -545,6 +551,9 @@ async fn discard(mut body: Incoming, busy: Option<Arc<Busy>>) {
         }
     };
     if tokio::time::timeout(DISCARD_TIMEOUT, read).await.is_err() {
-        log::debug!("stopped discarding a refused request body after {DISCARD_TIMEOUT:?}");
+        log::debug!(
+            "stopped discarding a refused request body after {} ms",
+            DISCARD_TIMEOUT.as_millis()
+        );
     }
 }
