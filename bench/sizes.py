@@ -35,7 +35,7 @@ TRIPLE = f"{TARGET}.{GLIBC}"
 def cargo_zigbuild(builder: Builder, flavour: str, panic: str = "unwind") -> Path:
     """Build every function as the build resource does, with the given panic strategy.
 
-    Its cargo command and environment (zig, the glibc floor, its RUSTFLAGS), in the target
+    Its cargo command and environment (zig, the glibc floor, its rustc flags), in the target
     directory of `flavour` (GLIBC: the build resource's own). Returns the release directory.
     """
     env = builder.cargo_environment(flavour)

@@ -61,8 +61,9 @@ def test_two_clones_in_different_directories_give_identical_zips(
     built: tuple[Path, Path, Package], tmp_path: Path
 ) -> None:
     _, _, first = built
-    other = clone(tmp_path / "elsewhere" / "deeper" / "checkout")
-    second = builder(other, tmp_path / "state").package("tiny")
+    # A space in the path too: every path the build hands rustc must survive it.
+    other = clone(tmp_path / "elsewhere" / "my projects" / "checkout")
+    second = builder(other, tmp_path / "build state").package("tiny")
     assert second.zip_path.read_bytes() == first.zip_path.read_bytes()
     assert (second.sha256, second.crc64, second.size) == (first.sha256, first.crc64, first.size)
     assert second.fingerprint == first.fingerprint

@@ -207,6 +207,9 @@ def _rustflags(
     `../shared/lib`): each maps to where it lies from the root, `/build/../shared/lib`. When
     several prefixes match, rustc applies the last given, so the target directory (often under
     the root) comes after the root.
+
+    Returned as CARGO_ENCODED_RUSTFLAGS wants them, separated by 0x1f: cargo splits RUSTFLAGS at
+    spaces, which would cut a path with a space in two.
     """
     remaps = [f"--remap-path-prefix={workspace.root}=/build"]
     remaps += [f"--remap-path-prefix={d}=/build/{_relative(d, workspace.root)}" for d in outside]
@@ -214,7 +217,7 @@ def _rustflags(
         f"--remap-path-prefix={target_dir}=/target",
         f"--remap-path-prefix={_cargo_home()}=/cargo",
     ]
-    return " ".join([*remaps, *extra])
+    return "\x1f".join([*remaps, *extra])
 
 
 LOCK_REFUSED = "--locked was passed to prevent this"
@@ -499,7 +502,7 @@ class Builder:
     ) -> dict[str, str]:
         """The environment cargo builds `flavour` in (a glibc version, or "static").
 
-        The same for every set of crates: cargo rebuilds everything when RUSTFLAGS change. With
+        The same for every set of crates: cargo rebuilds everything when its flags change. With
         `zig` (cargo zigbuild), the binaries link against the runtime's libgcc_s for unwinding,
         as rustc's own linux-gnu builds do (see infra/bootstrap/unwind.py).
         """
@@ -516,7 +519,8 @@ class Builder:
             for directory in self.workspace.source_dirs(crate)
             if not directory.is_relative_to(self.workspace.root)
         }
-        env["RUSTFLAGS"] = _rustflags(self.workspace, sorted(outside), target_dir, [*rustflags])
+        encoded = _rustflags(self.workspace, sorted(outside), target_dir, [*rustflags])
+        env["CARGO_ENCODED_RUSTFLAGS"] = encoded
         env["SOURCE_DATE_EPOCH"] = "315532800"
         return env
 
