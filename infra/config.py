@@ -126,6 +126,34 @@ def read_yaml(path: Path) -> dict[str, object]:
     return cast("dict[str, object]", data)
 
 
+def project_name(root: Path) -> str:
+    """The project's name from `root`'s `Pulumi.yaml`: the prefix of its config keys."""
+    name = read_yaml(root / "Pulumi.yaml").get("name")
+    if not isinstance(name, str) or not name:
+        path = root / "Pulumi.yaml"
+        raise StackError(f"{path} has no project `name`: is {root} a Pulumi program?")
+    return name
+
+
+def project_defaults(root: Path) -> dict[str, object]:
+    """The `default` (or `value`) of each key `Pulumi.yaml` declares, by key as written there.
+
+    pkg/workspace/config.go, mergeConfig: a declared key the stack does not set takes its
+    default, so the program sees it as if the stack had set it (`fcVersion`, `alicloud:region`).
+    """
+    path = root / "Pulumi.yaml"
+    schema = read_yaml(path).get("config") or {}
+    if not isinstance(schema, dict):
+        raise StackError(f"{path}: `config` must be a mapping")
+    found = {}
+    for key, declaration in schema.items():
+        if not isinstance(declaration, dict):
+            found[key] = declaration  # Pulumi's short form: the value is the default
+        elif "default" in declaration or "value" in declaration:
+            found[key] = declaration.get("default", declaration.get("value"))
+    return found
+
+
 def _coerce(raw: object, kind: type) -> object:
     """`raw` as `kind`: config set on the command line arrives as text, in a file as YAML.
 

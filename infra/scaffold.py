@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from infra.config import project_name, read_yaml
 from infra.errors import StackError
 from infra.limits import check_function_name
 
@@ -104,7 +105,7 @@ def _add_to_stack(stack_file: Path, project: str, name: str) -> None:
     """Add `name: {}` to the stack file's `<project>:functions`, keeping its comments."""
     key = f"{project}:functions"
     text = stack_file.read_text(encoding="utf-8") if stack_file.exists() else ""
-    config = (yaml.safe_load(text) or {}).get("config") or {}
+    config = (read_yaml(stack_file) if text else {}).get("config") or {}
     functions = config.get(key)
     if isinstance(functions, dict) and name in functions:
         return
@@ -144,10 +145,7 @@ def new_function(name: str, *, program: Path, workspace: Path, stacks: list[str]
     crate_dir = workspace / FUNCTIONS_DIR / name
     if crate_dir.exists():
         raise StackError(f"{crate_dir} exists already; choose another name or remove it")
-    pulumi_yaml = program / "Pulumi.yaml"
-    project = (yaml.safe_load(pulumi_yaml.read_text(encoding="utf-8")) or {}).get("name")
-    if not isinstance(project, str):
-        raise StackError(f"{pulumi_yaml} has no project `name`: run this in a Pulumi program")
+    project = project_name(program)
     stack_files = [program / f"Pulumi.{stack}.yaml" for stack in stacks]
     saved = {
         path: path.read_bytes()

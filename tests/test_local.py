@@ -634,6 +634,31 @@ def test_secrets_in_the_stack_file_are_never_read(tmp_path: Path) -> None:
     assert from_host.environment["GITHUB_TOKEN"] == TOKEN, "a secret comes from the environment"
 
 
+def test_the_emulator_takes_pulumi_yamls_defaults_as_the_program_does(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: mine\nruntime: python\nconfig:\n"
+        "  runtime:\n    type: string\n    default: custom.debian12\n"
+        "  alicloud:region:\n    value: cn-beijing\n"
+    )
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        "config:\n  mine:functions:\n    hello: {}\n    other:\n      crate: hello\n"
+        "      runtime: custom.debian10\n"
+    )
+    functions = load_functions("t", tmp_path, environ={})
+    assert functions["hello"].runtime == "custom.debian12"
+    assert functions["other"].runtime == "custom.debian10", "an entry's own value wins"
+    assert functions["hello"].region == "cn-beijing"
+    # Pulumi's short form, a bare value, is a default too.
+    (tmp_path / "Pulumi.yaml").write_text("name: mine\nconfig:\n  runtime: custom.debian11\n")
+    assert load_functions("t", tmp_path, environ={})["hello"].runtime == "custom.debian11"
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        "config:\n  mine:runtime: custom\n  alicloud:region: cn-hangzhou\n"
+        "  mine:functions:\n    hello: {}\n"
+    )
+    hello = load_functions("t", tmp_path, environ={})["hello"]
+    assert (hello.runtime, hello.region) == ("custom", "cn-hangzhou"), "the stack's value wins"
+
+
 def test_next_fire_follows_fc_cron_and_short_every() -> None:
     start = datetime(2024, 5, 1, 23, 59, 58, tzinfo=UTC)
     assert next_fire("@every 1s", start) == start + timedelta(seconds=1)

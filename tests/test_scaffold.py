@@ -39,6 +39,17 @@ def _cli(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[
     )
 
 
+def _list_members(program: Path) -> Path:
+    """Make the workspace name each member instead of globbing them; its manifest."""
+    manifest = program / "Cargo.toml"
+    globbed = 'members = ["crates/*", "functions/*"]'
+    text = manifest.read_text()
+    assert globbed in text, "the workspace's members line changed: update this helper"
+    listed = 'members = ["crates/fc-runtime", "functions/hello", "functions/sync-forks"]'
+    manifest.write_text(text.replace(globbed, listed))
+    return manifest
+
+
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
@@ -111,13 +122,7 @@ def test_a_failed_lock_update_leaves_the_program_as_it_was(
 ) -> None:
     program = _program(workspace_copy)
     # A workspace that lists its members, so the member line is written and must be undone.
-    manifest = program / "Cargo.toml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            'members = ["crates/*", "functions/*"]',
-            'members = ["crates/fc-runtime", "functions/hello", "functions/sync-forks"]',
-        )
-    )
+    _list_members(program)
     before = _snapshot(program)
     fake_bin = program.parent / "bin"
     fake_bin.mkdir()
@@ -134,13 +139,7 @@ def test_a_failed_lock_update_leaves_the_program_as_it_was(
 
 def test_a_listed_member_is_added_to_the_workspace(workspace_copy: Path) -> None:
     program = _program(workspace_copy)
-    manifest = program / "Cargo.toml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            'members = ["crates/*", "functions/*"]',
-            'members = ["crates/fc-runtime", "functions/hello", "functions/sync-forks"]',
-        )
-    )
+    manifest = _list_members(program)
     made = _cli("infra", "new", "greeter", "--stack", "dev", "--stack", "ci", cwd=program)
     assert made.returncode == 0, made.stderr
     assert '"functions/greeter"' in manifest.read_text()
@@ -155,3 +154,13 @@ def test_a_workspace_without_fc_runtime_is_told_how_to_add_it(tmp_path: Path) ->
     assert made.returncode == 2
     assert "does not declare fc-runtime in [workspace.dependencies]" in made.stderr
     assert not (tmp_path / "functions").exists()
+
+
+def test_outside_a_pulumi_program_it_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    shutil.copy2(REPO / "Cargo.toml", tmp_path / "Cargo.toml")
+    before = _snapshot(tmp_path)
+    made = _cli("infra", "new", "greeter", cwd=tmp_path)
+    assert made.returncode == 2
+    assert f"cannot read {tmp_path / 'Pulumi.yaml'}" in made.stderr
+    assert "Traceback" not in made.stderr
+    assert _snapshot(tmp_path) == before

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from infra.config import read_stack, read_yaml
+from infra.config import project_defaults, project_name, read_stack, read_yaml
 from infra.errors import ConfigError, StackError
 from infra.spec import FunctionSpec, resolve
 
@@ -77,18 +77,11 @@ class LocalFunction:
         )
 
 
-def project_name(root: Path) -> str:
-    """The project's name from `Pulumi.yaml`: the prefix of its config keys."""
-    name = read_yaml(root / "Pulumi.yaml").get("name")
-    if not isinstance(name, str) or not name:
-        raise StackError(f"{root / 'Pulumi.yaml'} has no project `name`")
-    return name
-
-
 def stack_config(stack: str, root: Path) -> dict[str, object]:
-    """The config `Pulumi.<stack>.yaml` sets, keys as Pulumi writes them (`fc-rust:functions`).
+    """The config the stack's program sees: the stack file's values over `Pulumi.yaml`'s defaults.
 
-    Secure values (`{"secure": ...}`) are dropped: they are ciphertext.
+    Keys lose the project's prefix (`functions`; `alicloud:region` keeps its own). Secure values
+    (`{"secure": ...}`) are dropped: they are ciphertext.
     """
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
@@ -99,11 +92,14 @@ def stack_config(stack: str, root: Path) -> dict[str, object]:
     values = read_yaml(stack_file).get("config") or {}
     if not isinstance(values, dict):
         raise StackError(f"{stack_file}: `config` must be a mapping")
-    project = project_name(root)
+    prefix = f"{project_name(root)}:"
     return {
-        key if ":" in key else f"{project}:{key}": value
-        for key, value in values.items()
-        if not (isinstance(value, dict) and "secure" in value)
+        **{key.removeprefix(prefix): value for key, value in project_defaults(root).items()},
+        **{
+            key.removeprefix(prefix): value
+            for key, value in values.items()
+            if not (isinstance(value, dict) and "secure" in value)
+        },
     }
 
 
@@ -113,10 +109,8 @@ def load_functions(
     """The stack's functions by name, read and resolved exactly as the Pulumi program does."""
     environ = os.environ if environ is None else environ
     project = project_name(root)
-    config = stack_config(stack, root)
-    prefix = f"{project}:"
-    values = {key.removeprefix(prefix): value for key, value in config.items()}
-    region = str(config.get("alicloud:region") or DEFAULT_REGION)
+    values = stack_config(stack, root)
+    region = str(values.get("alicloud:region") or DEFAULT_REGION)
     found = read_stack(
         values, project=project, stack=stack, region=None, secret=lambda _: None, cwd=root
     )
