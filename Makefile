@@ -52,8 +52,9 @@ lifecycle: setup
 # Sizes, preview cost, and hello beside Go, Python and the seed's stack: bench/results.md,
 # results.json, ratios.png (under 7 minutes once built). Installs Go and wrk from Debian if missing.
 bench: setup
-	command -v go >/dev/null && command -v wrk >/dev/null || { apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go wrk; }
+	command -v go >/dev/null && command -v wrk >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); $$sudo apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go wrk; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --group bench
 	$(PY) -m bench
 

@@ -529,8 +529,8 @@ class Builder:
 
         Every function: each crate of `Workspace.functions()`. Cargo unifies dependency features
         across the crates of a run, so a binary built with other crates can differ from the same
-        crate built alone (hello does, built with sync-forks: reqwest enables more of hyper and
-        tokio). With every function in every run, a function's binary is the same whichever of
+        crate built alone (the hyper and hyper-util features sync-forks enables for its client
+        reach hello's copies too). With every function in every run, a function's binary is the same whichever of
         them were asked for, by whom, in what order.
         """
         wanted = {name: self.workspace.crate(name) for name in names}
