@@ -60,7 +60,7 @@ bench: setup
 
 # Building N functions at once (N = 1, 8, 32): cold, unchanged, one file changed; about 20 minutes.
 bench-build: setup
-	$(PY) -m bench.build_scale | tee bench/build_scale.md
+	$(PY) -m bench.build_scale
 
 # The real packages under hostile load, on loopback (under 10 minutes); last line `lost: 0`.
 stress: setup

@@ -23,17 +23,13 @@ from typing import TYPE_CHECKING
 
 from bench import preview, side_by_side, sizes
 from bench.plot import plot
-from bench.report import QUICK_ENV, JsonValue, Section, progress
+from bench.report import BENCH_DIR, DEV_DIR, QUICK_ENV, JsonValue, Section, progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 SECTIONS: list[Callable[[], Section]] = [sizes.section, preview.section, side_by_side.section]
 """Each `section()` in the order of results.md; a new section is one more entry."""
-
-BENCH_DIR = Path(__file__).resolve().parent
-DEV_DIR = BENCH_DIR.parent / "target" / "bench-dev"
-"""Where `--quick` and `--only` runs write: bench/ holds full runs only."""
 
 
 def section_name(section: Callable[[], Section]) -> str:

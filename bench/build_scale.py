@@ -19,8 +19,9 @@ For each N, a workspace is generated in a temporary directory: this repository's
 (c) one source file of one function changed: `package_many` again; only that function gets a new
     package (checked: every other package's sha256 is unchanged).
 
-`python -m bench.build_scale [--quick]` prints the Markdown; `section()` returns it with the
-figures as a JSON-able dict. `--quick` measures N = 1 and 2.
+`python -m bench.build_scale [--quick]` prints the Markdown and writes it, with the figures and
+how long the run took, to bench/build_scale.md and .json; `--quick` measures N = 1 and 2 and
+writes to target/bench-dev/.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import functools
 import io
+import json
 import os
 import platform
 import re
@@ -41,10 +43,11 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bench.report import BENCH_DIR, DEV_DIR, table
+from bench.sizes import GLIBC, TRIPLE
 from infra.bootstrap import Builder, build_zip, check_runtime_compatible
 from infra.bootstrap import build as build_module
 from infra.bootstrap.build import DEFAULT_RUNTIME, TARGET
-from infra.bootstrap.elf import RUNTIME_GLIBC
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,8 +62,6 @@ PREVIEW_RUNS = 5
 COLD_RUNS = 2
 """Cold builds of the yardstick and of package_many, in turns, for N <= ONE_AT_A_TIME_UP_TO (one
 at N = 32); the fastest of each is reported."""
-GLIBC = RUNTIME_GLIBC[DEFAULT_RUNTIME]
-TRIPLE = f"{TARGET}.{GLIBC}"
 COLD_TARGET = 1.05
 """The issue's target: a cold package_many of N = 8 within this factor of one cargo run."""
 PREVIEW_TARGET_S = 0.2
@@ -238,6 +239,10 @@ def _cell(run: dict[str, float]) -> str:
     return f"{_s(run['s'])} (CPU {_s(run['cpu_s'])})"
 
 
+PICKS = (statistics.median, min, max)
+"""How the unchanged preview's runs are shown: median, fastest, slowest."""
+
+
 def render(figures: dict[str, Any]) -> str:
     """The Markdown section for `figures` (as `section` returns them)."""
     sizes: dict[str, dict[str, Any]] = figures["sizes"]
@@ -255,12 +260,8 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "### Cold build of every function (empty build cache and cargo target directory)",
         "",
-        (
-            "| N | cargo zigbuild --workspace | package_many (one cargo run) | of which cargo "
-            "| package_many / --workspace | one crate at a time (N cargo runs) |"
-        ),
-        "|---|---|---|---|---|---|",
     ]
+    rows = []
     for n, f in sizes.items():
         cold = f["cold"]
         yard, many = cold["yardstick"], cold["package_many"]
@@ -269,12 +270,29 @@ def render(figures: dict[str, Any]) -> str:
             if "one_at_a_time" in cold
             else f"not measured (N > {ONE_AT_A_TIME_UP_TO}: it takes long)"
         )
-        lines.append(
-            f"| {n} | {_cell(yard)} | {_cell(many)} | {_s(many['cargo_s'])} "
-            f"| {many['s'] / yard['s']:.2f}x (CPU {many['cpu_s'] / yard['cpu_s']:.2f}x; cargo "
-            f"alone {many['cargo_s'] / yard['s']:.2f}x) | {one} |"
+        rows.append(
+            [
+                n,
+                _cell(yard),
+                _cell(many),
+                _s(many["cargo_s"]),
+                (
+                    f"{many['s'] / yard['s']:.2f}x (CPU {many['cpu_s'] / yard['cpu_s']:.2f}x; "
+                    f"cargo alone {many['cargo_s'] / yard['s']:.2f}x)"
+                ),
+                one,
+            ]
         )
+    headers = [
+        "N",
+        "cargo zigbuild --workspace",
+        "package_many (one cargo run)",
+        "of which cargo",
+        "package_many / --workspace",
+        "one crate at a time (N cargo runs)",
+    ]
     lines += [
+        table(headers, rows),
         "",
         (
             f"--workspace and package_many: the fastest of {COLD_RUNS} builds each, taken in "
@@ -294,15 +312,14 @@ def render(figures: dict[str, Any]) -> str:
         "",
         f"### Unchanged preview: package_many on a warm cache (median of {PREVIEW_RUNS})",
         "",
-        "| N | median | fastest | slowest |",
-        "|---|---|---|---|",
+        table(
+            ["N", "median", "fastest", "slowest"],
+            [
+                [n, *(f"{pick(f['unchanged_preview_s']) * 1000:.0f} ms" for pick in PICKS)]
+                for n, f in sizes.items()
+            ],
+        ),
     ]
-    for n, f in sizes.items():
-        times = f["unchanged_preview_s"]
-        lines.append(
-            f"| {n} | {statistics.median(times) * 1000:.0f} ms | {min(times) * 1000:.0f} ms "
-            f"| {max(times) * 1000:.0f} ms |"
-        )
     if "32" in sizes:
         median = statistics.median(sizes["32"]["unchanged_preview_s"])
         verdict = "met" if median < PREVIEW_TARGET_S else "NOT met"
@@ -314,15 +331,20 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "### One source file of one function changed",
         "",
-        "| N | package_many | of which cargo | cargo runs | repackaged |",
-        "|---|---|---|---|---|",
+        table(
+            ["N", "package_many", "of which cargo", "cargo runs", "repackaged"],
+            [
+                [
+                    n,
+                    _cell(change),
+                    _s(change["cargo_s"]),
+                    str(change["cargo_runs"]),
+                    f"{', '.join(change['repackaged'])} (every other package's sha256 unchanged)",
+                ]
+                for n, change in ((n, f["one_change"]) for n, f in sizes.items())
+            ],
+        ),
     ]
-    for n, f in sizes.items():
-        change = f["one_change"]
-        lines.append(
-            f"| {n} | {_cell(change)} | {_s(change['cargo_s'])} | {change['cargo_runs']} "
-            f"| {', '.join(change['repackaged'])} (every other package's sha256 unchanged) |"
-        )
     return "\n".join(lines) + "\n"
 
 
@@ -340,11 +362,24 @@ def section(*, quick: bool = False) -> tuple[str, dict[str, Any]]:
 
 
 def main() -> None:
-    """Print the Markdown section."""
+    """Measure; print the Markdown and write it with the figures once every N is measured.
+
+    To bench/build_scale.md and .json (`--quick`: target/bench-dev/), so a failed run leaves the
+    last results in place.
+    """
     parser = argparse.ArgumentParser(prog="python -m bench.build_scale")
     parser.add_argument("--quick", action="store_true", help=f"N = {QUICK_SIZES} only")
-    text, _ = section(quick=parser.parse_args().quick)
+    quick = parser.parse_args().quick
+    started = time.monotonic()
+    text, figures = section(quick=quick)
+    minutes = (time.monotonic() - started) / 60
+    text += f"\nThe run took {minutes:.0f} minutes.\n"
     print(text)  # noqa: T201
+    out_dir = DEV_DIR if quick else BENCH_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "build_scale.md").write_text(text, encoding="utf-8")
+    figures_text = json.dumps(figures, indent=2) + "\n"
+    (out_dir / "build_scale.json").write_text(figures_text, encoding="utf-8")
 
 
 if __name__ == "__main__":

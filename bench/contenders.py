@@ -31,7 +31,7 @@ from infra.bootstrap import Builder
 from infra.limits import RUNTIMES
 from infra.local.instance import Instance, free_port, unpack
 from infra.local.invocation import request_headers
-from infra.local.processes import read_rss
+from infra.local.processes import process_info, read_rss
 from infra.local.stack import DEFAULT_REGION, LocalFunction
 from infra.spec import MEMORY_SIZE, TIMEOUT
 
@@ -345,11 +345,10 @@ class Running:
 
     def cpu_seconds(self) -> float:
         """User and system CPU seconds of the process so far, all its threads, to the clock tick."""
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        # After the command name in parentheses: state, ppid, ... utime and stime are the 12th
-        # and 13th fields from there (proc(5): fields 14 and 15).
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        info = process_info(self.process.pid)
+        if info is None:
+            raise RuntimeError(f"{self.contender.name} (pid {self.process.pid}) is gone")
+        return info.cpu / CLOCK_TICKS
 
     def stop(self) -> None:
         """SIGTERM its process group, SIGKILL after STOP_GRACE_S; drain what it printed."""

@@ -8,16 +8,20 @@ into bench/ratios.png. It reads `quick()` to run fewer rounds while someone deve
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEV_DIR = BENCH_DIR.parent / "target" / "bench-dev"
+"""Where quick runs (and `--only`) write: bench/ holds full runs only."""
 
 QUICK_ENV = "FCRUST_BENCH_QUICK"
 """Set to `1` by `python -m bench --quick`: sections run fewer rounds."""
@@ -71,23 +75,6 @@ def progress(message: str) -> None:
     """A progress line on stderr, with the seconds since the run started."""
     sys.stderr.write(f"[bench {time.monotonic() - _START:6.1f} s] {message}\n")
     sys.stderr.flush()
-
-
-def percentile(values: Sequence[float], percent: float) -> float:
-    """The `percent` percentile of `values`, interpolated linearly between closest ranks.
-
-    The same definition as numpy's default: percentile 0 is the minimum, 100 the maximum and 50
-    the median.
-    """
-    if not values:
-        raise ValueError("percentile of no values")
-    if not 0 <= percent <= 100:  # noqa: PLR2004 - the bounds of a percentage
-        raise ValueError(f"percent must be within 0 and 100, got {percent}")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * percent / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def spread(values: Sequence[float]) -> dict[str, JsonValue]:

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
     from bench.report import JsonValue
 
-FUNCTIONS = ("hello", "sync-forks")
-"""Every function of the workspace: the build resource builds them all in one cargo run, and
-cargo unifies their dependencies' features, so a build of fewer would not be the same build."""
 GLIBC = RUNTIME_GLIBC[DEFAULT_RUNTIME]
 """The glibc floor the build resource links against for the default runtime (`zigbuild --target
 <triple>.<glibc>`)."""
@@ -41,8 +38,8 @@ def cargo_zigbuild(builder: Builder, flavour: str, panic: str = "unwind") -> Pat
     env = builder.cargo_environment(flavour)
     env["CARGO_PROFILE_RELEASE_PANIC"] = panic
     command = ["cargo", "zigbuild", "--target", TRIPLE, "--release", "--locked", "--quiet"]
-    for crate in FUNCTIONS:
-        command += ["-p", crate, "--bin", crate]
+    for crate in builder.run_crates([]):  # every function, as the build resource's run
+        command += ["-p", crate.name, "--bin", crate.binary]
     subprocess.run(command, cwd=builder.workspace.root, env=env, check=True)
     return builder.target_dir / flavour / TARGET / "release"
 
@@ -70,12 +67,13 @@ def section() -> Section:
     abort_dir = cargo_zigbuild(builder, "bench-abort", panic="abort")
     rows = []
     data: dict[str, JsonValue] = {}
-    for crate in FUNCTIONS:
+    for function in builder.run_crates([]):
+        crate = function.name
         progress(f"sizes: {crate} (package, static binary, image)")
         package = builder.package(crate)
         with zipfile.ZipFile(package.zip_path) as archive:
             unwind = archive.getinfo("bootstrap").file_size
-        abort = (abort_dir / crate).stat().st_size
+        abort = (abort_dir / function.binary).stat().st_size
         static = builder.static_binary(crate).size
         image = image_size(builder, crate)
         rows.append(

@@ -1,29 +1,13 @@
-"""The arithmetic `make bench` reports with: percentiles, ratios, their texts, the rounds' order."""
+"""The arithmetic `make bench` reports with: ratios, their texts, the rounds' order."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.report import bytes_text, ms_text, percentile, ratio, ratio_text, spread, table
+from bench.report import bytes_text, ms_text, ratio, ratio_text, spread, table
 from bench.side_by_side import rotated
 
 pytestmark = pytest.mark.unit
-
-
-def test_percentile_interpolates_between_closest_ranks() -> None:
-    values = [4.0, 1.0, 3.0, 2.0]
-    assert percentile(values, 0) == 1.0
-    assert percentile(values, 100) == 4.0
-    assert percentile(values, 50) == 2.5
-    assert percentile(values, 99) == pytest.approx(3.97)
-    assert percentile([7.0], 99) == 7.0
-
-
-def test_percentile_refuses_nothing_and_out_of_range() -> None:
-    with pytest.raises(ValueError, match="no values"):
-        percentile([], 50)
-    with pytest.raises(ValueError, match="within 0 and 100"):
-        percentile([1.0], 101)
 
 
 def test_ratio_is_ours_over_theirs_and_unknown_without_a_figure() -> None:

@@ -63,6 +63,8 @@ class ProcessInfo:
     """`R`, `S`, ... `Z` for a zombie (dead, not yet reaped)."""
     start: int
     """Start time in clock ticks after boot: with the pid, it names one process (pids recycle)."""
+    cpu: int
+    """User and system CPU time so far, all its threads, in clock ticks (`SC_CLK_TCK` a second)."""
 
     @property
     def dead(self) -> bool:
@@ -79,7 +81,8 @@ def process_info(pid: int) -> ProcessInfo | None:
     # The command name (field 2) may hold spaces and parentheses: the fields follow the last ')'.
     fields = text[text.rfind(")") + 2 :].split()
     try:
-        return ProcessInfo(pid, int(fields[1]), fields[0], int(fields[19]))
+        cpu = int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of proc(5)
+        return ProcessInfo(pid, int(fields[1]), fields[0], int(fields[19]), cpu)
     except (IndexError, ValueError):
         return None
 
