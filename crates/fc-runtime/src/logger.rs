@@ -190,8 +190,7 @@ mod tests {
 
     #[test]
     fn lines_carry_time_request_id_and_level() {
-        let mut line = b"left from the last line".to_vec();
-        line.clear();
+        let mut line = Vec::new();
         format_line(
             &mut line,
             UNIX_EPOCH,

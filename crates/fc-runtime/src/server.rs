@@ -61,6 +61,7 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
     settings: Settings,
 ) {
+    let app = Arc::new(app);
     let connections = Arc::new(Connections::new(settings));
     let graceful = GracefulShutdown::new();
     let reaper = tokio::spawn(reap(Arc::clone(&connections)));
@@ -122,29 +123,27 @@ pub(crate) async fn serve(
 /// Serves one connection on its own task until it ends or is asked to close while idle.
 fn spawn_connection(
     stream: TcpStream,
-    app: &App,
+    app: &Arc<App>,
     connections: &Arc<Connections>,
     graceful: &GracefulShutdown,
 ) {
     let registration = connections.register();
     let connection = Arc::clone(&registration.connection);
     let service = {
-        let app = app.clone();
+        let app = Arc::clone(app);
         let connections = Arc::clone(connections);
         let connection = Arc::clone(&connection);
         service_fn(move |request: Request<Incoming>| {
             let busy = Busy::start(&connections, &connection);
-            let unread = Arc::new(AtomicBool::new(false));
             let request = request.map(|body| RequestBody {
                 body: Some(body),
                 busy: Some(Arc::clone(&busy)),
-                unread: Arc::clone(&unread),
                 finished: false,
             });
-            let app = app.clone();
+            let app = Arc::clone(&app);
             async move {
                 let mut response = app.handle(request).await;
-                if unread.load(Ordering::Acquire) {
+                if busy.unread.load(Ordering::Acquire) {
                     // The rest of the body is being thrown away: the connection carries no
                     // further request, and the client learns it from the answer.
                     response
@@ -369,6 +368,8 @@ impl Drop for Registration {
 struct Busy {
     connections: Arc<Connections>,
     connection: Arc<Connection>,
+    /// The app answered before reading the whole body, which is being thrown away.
+    unread: AtomicBool,
 }
 
 impl Busy {
@@ -378,6 +379,7 @@ impl Busy {
         Arc::new(Self {
             connections: Arc::clone(connections),
             connection: Arc::clone(connection),
+            unread: AtomicBool::new(false),
         })
     }
 }
@@ -484,7 +486,6 @@ impl Body for ResponseBody {
 struct RequestBody {
     body: Option<Incoming>,
     busy: Option<Arc<Busy>>,
-    unread: Arc<AtomicBool>,
     finished: bool,
 }
 
@@ -529,8 +530,11 @@ impl Drop for RequestBody {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        self.unread.store(true, Ordering::Release);
-        runtime.spawn(discard(body, self.busy.take()));
+        let busy = self.busy.take();
+        if let Some(busy) = &busy {
+            busy.unread.store(true, Ordering::Release);
+        }
+        runtime.spawn(discard(body, busy));
     }
 }
 

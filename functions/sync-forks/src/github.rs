@@ -9,7 +9,7 @@ use http::header::{
     HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT,
 };
 use http::{Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body, Incoming};
 use serde::Deserialize;
 
@@ -440,27 +440,22 @@ fn redirect_target(
     Ok(Some(target))
 }
 
-/// `body`, read chunk by chunk up to `limit` bytes. A longer reply (announced by its
-/// `content-length` or found while reading) is [`ForkError::ReplyTooLarge`] and the rest is
-/// left unread, so memory stays within `limit` plus one chunk.
-async fn read_capped(mut body: Incoming, limit: usize) -> Result<Bytes, ForkError> {
+/// `body`, read up to `limit` bytes. A longer reply (announced by its `content-length` or found
+/// while reading) is [`ForkError::ReplyTooLarge`] and the rest is left unread, so memory stays
+/// within `limit`.
+async fn read_capped(body: Incoming, limit: usize) -> Result<Bytes, ForkError> {
     let announced = body.size_hint().lower();
     if usize::try_from(announced).map_or(true, |announced| announced > limit) {
         return Err(ForkError::ReplyTooLarge(limit));
     }
-    let mut read = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|error| ForkError::Transport(with_causes("reading GitHub's reply", &error)))?;
-        let Ok(chunk) = frame.into_data() else {
-            continue; // trailers
-        };
-        if chunk.len() > limit.saturating_sub(read.len()) {
-            return Err(ForkError::ReplyTooLarge(limit));
-        }
-        read.extend_from_slice(&chunk);
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(ForkError::ReplyTooLarge(limit)),
+        Err(error) => Err(ForkError::Transport(with_causes(
+            "reading GitHub's reply",
+            error.as_ref(),
+        ))),
     }
-    Ok(read.into())
 }
 
 /// How long to wait before retrying this answer, or `None` when it is final.

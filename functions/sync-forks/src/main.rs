@@ -116,7 +116,7 @@ fn run_deadline(start: Instant, budget: Option<Duration>, fc_deadline: Option<In
         (Some(budget), _) => start + budget,
         (None, Some(fc_deadline)) => fc_deadline
             .checked_sub(DEFAULT_DEADLINE_MARGIN)
-            .map_or(start, |before_fc| before_fc.max(start))
+            .unwrap_or(start)
             .max(start + MIN_DEFAULT_BUDGET),
         (None, None) => start + NO_DEADLINE_BUDGET,
     };
