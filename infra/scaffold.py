@@ -34,7 +34,6 @@ class Scaffolded:
 
     crate_dir: Path
     stack_files: list[Path]
-    member_added: bool
 
 
 def _template(name: str) -> str:
@@ -70,11 +69,11 @@ def _workspace_manifest(workspace: Path) -> dict[str, object]:
     return workspace_table
 
 
-def _fc_runtime_dependency(workspace_table: dict[str, object], manifest: Path) -> str:
-    """How the new crate depends on fc-runtime: through the workspace's declaration of it."""
+def _check_fc_runtime(workspace_table: dict[str, object], manifest: Path) -> None:
+    """The new crate takes fc-runtime from the workspace: it must declare it."""
     shared = workspace_table.get("dependencies")
     if isinstance(shared, dict) and "fc-runtime" in shared:
-        return "{ workspace = true }"
+        return
     raise StackError(
         f"{manifest} does not declare fc-runtime in [workspace.dependencies]; add "
         '`fc-runtime = { git = "<fc-rust repository URL>" }` there (see the README, '
@@ -82,14 +81,14 @@ def _fc_runtime_dependency(workspace_table: dict[str, object], manifest: Path) -
     )
 
 
-def _add_member(manifest: Path, workspace_table: dict[str, object], member: str) -> bool:
+def _add_member(manifest: Path, workspace_table: dict[str, object], member: str) -> None:
     """Make `member` a workspace member, unless a glob (`functions/*`) covers it already."""
     members = workspace_table.get("members", [])
     root = manifest.parent
     if isinstance(members, list) and any(
         root / member in root.glob(str(pattern)) for pattern in members
     ):
-        return False
+        return
     text = manifest.read_text(encoding="utf-8")
     match = re.search(r"^members\s*=\s*\[", text, flags=re.MULTILINE)
     if match is None:
@@ -98,15 +97,14 @@ def _add_member(manifest: Path, workspace_table: dict[str, object], member: str)
         )
     text = f'{text[: match.end()]}"{member}", {text[match.end() :]}'
     manifest.write_text(text, encoding="utf-8")
-    return True
 
 
 def _add_to_stack(stack_file: Path, project: str, name: str) -> None:
     """Add `name: {}` to the stack file's `<project>:functions`, keeping its comments."""
     key = f"{project}:functions"
     text = stack_file.read_text(encoding="utf-8") if stack_file.exists() else ""
-    config = (read_yaml(stack_file) if text else {}).get("config") or {}
-    functions = config.get(key)
+    config = read_yaml(stack_file).get("config") if text else None
+    functions = config.get(key) if isinstance(config, dict) else None
     if isinstance(functions, dict) and name in functions:
         return
     lines = text.splitlines()
@@ -141,7 +139,7 @@ def new_function(name: str, *, program: Path, workspace: Path, stacks: list[str]
         raise StackError("; ".join(problems))
     manifest = workspace / "Cargo.toml"
     workspace_table = _workspace_manifest(workspace)
-    fc_runtime = _fc_runtime_dependency(workspace_table, manifest)
+    _check_fc_runtime(workspace_table, manifest)
     crate_dir = workspace / FUNCTIONS_DIR / name
     if crate_dir.exists():
         raise StackError(f"{crate_dir} exists already; choose another name or remove it")
@@ -155,12 +153,12 @@ def new_function(name: str, *, program: Path, workspace: Path, stacks: list[str]
     try:
         (crate_dir / "src").mkdir(parents=True)
         (crate_dir / "Cargo.toml").write_text(
-            _template("Cargo.toml.in").format(name=name, fc_runtime=fc_runtime), encoding="utf-8"
+            _template("Cargo.toml.in").format(name=name), encoding="utf-8"
         )
         (crate_dir / "src" / "main.rs").write_text(
             _template("main.rs").format(name=name), encoding="utf-8"
         )
-        member_added = _add_member(manifest, workspace_table, f"{FUNCTIONS_DIR}/{name}")
+        _add_member(manifest, workspace_table, f"{FUNCTIONS_DIR}/{name}")
         update_lock(workspace)
         for stack_file in stack_files:
             _add_to_stack(stack_file, project, name)
@@ -170,7 +168,7 @@ def new_function(name: str, *, program: Path, workspace: Path, stacks: list[str]
         for path, data in saved.items():
             path.write_bytes(data)
         raise
-    return Scaffolded(crate_dir, stack_files, member_added)
+    return Scaffolded(crate_dir, stack_files)
 
 
 def update_lock(workspace: Path) -> None:

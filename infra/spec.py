@@ -1,4 +1,4 @@
-"""`RustFunctionArgs` resolved: every default applied once, every rule checked once.
+"""`RustFunctionArgs` resolved: every default and every rule in one place.
 
 The FC 3.0 and FC 2.0 backends, the config digest, the container path and the local emulator
 all read the `FunctionSpec` that `resolve` returns, and nothing else, so what runs locally and
@@ -125,10 +125,10 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
     variant = args.get("variant", "zip")
     memory_size = args.get("memory_size", MEMORY_SIZE)
     role = cast("RoleArgs", _copy(args.get("role", {})))
-    if _mode("role", role) == ("create", []):
+    if creates("role", role):
         role.setdefault("role_name", resource_name(project, stack, function_name, limit=64))
     logs = cast("LogsArgs", _copy(args.get("logs", {})))
-    if _mode("logs", logs) == ("create", []):
+    if creates("logs", logs):
         logs.setdefault("project_name", resource_name(project, stack, function_name))
         logs.setdefault("logstore_name", LOGSTORE)
         logs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)

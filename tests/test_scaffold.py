@@ -8,14 +8,13 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 import yaml
 from conftest import FAKE_TOKEN, REGION, REPO, evaluate
 
-if TYPE_CHECKING:
-    from pathlib import Path
+import infra
 
 pytestmark = pytest.mark.unit
 
@@ -164,3 +163,12 @@ def test_outside_a_pulumi_program_it_says_so_and_changes_nothing(tmp_path: Path)
     assert f"cannot read {tmp_path / 'Pulumi.yaml'}" in made.stderr
     assert "Traceback" not in made.stderr
     assert _snapshot(tmp_path) == before
+
+
+def test_the_examples_greeter_is_what_the_template_makes() -> None:
+    # examples/ shows the function `python -m infra new greeter` makes: the two must not drift.
+    template = Path(infra.__file__).parent / "template"
+    greeter = REPO / "examples" / "functions" / "greeter"
+    for source, made in (("Cargo.toml.in", "Cargo.toml"), ("main.rs", "src/main.rs")):
+        rendered = (template / source).read_text(encoding="utf-8").format(name="greeter")
+        assert rendered == (greeter / made).read_text(encoding="utf-8"), made

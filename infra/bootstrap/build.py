@@ -22,7 +22,7 @@ from infra.bootstrap.errors import BuildError
 from infra.bootstrap.files import replace_together
 from infra.bootstrap.process import CommandFailedError, run_streamed
 from infra.bootstrap.unwind import stub_library
-from infra.bootstrap.workspace import Crate, Workspace
+from infra.bootstrap.workspace import TOOLCHAIN_FILES, Crate, Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -113,9 +113,6 @@ def tool_env() -> dict[str, str]:
 
 _TOOLCHAIN_SETTINGS = ("PATH", "RUSTC", "RUSTUP_TOOLCHAIN", "RUSTUP_HOME", "CARGO_HOME")
 """The environment that decides which rustc cargo runs (rustup reads its toolchain from these)."""
-_TOOLCHAIN_FILES = ("rust-toolchain.toml", "rust-toolchain")
-"""rustup's per-directory toolchain files, looked up from cargo's directory upwards
-(https://rust-lang.github.io/rustup/overrides.html)."""
 _versions_asked: dict[tuple[object, ...], dict[str, str]] = {}
 
 
@@ -123,7 +120,7 @@ def _toolchain_key(env: Mapping[str, str], root: Path, *, zig: bool) -> tuple[ob
     """Everything that could change the versions' answer for a build in `root`."""
     files: list[bytes | None] = []
     for directory in (root, *root.parents):
-        for name in _TOOLCHAIN_FILES:
+        for name in TOOLCHAIN_FILES:
             try:
                 files.append((directory / name).read_bytes())
             except OSError:
@@ -530,8 +527,8 @@ class Builder:
         Every function: each crate of `Workspace.functions()`. Cargo unifies dependency features
         across the crates of a run, so a binary built with other crates can differ from the same
         crate built alone (the hyper and hyper-util features sync-forks enables for its client
-        reach hello's copies too). With every function in every run, a function's binary is the same whichever of
-        them were asked for, by whom, in what order.
+        reach hello's copies too). With every function in every run, a function's binary is the
+        same whichever of them were asked for, by whom, in what order.
         """
         wanted = {name: self.workspace.crate(name) for name in names}
         every = {name: self.workspace.crates[name] for name in self.workspace.functions()}

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 # Never part of a crate's sources: build output, VCS data, editor and Python caches.
 _SKIP_DIRS = frozenset({"target", "dist", ".git", "__pycache__", ".venv", "node_modules"})
-_ROOT_FILES = ("rust-toolchain.toml", "rust-toolchain", ".cargo/config.toml")
+TOOLCHAIN_FILES = ("rust-toolchain.toml", "rust-toolchain")
+"""rustup's per-directory toolchain files, looked up from cargo's directory upwards
+(https://rust-lang.github.io/rustup/overrides.html)."""
+_ROOT_FILES = (*TOOLCHAIN_FILES, ".cargo/config.toml")
 """Files at the workspace root that change what cargo builds, whatever the crate."""
 
 
