@@ -72,6 +72,8 @@ ENTRY_KEYS: dict[str, tuple[str, type]] = {
     "workspace": ("workspace", str),
 }
 """A `functions` entry's keys: the `RustFunctionArgs` argument each sets and its type."""
+_CONFIG_NAMES = {argument: key for key, (argument, _) in ENTRY_KEYS.items() if argument != key}
+_ARGUMENT_NAMES = re.compile(r"\b(?:" + "|".join(_CONFIG_NAMES) + r")\b")
 
 PROJECT_KEYS: dict[str, tuple[str, type]] = {
     "fcVersion": ("fc_version", str),
@@ -201,7 +203,11 @@ class StackFunctions:
     """(function, argument) -> the config key path that set it, for error messages."""
 
     def explain(self, function: str, argument: str, problem: str, project: str) -> str:
-        """`problem` with the stack config key that caused it and the command that changes it."""
+        """`problem` with the stack config key that caused it and the command that changes it.
+
+        The problem names settings as the stack spells them (`memorySize`, not `memory_size`).
+        """
+        problem = _ARGUMENT_NAMES.sub(lambda found: _CONFIG_NAMES[found[0]], problem)
         path = self.sources.get((function, argument))
         if path is None:
             return f"{function}: {problem}"

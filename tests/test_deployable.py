@@ -217,7 +217,7 @@ def test_a_misconfigured_key_is_named_with_the_command_that_fixes_it() -> None:
             functions=functions(**{"sync-forks": {"memorySize": 100}, "hello": {"memorySize": 200}})
         )
     text = str(caught.value)
-    assert "sync-forks: memory_size must be a multiple of 64" in text
+    assert "sync-forks: memorySize must be a multiple of 64" in text
     assert "fc-rust:functions.sync-forks.memorySize" in text
     assert "`pulumi config set --path 'functions.sync-forks.memorySize' <value>`" in text
     assert "fc-rust:functions.hello.memorySize" in text
