@@ -125,6 +125,9 @@ impl App {
 
 /// Runs `work` between FC's `FC <kind> Start/End RequestId: <id>` lines, with `request_id` on
 /// every log line it writes, and logs its error (the message only, as in the response).
+///
+/// The End line is written even when the work is dropped unfinished (its connection was closed
+/// under it: a client that reset it, a request body that stalled): every Start has its End.
 async fn logged<T>(
     kind: &str,
     request_id: String,
@@ -132,14 +135,37 @@ async fn logged<T>(
 ) -> Result<T, Error> {
     print_line(format_args!("FC {kind} Start RequestId: {request_id}"));
     with_request_id(request_id, async {
+        let mut end = EndLine { kind, done: false };
         let outcome = work.await;
         if let Err(error) = &outcome {
             log::error!("{kind} failed: {error}");
         }
-        current_request_id(|id| print_line(format_args!("FC {kind} End RequestId: {id}")));
+        end.done = true;
+        print_end(kind);
         outcome
     })
     .await
+}
+
+/// `FC <kind> End RequestId: <id>`, with the current task's request id.
+fn print_end(kind: &str) {
+    current_request_id(|id| print_line(format_args!("FC {kind} End RequestId: {id}")));
+}
+
+/// Writes the End line of work dropped before it finished (see [`logged`]).
+struct EndLine<'a> {
+    kind: &'a str,
+    done: bool,
+}
+
+impl Drop for EndLine<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let kind = self.kind;
+            log::error!("{kind} failed: the connection closed before the answer was ready");
+            print_end(kind);
+        }
+    }
 }
 
 /// Reads the whole body, refusing more than `limit` bytes (checked against `Content-Length`

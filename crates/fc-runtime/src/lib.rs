@@ -57,6 +57,7 @@ pub use app::{App, BoxError, DEFAULT_MAX_BODY_BYTES};
 pub use context::{Context, Credentials};
 pub use error::{Diagnostic, Error};
 pub use event::{Event, TimerEvent};
+pub use logger::escape_line;
 pub use runtime::{
     run, Runtime, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_TIMEOUT,

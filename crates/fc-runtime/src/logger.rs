@@ -7,7 +7,8 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
@@ -32,38 +33,262 @@ pub(crate) fn current_request_id<T>(read: impl FnOnce(&str) -> T) -> Option<T> {
 /// The longest line buffer kept for the next line; a longer line's buffer is freed after it.
 const KEPT_LINE_BYTES: usize = 16 * 1024;
 
+/// The most log bytes waiting for stdout; a line that would go past it is dropped (and counted)
+/// instead of waiting. 4 MiB: under 4% of FC's smallest instance (128 MB), and over 60 s of a
+/// logstore's normal pace for an instance that logs a few lines per invocation. Only a stdout
+/// nobody reads (a stalled log collector, a pipe nobody drains) fills it.
+const QUEUE_BYTES: usize = 4 * 1024 * 1024;
+
 thread_local! {
     /// The buffer lines are built in, kept from line to line: once it has grown to fit the
     /// longest line, a line allocates nothing.
     static LINE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-/// Builds one line with `build` and writes it, newline included, to stdout in one `write`
-/// call, under stdout's lock: lines of concurrent invocations never interleave, and each is on
-/// FC's pipe as soon as it is written. (stdout is line-buffered: a line written in pieces would
-/// cost one `write` for the pieces and another for the newline.) A failed write (a closed
-/// stdout) is ignored.
-pub(crate) fn write_line(build: impl FnOnce(&mut Vec<u8>)) {
-    write_line_to(|| std::io::stdout().lock(), build);
+/// Lines waiting for stdout, written by a thread of their own.
+///
+/// Why a thread: a `write` to a pipe nobody drains blocks, and on the current-thread runtime a
+/// blocked log line is a blocked server: every later invocation would time out. Here a line is
+/// appended to a bounded queue under a short lock and the log thread does the blocking writes,
+/// in order, each line whole. When stdout stays blocked until the queue is full, further lines
+/// are dropped, never waited for, and the log thread says how many before the next lines it
+/// writes: `... [WARN] fc-runtime dropped N log lines: stdout was not being read`.
+pub(crate) struct LineQueue {
+    state: Mutex<Queued>,
+    /// Signalled when lines were added.
+    added: Condvar,
+    /// Signalled when the log thread has written all it had.
+    written: Condvar,
+    limit: usize,
 }
 
-/// [`write_line`] to the writer `open` returns, which is opened once the line is built.
-fn write_line_to<W: Write>(open: impl FnOnce() -> W, build: impl FnOnce(&mut Vec<u8>)) {
+#[derive(Default)]
+struct Queued {
+    pending: Vec<u8>,
+    dropped: u64,
+    writing: bool,
+}
+
+static STDOUT: LineQueue = LineQueue::new(QUEUE_BYTES);
+static LOG_THREAD: OnceLock<bool> = OnceLock::new();
+
+impl LineQueue {
+    pub(crate) const fn new(limit: usize) -> Self {
+        Self {
+            state: Mutex::new(Queued {
+                pending: Vec::new(),
+                dropped: 0,
+                writing: false,
+            }),
+            added: Condvar::new(),
+            written: Condvar::new(),
+            limit,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, Queued> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends one whole line, or drops it when the queue is full; never blocks on the writer.
+    /// A line longer than the limit is taken when nothing else waits.
+    pub(crate) fn push(&self, line: &[u8]) {
+        let mut state = self.state();
+        if !state.pending.is_empty() && state.pending.len() + line.len() > self.limit {
+            state.dropped += 1;
+            return;
+        }
+        state.pending.extend_from_slice(line);
+        drop(state);
+        self.added.notify_one();
+    }
+
+    /// The log thread's loop: waits for lines and writes them to `out`, forever.
+    fn write_forever(&self, out: &mut impl Write) {
+        let mut batch = Vec::new();
+        loop {
+            self.write_batch(out, &mut batch, None);
+        }
+    }
+
+    /// Waits (up to `wait`, or for good) for lines and writes what is there to `out`; returns
+    /// whether anything was written. `batch` is the buffer swapped with the queue's.
+    pub(crate) fn write_batch(
+        &self,
+        out: &mut impl Write,
+        batch: &mut Vec<u8>,
+        wait: Option<Duration>,
+    ) -> bool {
+        let mut state = self.state();
+        while state.pending.is_empty() && state.dropped == 0 {
+            state = match wait {
+                None => self
+                    .added
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(wait) => {
+                    let (state, timeout) = self
+                        .added
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if timeout.timed_out() {
+                        return false;
+                    }
+                    state
+                }
+            };
+        }
+        batch.clear();
+        std::mem::swap(batch, &mut state.pending);
+        let dropped = std::mem::take(&mut state.dropped);
+        state.writing = true;
+        drop(state);
+        // A failed write (a closed stdout) loses these lines, as a print would.
+        let _ = out.write_all(batch);
+        if dropped > 0 {
+            // The lines were dropped because the batch filled the queue: they came after it.
+            let notice =
+                format_args!("fc-runtime dropped {dropped} log lines: stdout was not being read");
+            let mut line = Vec::new();
+            format_line(&mut line, SystemTime::now(), "-", Level::Warn, &notice);
+            line.push(b'\n');
+            let _ = out.write_all(&line);
+        }
+        let _ = out.flush();
+        if batch.capacity() > QUEUE_BYTES {
+            *batch = Vec::new();
+        }
+        self.state().writing = false;
+        self.written.notify_all();
+        true
+    }
+
+    /// Waits up to `timeout` until every line queued so far is written.
+    pub(crate) fn flush(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.state();
+        while !state.pending.is_empty() || state.writing {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self
+                .written
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// Starts the log thread once; false when it could not be started (lines are then written
+/// directly).
+fn log_thread() -> bool {
+    *LOG_THREAD.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("fc-runtime-log".to_owned())
+            .stack_size(64 * 1024)
+            .spawn(|| STDOUT.write_forever(&mut std::io::stdout()))
+            .is_ok()
+    })
+}
+
+/// Writes every line logged so far to stdout, waiting up to `timeout` (a stdout nobody reads
+/// does not hold the process up for longer).
+pub(crate) fn flush(timeout: Duration) {
+    if LOG_THREAD.get() == Some(&true) {
+        STDOUT.flush(timeout);
+    }
+}
+
+/// Builds one line with `build` and queues it, newline included, for stdout (see
+/// [`LineQueue`]): lines of concurrent invocations never interleave, and a stdout nobody reads
+/// never blocks the caller. Control characters and invisible formatting characters in the
+/// line are escaped by the builders ([`Escaped`]), so that a log line is one line whatever the
+/// input.
+pub(crate) fn write_line(build: impl FnOnce(&mut Vec<u8>)) {
+    write_line_to(
+        |line| {
+            if log_thread() {
+                STDOUT.push(line);
+            } else {
+                let _ = std::io::stdout().lock().write_all(line);
+            }
+        },
+        build,
+    );
+}
+
+/// [`write_line`] to `emit`, which gets the whole line once it is built.
+fn write_line_to(emit: impl FnOnce(&[u8]), build: impl FnOnce(&mut Vec<u8>)) {
     // A line built while another one is (a `Display` that logs) finds no buffer and makes its own.
     let mut line = LINE.try_with(Cell::take).unwrap_or_default();
     line.clear();
     build(&mut line);
     line.push(b'\n');
-    let _ = open().write_all(&line);
+    emit(&line);
     if line.capacity() <= KEPT_LINE_BYTES {
         let _ = LINE.try_with(|kept| kept.set(line));
     }
 }
 
+/// Appends text to a line with the characters that could split it or hide text escaped:
+/// control characters (`\n`, `\r`, `\t` as such, others as `\u{..}`), Unicode line and
+/// paragraph separators, and the invisible formatting characters (bidi overrides and isolates,
+/// zero-width spaces and joiners, the byte-order mark) as `\u{..}`. Everything else, other
+/// non-ASCII text included, is kept.
+pub(crate) struct Escaped<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let mut rest = text;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| needs_escape(c)) {
+            self.0.extend_from_slice(&rest.as_bytes()[..at]);
+            let _ = match c {
+                '\n' => write!(self.0, "\\n"),
+                '\r' => write!(self.0, "\\r"),
+                '\t' => write!(self.0, "\\t"),
+                _ => write!(self.0, "\\u{{{:04x}}}", u32::from(c)),
+            };
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.extend_from_slice(rest.as_bytes());
+        Ok(())
+    }
+}
+
+/// Whether `c` is escaped in log lines: see [`Escaped`].
+pub(crate) fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
+}
+
+/// `text` with the characters [`Escaped`] escapes escaped: for user text a function puts in
+/// its answer or in a line it writes itself. Borrowed when there is nothing to escape.
+pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut escaped = Vec::with_capacity(text.len() + 8);
+    let _ = fmt::Write::write_str(&mut Escaped(&mut escaped), text);
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&escaped).into_owned())
+}
+
 /// Writes `line` (formatted) as one line on stdout; see [`write_line`].
 pub(crate) fn print_line(line: fmt::Arguments<'_>) {
     write_line(|buffer| {
-        let _ = buffer.write_fmt(line);
+        let _ = fmt::Write::write_fmt(&mut Escaped(buffer), line);
     });
 }
 
@@ -90,7 +315,7 @@ impl Log for StdoutLogger {
     }
 
     fn flush(&self) {
-        let _ = std::io::stdout().flush();
+        flush(Duration::from_secs(1));
     }
 }
 
@@ -113,7 +338,8 @@ pub(crate) fn level_from(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter
 }
 
 /// Appends one log line, without its newline, to `line`:
-/// `<RFC 3339 UTC time> <request id> [LEVEL] <message>`.
+/// `<RFC 3339 UTC time> <request id> [LEVEL] <message>`, the id and the message escaped
+/// ([`Escaped`]).
 pub(crate) fn format_line(
     line: &mut Vec<u8>,
     time: SystemTime,
@@ -123,11 +349,12 @@ pub(crate) fn format_line(
 ) {
     line.extend_from_slice(&rfc3339(time));
     line.push(b' ');
-    line.extend_from_slice(request_id.as_bytes());
-    line.extend_from_slice(b" [");
-    line.extend_from_slice(level.as_str().as_bytes());
-    line.extend_from_slice(b"] ");
-    let _ = line.write_fmt(*message);
+    let mut escaped = Escaped(line);
+    let _ = fmt::Write::write_str(&mut escaped, request_id);
+    escaped.0.extend_from_slice(b" [");
+    escaped.0.extend_from_slice(level.as_str().as_bytes());
+    escaped.0.extend_from_slice(b"] ");
+    let _ = fmt::Write::write_fmt(&mut escaped, *message);
 }
 
 /// `time` as RFC 3339 in UTC with milliseconds, e.g. `2023-12-26T07:49:00.000Z` (years past
@@ -224,13 +451,66 @@ mod tests {
         );
     }
 
-    /// Records every `write` call it gets.
-    #[derive(Default)]
-    struct Writes(Vec<Vec<u8>>);
+    #[test]
+    fn a_line_is_whole_even_when_built_while_another_is() {
+        let (mut outer, mut inner) = (Vec::<Vec<u8>>::new(), Vec::<Vec<u8>>::new());
+        // A `Display` that writes a line of its own while the outer line is being built.
+        struct Logs<'a>(RefCell<&'a mut Vec<Vec<u8>>>);
+        impl fmt::Display for Logs<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut lines = self.0.borrow_mut();
+                write_line_to(
+                    |line| lines.push(line.to_vec()),
+                    |line| line.extend_from_slice(b"inner"),
+                );
+                f.write_str("value")
+            }
+        }
+        let logs = Logs(RefCell::new(&mut inner));
+        for _ in 0..2 {
+            write_line_to(
+                |line| outer.push(line.to_vec()),
+                |line| {
+                    let _ = write!(line, "outer {logs} and {}", "x".repeat(20_000));
+                },
+            );
+        }
+        let outer_line = format!("outer value and {}\n", "x".repeat(20_000));
+        assert_eq!(outer, [outer_line.as_bytes(), outer_line.as_bytes()]);
+        assert_eq!(inner, [b"inner\n", b"inner\n"]);
+    }
 
-    impl Write for &mut Writes {
+    #[test]
+    fn user_text_cannot_split_a_line_or_hide_in_it() {
+        let mut line = Vec::new();
+        let key = "a\nFC Invoke End RequestId: real-1\r\t\u{1b}[2J";
+        let branch = "main\u{202e}gnp.exe\u{200b}\u{2028}";
+        format_line(
+            &mut line,
+            UNIX_EPOCH,
+            "req\n2",
+            Level::Error,
+            &format_args!("bad {key} on {branch}, caf\u{e9} \\n kept"),
+        );
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "1970-01-01T00:00:00.000Z req\\n2 [ERROR] bad a\\nFC Invoke End RequestId: real-1\\r\\t\\u{001b}[2J \
+             on main\\u{202e}gnp.exe\\u{200b}\\u{2028}, caf\u{e9} \\n kept"
+        );
+        assert_eq!(escape_line("plain"), std::borrow::Cow::Borrowed("plain"));
+        assert_eq!(escape_line("a\u{2066}b\n"), "a\\u{2066}b\\n");
+    }
+
+    /// A stdout that blocks every write until it is let go.
+    struct Blocked {
+        gate: std::sync::mpsc::Receiver<()>,
+        written: std::sync::Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Write for Blocked {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.push(bytes.to_vec());
+            let _ = self.gate.recv();
+            self.written.lock().unwrap().extend_from_slice(bytes);
             Ok(bytes.len())
         }
 
@@ -240,29 +520,46 @@ mod tests {
     }
 
     #[test]
-    fn a_line_is_one_write_even_when_built_while_another_is() {
-        let (mut outer, mut inner) = (Writes::default(), Writes::default());
-        // A `Display` that writes a line of its own while the outer line is being built.
-        struct Logs<'a>(RefCell<&'a mut Writes>);
-        impl fmt::Display for Logs<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let mut writes = self.0.borrow_mut();
-                write_line_to(|| &mut **writes, |line| line.extend_from_slice(b"inner"));
-                f.write_str("value")
-            }
+    fn a_stdout_nobody_reads_never_blocks_a_line_and_drops_are_counted() {
+        static QUEUE: LineQueue = LineQueue::new(1000);
+        let (open, gate) = std::sync::mpsc::channel();
+        let written = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut out = Blocked {
+            gate,
+            written: std::sync::Arc::clone(&written),
+        };
+        let writer = std::thread::spawn(move || {
+            let mut batch = Vec::new();
+            while QUEUE.write_batch(&mut out, &mut batch, Some(Duration::from_millis(500))) {}
+        });
+        // 1,000 lines of 100 bytes while the writer is stuck in its first write: each returns.
+        let started = Instant::now();
+        for n in 0..1000 {
+            QUEUE.push(format!("{n:099}\n").as_bytes());
         }
-        let logs = Logs(RefCell::new(&mut inner));
-        for _ in 0..2 {
-            write_line_to(
-                || &mut outer,
-                |line| {
-                    let _ = write!(line, "outer {logs} and {}", "x".repeat(20_000));
-                },
-            );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        for _ in 0..1000 {
+            let _ = open.send(());
         }
-        let outer_line = format!("outer value and {}\n", "x".repeat(20_000));
-        assert_eq!(outer.0, [outer_line.as_bytes(), outer_line.as_bytes()]);
-        assert_eq!(inner.0, [b"inner\n", b"inner\n"]);
+        writer.join().unwrap();
+        let written = String::from_utf8(written.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        // Every line written is whole; what did not fit was dropped, and said so.
+        let whole = lines.iter().filter(|line| line.len() == 99).count();
+        let notices: Vec<u64> = lines
+            .iter()
+            .filter_map(|line| line.split("fc-runtime dropped ").nth(1))
+            .map(|rest| rest.split(' ').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(whole + notices.len(), lines.len(), "{lines:?}");
+        assert!(!notices.is_empty(), "{lines:?}");
+        assert!(!lines[0].contains("dropped"), "{lines:?}");
+        assert_eq!(whole as u64 + notices.iter().sum::<u64>(), 1000);
+        assert!((10..=30).contains(&whole), "{whole}");
     }
 
     #[tokio::test]

@@ -272,6 +272,9 @@ impl Runtime {
         let shutdown = shutdown_signal();
         log::info!("listening on {address}");
         serve(listener, app, shutdown, settings).await;
+        // Lines still queued for stdout, within the shutdown grace: a stdout nobody reads does
+        // not keep the process from ending.
+        logger::flush(settings.shutdown_timeout);
         Ok(())
     }
 }
