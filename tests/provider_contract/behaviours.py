@@ -99,14 +99,23 @@ def _tags(line: int, function: str, file: str) -> Read:
 
 
 def _loads(text: object) -> object:
-    """`text` parsed as JSON, or None when it is not a string of valid JSON."""
+    """`text` parsed as JSON, or None when it is not a string of valid JSON.
+
+    Numbers are parsed as floats, as Go's json.Unmarshal into interface{} does: 1 and 1.0 are
+    one value, while true and 1 stay apart once dumped (`_canonical`).
+    """
     if not isinstance(text, str):
         return None
     try:
-        parsed: object = json.loads(text)
+        parsed: object = json.loads(text, parse_int=float)
     except ValueError:
         return None
     return parsed
+
+
+def _canonical(value: object) -> str:
+    """json.Marshal of a parsed value: map keys sorted, no spaces."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _normalised_json(inputs: Mapping[str, Any], path: str) -> object:
@@ -119,19 +128,23 @@ def _normalised_json(inputs: Mapping[str, Any], path: str) -> object:
     parsed = _loads(text)
     if parsed is None:
         return text
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+    return _canonical(parsed)
 
 
 def _same_json_object(state: object, new: object) -> bool:
     """compareJsonTemplateAreEquivalent: both parse as JSON objects with equal content."""
     old_value, new_value = _loads(state), _loads(new)
-    return isinstance(old_value, dict) and isinstance(new_value, dict) and old_value == new_value
+    if not isinstance(old_value, dict) or not isinstance(new_value, dict):
+        return False
+    return _canonical(old_value) == _canonical(new_value)
 
 
 def _same_json_array(state: object, new: object) -> bool:
     """compareArrayJsonTemplateAreEquivalent: both parse as JSON arrays of objects, equal."""
     old_value, new_value = _loads(state), _loads(new)
-    return isinstance(old_value, list) and isinstance(new_value, list) and old_value == new_value
+    if not isinstance(old_value, list) or not isinstance(new_value, list):
+        return False
+    return _canonical(old_value) == _canonical(new_value)
 
 
 def _fc2_timer_config(text: object) -> object:
@@ -143,15 +156,15 @@ def _fc2_timer_config(text: object) -> object:
     """
     if not isinstance(text, str):
         return text
-    stripped = text.strip()
+    stripped = text.strip(" ")
     if stripped:
-        stripped = stripped.replace(" ", "").replace("\n", "").replace("\t", "")
+        stripped = text.replace(" ", "").replace("\n", "").replace("\t", "")
     parsed = _loads(stripped)
     if not isinstance(parsed, dict):
         return stripped
     if parsed.get("payload") == "":
         del parsed["payload"]
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+    return _canonical(parsed)
 
 
 def _same_fc2_timer_config(state: object, new: object) -> bool:
@@ -861,7 +874,8 @@ _RAM = (
                 "versions of a policy: the provider sends RotateStrategy only when rotate_strategy "
                 "is set (:302-304), and rotate_strategy has no schema Default (:57-61; values None "
                 "and DeleteOldestNonDefaultVersionWhenLimitExceeded), so with it unset the sixth "
-                "version fails (RAM's LimitExceeded.Policy.Version)."
+                "version fails (RAM's error code for it, LimitExceeded.Policy.Version, unconfirmed "
+                "here)."
             ),
             (
                 "A change of rotate_strategy alone reaches no API: it rides only with a document "
