@@ -627,8 +627,9 @@ _FC2 = (
                 "compare the re-marshalled JSON)."
             ),
             (
-                "Spaces are deleted inside strings too: a cron change that only moves spaces "
-                "('0 5 * * * *' to '05 * * * * *') is suppressed and never sent."
+                "Spaces are deleted inside strings too: a cron change that only moves spaces ('0 5 "
+                "* * * *' to '05 * * * *', both '05****' once stripped) is suppressed and never "
+                "sent."
             ),
         ),
     ),
