@@ -193,15 +193,80 @@ def test_cli_exit_status_follows_the_function(packages: dict[str, Path]) -> None
         "invoke", "hello", "--zip", str(packages["hello"]), "--event", "-", stdin='{"name":"Bo"}'
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert '"message": "Hello, Bo!"' in ok.stdout
-    assert REPORT.search(ok.stdout)
+    # The result alone on stdout (`| jq` works); the logs and FC's report on stderr.
+    assert json.loads(ok.stdout)["message"] == "Hello, Bo!"
+    assert REPORT.search(ok.stderr)
+    assert "FC Invoke Start RequestId:" in ok.stderr
     failed = run_cli(
         "invoke", "hello", "--zip", str(packages["hello"]), "--event", "-", stdin='{"fail":true}'
     )
     assert failed.returncode == 1
-    assert "x-fc-status 404" in failed.stdout
-    assert '"errorType": "GreetError"' in failed.stdout
-    assert REPORT.search(failed.stdout)
+    assert "x-fc-status 404" in failed.stderr
+    assert json.loads(failed.stdout)["errorType"] == "GreetError"
+    assert REPORT.search(failed.stderr)
+    timed_out = run_cli(
+        "invoke",
+        *("hello", "--zip", str(packages["hello"]), "--timeout", "1", "--output", "json"),
+        *("--event", "-"),
+        stdin='{"sleep_ms": 20000}',
+    )
+    assert timed_out.returncode == 1, timed_out.stderr
+    summary = json.loads(timed_out.stdout)
+    assert summary["succeeded"] is False
+    assert summary["error"]["errorType"] == "FunctionTimeout"
+    assert summary["result"] is None
+    as_json = run_cli(
+        *("invoke", "hello", "--zip", str(packages["hello"]), "--output", "json", "--event", "-"),
+        stdin='{"name":"Cy"}',
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    summary = json.loads(as_json.stdout)
+    assert summary["result"]["message"] == "Hello, Cy!"
+    assert (summary["status"], summary["fcStatus"], summary["succeeded"]) == (200, 200, True)
+    assert summary["memorySizeMb"] == 128
+    assert 0 < summary["maxMemoryUsedMb"] < 128
+    assert summary["billedDurationMs"] >= 1
+    assert summary["logs"][0] == f"FC Invoke Start RequestId: {summary['requestId']}"
+    assert summary["logs"][-1] == f"FC Invoke End RequestId: {summary['requestId']}"
+
+
+STDERR_SERVER = """
+import os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        request_id = self.headers.get("x-fc-request-id")
+        # As a Rust panic: the start line on stdout, the panic's message on stderr, in order.
+        print(f"FC Invoke Start RequestId: {request_id}", flush=True)
+        panic = f"thread 'main' panicked at src/main.rs:1:1: {request_id}"
+        print(panic, file=sys.stderr, flush=True)
+        print(f"FC Invoke End RequestId: {request_id}", flush=True)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args): pass
+
+HTTPServer(("0.0.0.0", int(os.environ["FC_CUSTOM_LISTEN_PORT"])), Handler).serve_forever()
+"""
+
+
+def test_stderr_lines_keep_their_place_among_stdout_lines(tmp_path: Path) -> None:
+    # stdout and stderr reach the emulator through one pipe, in the order they were written.
+    package = fake_zip(tmp_path, STDERR_SERVER)
+
+    def slow_terminal(_: str) -> None:
+        time.sleep(0.005)  # while one line is echoed, the next ones wait in the pipe
+
+    with Instance(spec(), zip_path=package, echo=slow_terminal) as instance:
+        for _ in range(50):
+            result = instance.invoke(b"{}")
+            assert result.output == [
+                f"FC Invoke Start RequestId: {result.request_id}",
+                f"thread 'main' panicked at src/main.rs:1:1: {result.request_id}",
+                f"FC Invoke End RequestId: {result.request_id}",
+            ]
 
 
 def test_timeout_kills_the_instance_and_says_so(packages: dict[str, Path]) -> None:
@@ -474,8 +539,43 @@ def test_an_event_over_fcs_payload_limit_is_refused_as_fc_does(
         "invoke", "hello", "--zip", str(packages["hello"]), "--event", str(tmp_path / "event.json")
     )
     assert cli.returncode == 1, cli.stdout + cli.stderr
-    assert "failed: EntityTooLarge: payload too large" in cli.stdout
-    assert "Broken pipe" not in cli.stdout
+    assert "failed: EntityTooLarge: payload too large" in cli.stderr
+    assert "the event is 41943040 bytes (40 MiB)" in cli.stderr
+    assert "Broken pipe" not in cli.stderr
+    assert cli.stdout == ""
+
+
+def test_an_endless_event_is_refused_at_the_limit_without_reading_it_all(
+    packages: dict[str, Path],
+) -> None:
+    zero = run_cli("invoke", "hello", "--zip", str(packages["hello"]), "--event", "/dev/zero")
+    assert zero.returncode == 1, zero.stderr
+    assert "the event is more than 33554432 bytes (32 MiB) (reading stopped there)" in (zero.stderr)
+    # 200 MB on stdin: the emulator stops reading one byte past the limit and refuses.
+    command = ["invoke", "hello", "--zip", str(packages["hello"]), "--event", "-"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local", *command],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    chunk = b"x" * (1024 * 1024)
+    written = 0
+    with contextlib.suppress(BrokenPipeError):
+        while written < 200 * len(chunk):
+            process.stdin.write(chunk)
+            written += len(chunk)
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
+    assert process.stdout is not None
+    assert process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()
+    assert process.wait(60) == 1, err
+    assert b"over FC's limit of 33554432 bytes (32 MiB)" in err
+    assert written < 200 * len(chunk), "the whole 200 MB was read before the refusal"
+    assert out == b""
 
 
 REFUSING_SERVER = """
@@ -518,8 +618,7 @@ def test_the_timer_event_headers_and_environment_are_fcs(tmp_path: Path) -> None
         "invoke", "sync-forks", "--timer", "daily", "--zip", str(echo_zip(tmp_path)), env=env
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    result = run.stdout.split("result:\n", 1)[1]
-    echo = json.loads(result[: REPORT.search(result).start()])  # type: ignore[union-attr]
+    echo = json.loads(run.stdout)
     event = json.loads(echo["body"])
     assert list(event) == ["triggerTime", "triggerName", "payload"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["triggerTime"])
@@ -549,9 +648,8 @@ def test_the_timer_event_headers_and_environment_are_fcs(tmp_path: Path) -> None
 
 
 def _echoed(stdout: str) -> dict[str, object]:
-    """What the echo bootstrap answered, from the CLI's output."""
-    result = stdout.split("result:\n", 1)[1]
-    return json.loads(result[: REPORT.search(result).start()])  # type: ignore[no-any-return, union-attr]
+    """What the echo bootstrap answered: the CLI's stdout."""
+    return json.loads(stdout)  # type: ignore[no-any-return]
 
 
 def test_the_cli_runs_any_programs_functions(tmp_path: Path) -> None:
@@ -575,11 +673,18 @@ def test_the_cli_runs_any_programs_functions(tmp_path: Path) -> None:
     elsewhere = run_cli("invoke", "greeter", "--zip", str(package), cwd=tmp_path)
     assert elsewhere.returncode == 2, elsewhere.stdout + elsewhere.stderr
     assert f"no Pulumi.yaml in {tmp_path}: run in the program's directory or pass --dir" in (
-        elsewhere.stdout
+        elsewhere.stderr
     )
     unknown = run_cli("invoke", "hello", "--zip", str(package), cwd=program)
     assert unknown.returncode == 2
-    assert "stack 'dev' has no function 'hello' (functions: greeter)" in unknown.stdout
+    assert "stack 'dev' has no function 'hello' (functions: greeter)" in unknown.stderr
+    # Building it: the crate the entry names is not there; the message names the stack key.
+    (program / "Cargo.toml").write_text('[workspace]\nmembers = ["functions/*"]\n')
+    (program / "Cargo.lock").write_text("version = 4\n")
+    missing = run_cli("invoke", "greeter", cwd=program)
+    assert missing.returncode == 2, missing.stderr
+    assert "greeter: crate 'greeter' is not in the Cargo workspace" in missing.stderr
+    assert "functions.greeter.crate" in missing.stderr
 
 
 def test_timer_event_matches_fcs_sample() -> None:

@@ -82,7 +82,7 @@ def test_a_new_function_is_invoked_by_the_emulator_and_is_in_the_stack(
         "infra.local", "invoke", "greeter", "--event", "-", cwd=program, stdin='{"name": "Ada"}'
     )
     assert invoked.returncode == 0, invoked.stdout + invoked.stderr
-    assert '"message": "Hello, Ada!"' in invoked.stdout
+    assert json.loads(invoked.stdout)["message"] == "Hello, Ada!"
 
     monkeypatch.chdir(program)
     evaluation = evaluate(

@@ -7,18 +7,25 @@ The program is the directory given by `--dir` (default: the current one): its `P
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import re
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from infra.errors import BuildError, ConfigError, StackError
 from infra.local.instance import FC_HEALTH_CHECK_S
-from infra.local.invocation import timer_event
+from infra.local.invocation import read_event, refused_payload, timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
 from infra.local.serve import serve
 from infra.local.stack import LocalFunction, load_function
+
+if TYPE_CHECKING:
+    from infra.local.invocation import Invocation
 
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -90,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     event.add_argument("--event", help="event file, or - for stdin (default: empty event)")
     event.add_argument("--timer", help="send the event of this timer of the stack (e.g. daily)")
     invoke.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="text: the result on stdout, the logs and the report on stderr; json: one JSON "
+        "object on stdout (result, status, duration, memory, logs)",
+    )
+    invoke.add_argument(
         "--async",
         dest="asynchronous",
         action="store_true",
@@ -127,28 +141,38 @@ def _function(args: argparse.Namespace) -> LocalFunction:
     )
 
 
-def _event(args: argparse.Namespace, function: LocalFunction) -> bytes:
+def _event(args: argparse.Namespace, function: LocalFunction) -> tuple[bytes, int | None]:
+    """The event, read at most one byte past FC's limit; with a file's whole size when known."""
+    asynchronous = args.asynchronous or args.timer is not None
     if args.timer is not None:
         for timer in function.timers:
             if timer["name"] == args.timer:
-                return timer_event(timer["name"], timer.get("payload", ""))
+                return timer_event(timer["name"], timer.get("payload", "")), None
         known = ", ".join(t["name"] for t in function.timers) or "none"
         raise StackError(f"{function.name} has no timer {args.timer!r} (timers: {known})")
     if args.event == "-":
-        return sys.stdin.buffer.read()
+        return read_event(sys.stdin.buffer, asynchronous=asynchronous), None
     if args.event is not None:
         try:
-            return Path(args.event).read_bytes()
+            with Path(args.event).open("rb") as stream:
+                info = os.fstat(stream.fileno())
+                size = info.st_size if stat.S_ISREG(info.st_mode) else None
+                return read_event(stream, asynchronous=asynchronous), size
         except OSError as error:
             raise StackError(
                 f"cannot read the event file {args.event}: {error.strerror}"
             ) from error
-    return b""
+    return b"", None
 
 
-def _invoke(args: argparse.Namespace) -> int:
+def _invoke(args: argparse.Namespace, result: IO[bytes]) -> int:
+    """Everything but the result goes to stderr (this runs with stdout redirected there)."""
     function = _function(args)
-    event = _event(args, function)
+    asynchronous = args.asynchronous or args.timer is not None
+    event, size = _event(args, function)
+    refused = refused_payload(event, function.memory_size, asynchronous=asynchronous, size=size)
+    if refused is not None:  # FC refuses it before any instance: so does the emulator
+        return _report(args, refused, result)
     if function.missing_secrets:
         say(
             f"{', '.join(function.missing_secrets)} not set in the environment: "
@@ -163,15 +187,25 @@ def _invoke(args: argparse.Namespace) -> int:
     try:
         if args.initializer:
             init = instance.initialize()
-            print_invocation(init)
+            print_invocation(init, body=False)
             if not init.succeeded:
-                return 1
-        invocation = instance.invoke(
-            event, asynchronous=args.asynchronous or args.timer is not None
-        )
+                return _report(args, init, result)
+        invocation = instance.invoke(event, asynchronous=asynchronous)
     finally:
         instance.stop(pre_stop=False)
-    print_invocation(invocation)
+    return _report(args, invocation, result)
+
+
+def _report(args: argparse.Namespace, invocation: Invocation, result: IO[bytes]) -> int:
+    """The report on stderr; on `result` (stdout) the answer's body, or the JSON summary."""
+    print_invocation(invocation, body=False)
+    if args.output == "json":
+        result.write(json.dumps(invocation.summary(), ensure_ascii=False).encode() + b"\n")
+    elif invocation.status is not None:
+        result.write(invocation.body)
+        if invocation.body and not invocation.body.endswith(b"\n") and result.isatty():
+            result.write(b"\n")
+    result.flush()
     return 0 if invocation.succeeded else 1
 
 
@@ -193,15 +227,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; the exit status is 0 on success, 1 when the function failed."""
+    """Run one command; the exit status is 0 on success, 1 when the function failed.
+
+    `invoke` writes the result alone on stdout, for `| jq`: the emulator's lines, the function's
+    logs and the report go to stderr.
+    """
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "invoke":
-            return _invoke(args)
-        return _serve(args)
-    except (StackError, ConfigError, BuildError) as error:
-        say(str(error))
-        return 2
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
+    result = sys.stdout.buffer
+    to_stderr = args.command == "invoke"
+    with contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext():
+        try:
+            return _invoke(args, result) if args.command == "invoke" else _serve(args)
+        except (StackError, ConfigError, BuildError) as error:
+            say(str(error))
+            return 2
+        except KeyboardInterrupt:
+            say("interrupted")
+            return 130

@@ -256,7 +256,9 @@ class Instance:
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                # One pipe for both, as FC logs them: a line keeps its place between the two
+                # streams (a panic's message on stderr comes after `FC Invoke Start` on stdout).
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stop() kills all of it
             )
         except OSError as error:
@@ -267,7 +269,7 @@ class Instance:
         self._function_pid = self.process.pid
         info = process_info(self.process.pid)
         self._bootstrap_start = info.start if info is not None else None
-        self.output.read((self.process.stdout, self.process.stderr))
+        self.output.read((self.process.stdout,))
 
     def _launch_container(self, image: str) -> None:
         """`docker run` with FC's environment; host networking so the port check is real."""
@@ -291,10 +293,10 @@ class Instance:
             env=cli_env | function_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.output.read((self.process.stdout, self.process.stderr))
+        self.output.read((self.process.stdout,))
 
     def _container_pid(self) -> int | None:
         if self.container_name is None:
@@ -628,7 +630,7 @@ class Instance:
             result.error_type = "MemoryLimitExceeded"
             result.error_message = (
                 f"the instance used more than its memory size of {self.function.memory_size} MB "
-                "and was killed; raise memory_size or use less"
+                "and was killed; raise memorySize or use less"
             )
         else:
             exit_code = None

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from infra.local.processes import exit_text
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from infra.local.stack import LocalFunction
 
 ACCOUNT_ID = "1234567890123456"
@@ -83,6 +85,31 @@ class Invocation:
             f"Memory Size: {self.memory_size} MB, Max Memory Used: {self.max_memory_mb} MB"
         )
 
+    def summary(self) -> dict[str, object]:
+        """The call as `invoke --output json` prints it: result, status, duration, memory, logs.
+
+        `result` is the answer's body as JSON when it parses, else as text (None when no answer).
+        """
+        result: object = None
+        if self.status is not None:
+            try:
+                result = json.loads(self.body)
+            except ValueError:
+                result = self.body.decode(errors="replace")
+        return {
+            "requestId": self.request_id,
+            "succeeded": self.succeeded,
+            "status": self.status,
+            "fcStatus": self.fc_status,
+            "error": self.error(),
+            "result": result,
+            "durationMs": round(self.duration_ms, 2),
+            "billedDurationMs": max(1, math.ceil(self.duration_ms)),
+            "memorySizeMb": self.memory_size,
+            "maxMemoryUsedMb": self.max_memory_mb,
+            "logs": self.output,
+        }
+
     def error(self) -> dict[str, str] | None:
         """`{"errorType", "errorMessage"}` of a failed call, from the platform or the body."""
         if self.error_type is not None:
@@ -97,6 +124,19 @@ class Invocation:
             "errorType": "UnhandledInvocationError",
             "errorMessage": self.body.decode(errors="replace"),
         }
+
+
+def read_event(stream: BinaryIO, *, asynchronous: bool) -> bytes:
+    """The event from `stream`, read up to one byte past FC's payload limit and no further.
+
+    So `/dev/zero` or a 200 MB pipe is refused after 32 MiB + 1 bytes, not read whole.
+    """
+    wanted = payload_limit(asynchronous=asynchronous) + 1
+    chunks: list[bytes] = []
+    while wanted > 0 and (chunk := stream.read(min(wanted, 1 << 20))):
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks)
 
 
 def timer_event(name: str, payload: str = "", now: datetime | None = None) -> bytes:
@@ -130,18 +170,30 @@ def request_headers(function: LocalFunction, request_id: str, kind: str) -> dict
     return headers
 
 
-def refused_payload(event: bytes, memory_size: int, *, asynchronous: bool) -> Invocation | None:
+def payload_limit(*, asynchronous: bool) -> int:
+    """FC's payload limit: 32 MiB, or 128 KiB when `asynchronous` (as a timer's invocation is)."""
+    return ASYNC_PAYLOAD_MAX_BYTES if asynchronous else SYNC_PAYLOAD_MAX_BYTES
+
+
+def refused_payload(
+    event: bytes, memory_size: int, *, asynchronous: bool, size: int | None = None
+) -> Invocation | None:
     """The invocation FC refuses for an event over its payload limit; None when within it.
 
-    The limit is 32 MiB, or 128 KiB when `asynchronous` (as a timer's invocation is).
+    `size` is the event's whole size when only its first bytes were read (`read_event`);
+    None means `event` is all of it, or, past the limit, that the rest is of unknown length.
     """
-    limit = ASYNC_PAYLOAD_MAX_BYTES if asynchronous else SYNC_PAYLOAD_MAX_BYTES
+    limit = payload_limit(asynchronous=asynchronous)
     if len(event) <= limit:
         return None
+    if size is None and len(event) == limit + 1:
+        told = f"more than {size_text(limit)} (reading stopped there)"
+    else:
+        told = size_text(len(event) if size is None else size)
     refused = Invocation("Invoke", str(uuid.uuid4()), memory_size)
     refused.error_type = PAYLOAD_ERROR
     refused.error_message = (
-        f"payload too large: the event is {size_text(len(event))}, over FC's limit of "
+        f"payload too large: the event is {told}, over FC's limit of "
         f"{size_text(limit)} for {'an asynchronous' if asynchronous else 'a synchronous'} "
         "invocation (FC: payload size exceeds maximum allowed size); FC refuses it "
         "before it reaches the function"

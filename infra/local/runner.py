@@ -8,6 +8,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from infra.bootstrap import Builder, BuildError
+from infra.bootstrap.process import CommandFailedError
+from infra.errors import StackError
 from infra.local.instance import FunctionStartError, Instance
 
 if TYPE_CHECKING:
@@ -34,11 +36,26 @@ def package_zip(function: LocalFunction, zip_path: Path | None) -> Path:
                 f"code package {zip_path} does not exist: build it with `make package`"
             )
         return zip_path
+    builder = Builder(function.workspace)
+    if function.crate not in builder.workspace.crates:
+        known = ", ".join(sorted(builder.workspace.crates)) or "none"
+        raise StackError(
+            f"{function.name}: crate {function.crate!r} is not in the Cargo workspace at "
+            f"{builder.workspace.root} (crates: {known}); set by the stack key "
+            f"functions.{function.name}.crate (default: the entry's name): change it with "
+            f"`pulumi config set --path 'functions.{function.name}.crate' <crate>`, or create "
+            f"the crate with `python -m infra new {function.name}`"
+        )
     say(
         f"packaging {function.crate} for {function.runtime} "
         "(the first build compiles; later ones hit the cache)"
     )
-    return Builder(function.workspace).package(function.crate, runtime=function.runtime).zip_path
+    try:
+        return builder.package(function.crate, runtime=function.runtime).zip_path
+    except CommandFailedError as error:
+        # cargo's whole output, source lines and all, was streamed above: say it once.
+        what = str(error).splitlines()[0].rstrip(":")
+        raise BuildError(f"{what}; cargo's output is above") from None
 
 
 def with_overrides(
