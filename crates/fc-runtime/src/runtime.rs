@@ -57,6 +57,26 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 /// connection each; 512 leaves room for FC's idle pooled connections on top.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
+/// How long a request body may wait for the client's next byte: 10 s.
+///
+/// Counted only while the runtime is reading the body and no byte comes; a slow but steady
+/// upload is never cut. FC forwards the body of an invocation in one go, as it does the head
+/// (see [`DEFAULT_HEADER_READ_TIMEOUT`]; FC documents no pause in a body it sends, for an
+/// HTTP-trigger request either, so this is not confirmed for one FC relays from a slow
+/// client). A body that stops coming stalls no invocation: its connection is closed and its
+/// memory freed.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an answer may wait for the client to take its next byte: 10 s.
+///
+/// Counted only while the socket refuses more bytes (a client that does not read); a slow but
+/// steady reader is never cut. FC reads an instance's answers at once. A client that never
+/// reads its answer would otherwise hold the answer's memory (up to FC's 32 MB) for good.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// FC's smallest and default instance memory, in MB, when `FC_FUNCTION_MEMORY_SIZE` is unset.
+const DEFAULT_MEMORY_MB: u64 = 128;
+
 /// The port FC uses when none is configured.
 const DEFAULT_PORT: u16 = 9000;
 
@@ -95,6 +115,9 @@ pub struct Runtime {
     header_read_timeout: Duration,
     idle_timeout: Duration,
     max_connections: usize,
+    body_read_timeout: Duration,
+    write_timeout: Duration,
+    body_memory_bytes: usize,
 }
 
 impl Default for Runtime {
@@ -117,6 +140,11 @@ impl Runtime {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: default_max_connections(process_limits().as_deref()),
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            body_memory_bytes: default_body_memory(
+                std::env::var("FC_FUNCTION_MEMORY_SIZE").ok().as_deref(),
+            ),
         }
     }
 
@@ -203,6 +231,34 @@ impl Runtime {
         self
     }
 
+    /// How long a request body may wait for the client's next byte; then its connection is
+    /// closed (its handler has not run). Default: [`DEFAULT_BODY_READ_TIMEOUT`] (10 s; why,
+    /// there).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// How long an answer may wait for the client to take its next byte; then its connection
+    /// is closed. Default: [`DEFAULT_WRITE_TIMEOUT`] (10 s; why, there).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// The most memory the request bodies being read may take together; a body that would go
+    /// past it waits (its client's TCP window fills) until others end. Bodies of 32 KiB or less
+    /// never wait. Never less than [`Runtime::max_body_bytes`], so that the largest accepted
+    /// body is always read.
+    ///
+    /// Default: half the instance's memory (`FC_FUNCTION_MEMORY_SIZE`, in MB; 128 MB, FC's
+    /// smallest, when unset): 64 MiB on a 128 MB instance, two bodies of FC's 32 MB at once.
+    /// The other half is the handler's (a body is decoded into a payload as large again).
+    pub fn max_body_memory(mut self, bytes: usize) -> Self {
+        self.body_memory_bytes = bytes;
+        self
+    }
+
     /// The bounds the server enforces.
     pub(crate) fn settings(&self) -> Settings {
         Settings {
@@ -210,6 +266,10 @@ impl Runtime {
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
             shutdown_timeout: self.shutdown_timeout,
+            body_read_timeout: self.body_read_timeout,
+            write_timeout: self.write_timeout,
+            body_memory_bytes: self.body_memory_bytes.max(self.max_body_bytes),
+            max_body_bytes: self.max_body_bytes,
         }
     }
 
@@ -359,6 +419,16 @@ pub(crate) fn default_max_connections(limits: Option<&str>) -> usize {
             .clamp(1, DEFAULT_MAX_CONNECTIONS),
         None => DEFAULT_MAX_CONNECTIONS,
     }
+}
+
+/// Half the instance's memory, from `FC_FUNCTION_MEMORY_SIZE` (MB), [`DEFAULT_MEMORY_MB`] when
+/// it is unset or not a number.
+pub(crate) fn default_body_memory(memory_mb: Option<&str>) -> usize {
+    let mb = memory_mb
+        .and_then(|mb| mb.trim().parse::<u64>().ok())
+        .filter(|&mb| mb > 0)
+        .unwrap_or(DEFAULT_MEMORY_MB);
+    usize::try_from(mb.saturating_mul(1024 * 1024) / 2).unwrap_or(usize::MAX)
 }
 
 /// The port from `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000.

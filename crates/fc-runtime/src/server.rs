@@ -5,7 +5,14 @@
 //! A reaper task closes connections past their timeouts; at the connection cap the accept loop
 //! closes the connection doing the least to make room. Neither ever closes a connection with a
 //! request in flight: the close is decided on the connection's own task, between two polls of
-//! hyper, so no request can start in between.
+//! hyper, so no request can start in between. The exceptions are requests that can no longer
+//! make progress: a request body the client stopped sending, an answer the client stopped
+//! reading (each past its timeout), and at the cap a request still arriving; such a request is
+//! dropped with its connection before its handler ran (or after its answer was ready), and
+//! still writes its End line.
+//!
+//! Memory is bounded per connection (a request head fits in [`MAX_HEAD_BYTES`]) and for request
+//! bodies in all (see [`Settings::body_memory_bytes`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -27,7 +34,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
 
@@ -35,6 +42,20 @@ use crate::app::App;
 /// is read and thrown away after the answer, so that a client still sending it can finish and
 /// read the answer instead of being reset: twice FC's 32 MiB invocation limit.
 const DISCARD_LIMIT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The largest request head (request line and headers) and hyper's read and write buffer per
+/// connection: 32 KiB. FC refuses an HTTP-trigger request whose headers exceed 8 KB or whose
+/// path and query exceed 4 KB ("HTTP trigger" limits, shared/FC_PLATFORM.md), and adds its own
+/// `x-fc-*` headers (ids, names and, with a role, STS credentials: a few KB; their largest size
+/// is not documented); an event invocation's head is only those. 32 KiB is twice that sum, so
+/// no request FC delivers is cut (hyper answers a larger head 431), and 512 connections hold at
+/// most 16 MiB of heads instead of hyper's default 400 KB each (200 MB for 500 stalled heads).
+pub(crate) const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// Request bodies up to this size are read without a share of the body memory: they fit in the
+/// connection's buffer, bounded with the connections. So small invocations are never held up
+/// behind large bodies.
+const UNRESERVED_BODY_BYTES: u64 = MAX_HEAD_BYTES as u64;
 
 /// How long the rest of a refused body is read and thrown away at most.
 const DISCARD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,6 +71,16 @@ pub(crate) struct Settings {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) shutdown_timeout: Duration,
+    /// How long a request body may wait for the client's next byte.
+    pub(crate) body_read_timeout: Duration,
+    /// How long an answer may wait for the client to take the next byte.
+    pub(crate) write_timeout: Duration,
+    /// The most memory the request bodies being read may take in all (each body over
+    /// [`UNRESERVED_BODY_BYTES`] takes its declared length, or the body limit when it declares
+    /// none, before it is read; the others wait for their share).
+    pub(crate) body_memory_bytes: usize,
+    /// The largest request body accepted ([`Runtime::max_body_bytes`](crate::Runtime)).
+    pub(crate) max_body_bytes: usize,
 }
 
 /// Accepts connections (each served on its own task, HTTP/1.1 keep-alive) until `shutdown`
@@ -134,11 +165,12 @@ fn spawn_connection(
         let connections = Arc::clone(connections);
         let connection = Arc::clone(&connection);
         service_fn(move |request: Request<Incoming>| {
-            let busy = Busy::start(&connections, &connection);
+            let busy = Busy::start(&connections, &connection, request.body().is_end_stream());
             let request = request.map(|body| RequestBody {
                 body: Some(body),
                 busy: Some(Arc::clone(&busy)),
                 finished: false,
+                share: Share::Unasked,
             });
             let app = Arc::clone(&app);
             async move {
@@ -162,9 +194,15 @@ fn spawn_connection(
     // No hyper timer and so no hyper `header_read_timeout`: hyper's runs from the moment a
     // connection waits for a request, idle keep-alive time included, and counts time the
     // instance spent frozen, so it would close FC's pooled connections under its next request.
+    //
+    // `half_close`: a client that shuts down its sending side after its request (as `curl` and
+    // many HTTP libraries may) still gets its answer; hyper does not read while a handler runs,
+    // so the handler is not cancelled by the client's end of input either.
     let served = graceful.watch(
         http1::Builder::new()
             .keep_alive(true)
+            .half_close(true)
+            .max_buf_size(MAX_HEAD_BYTES)
             .serve_connection(io, service),
     );
     tokio::spawn(async move {
@@ -181,7 +219,9 @@ fn spawn_connection(
                 () = connection.close.notified() => {
                     // Checked on this task, between two polls of the connection: no request
                     // can start between the check and the close.
-                    if connection.in_flight.load(Ordering::Acquire) == 0 {
+                    if connection.stalled.load(Ordering::Acquire)
+                        || connection.in_flight.load(Ordering::Acquire) == 0
+                    {
                         break;
                     }
                 }
@@ -194,7 +234,10 @@ fn spawn_connection(
 /// frozen out of the clock.
 async fn reap(connections: Arc<Connections>) {
     let settings = connections.settings;
-    let tick = (settings.header_read_timeout.min(settings.idle_timeout) / 4)
+    let tick = (settings.header_read_timeout.min(settings.idle_timeout))
+        .min(settings.body_read_timeout.min(settings.write_timeout))
+        .checked_div(4)
+        .unwrap_or_default()
         .clamp(Duration::from_millis(10), Duration::from_secs(1));
     let mut last = Instant::now();
     loop {
@@ -247,8 +290,17 @@ fn millis(duration: Duration) -> u64 {
 pub(crate) struct Connection {
     /// Requests on it whose answer or request body is not done yet.
     in_flight: AtomicUsize,
-    /// [`Clock`] time plus one of the first byte of a request head not complete yet; 0: none.
+    /// [`Clock`] time plus one of the first byte of a request not received whole yet (its head,
+    /// then its body); 0: none.
     head_started: AtomicU64,
+    /// [`Clock`] time plus one since a request body has waited for the client's next byte; 0:
+    /// it is not waiting.
+    body_waiting: AtomicU64,
+    /// [`Clock`] time plus one since an answer has waited for the client to take more; 0: it
+    /// is not waiting.
+    write_waiting: AtomicU64,
+    /// The connection is to close even with a request in flight: that request cannot go on.
+    stalled: AtomicBool,
     /// [`Clock`] time the connection opened or its last request ended.
     idle_since: AtomicU64,
     /// Asks the connection's task to close it, which it does only with no request in flight.
@@ -263,6 +315,8 @@ pub(crate) struct Connections {
     open: Mutex<HashMap<u64, Arc<Connection>>>,
     /// Signalled when a connection closes or a request ends: there may be room for another.
     room: Notify,
+    /// The body memory ([`Settings::body_memory_bytes`]), in KiB.
+    body_memory: Arc<Semaphore>,
 }
 
 impl Connections {
@@ -276,6 +330,7 @@ impl Connections {
             next_id: AtomicU64::new(0),
             open: Mutex::new(HashMap::new()),
             room: Notify::new(),
+            body_memory: Arc::new(Semaphore::new(kib(settings.body_memory_bytes as u64))),
         }
     }
 
@@ -293,6 +348,9 @@ impl Connections {
         let connection = Arc::new(Connection {
             in_flight: AtomicUsize::new(0),
             head_started: AtomicU64::new(0),
+            body_waiting: AtomicU64::new(0),
+            write_waiting: AtomicU64::new(0),
+            stalled: AtomicBool::new(false),
             idle_since: AtomicU64::new(self.clock.now()),
             close: Notify::new(),
         });
@@ -304,27 +362,51 @@ impl Connections {
         }
     }
 
-    /// The connection to close for a new one: without a request in flight, the one that
-    /// started a request head longest ago, else the one idle longest.
+    /// The connection to close for a new one: of those still receiving a request (its head or
+    /// its body: no handler has its whole request yet), the one that started longest ago; else,
+    /// without a request in flight, the one idle longest. A request still arriving is marked
+    /// stalled, so its connection closes with it.
     fn victim(&self) -> Option<Arc<Connection>> {
-        self.open()
+        let victim = self
+            .open()
             .values()
-            .filter(|connection| connection.in_flight.load(Ordering::Acquire) == 0)
+            .filter(|connection| {
+                connection.in_flight.load(Ordering::Acquire) == 0
+                    || connection.head_started.load(Ordering::Relaxed) != 0
+            })
             .min_by_key(
                 |connection| match connection.head_started.load(Ordering::Relaxed) {
                     0 => (1, connection.idle_since.load(Ordering::Relaxed)),
                     started => (0, started),
                 },
             )
-            .cloned()
+            .cloned()?;
+        if victim.in_flight.load(Ordering::Acquire) > 0 {
+            victim.stalled.store(true, Ordering::Release);
+        }
+        Some(victim)
     }
 
-    /// Asks connections past the header-read or the idle timeout to close.
+    /// Asks connections past the header-read or the idle timeout to close, and those whose
+    /// request body or answer has waited for the client past its timeout.
     pub(crate) fn expire(&self) {
         let now = self.clock.now();
         let header_read_timeout = millis(self.settings.header_read_timeout);
         let idle_timeout = millis(self.settings.idle_timeout);
+        let body_read_timeout = millis(self.settings.body_read_timeout);
+        let write_timeout = millis(self.settings.write_timeout);
+        let past = |since: &AtomicU64, timeout| match since.load(Ordering::Relaxed) {
+            0 => false,
+            since => now.saturating_sub(since - 1) >= timeout,
+        };
         for connection in self.open().values() {
+            if past(&connection.body_waiting, body_read_timeout)
+                || past(&connection.write_waiting, write_timeout)
+            {
+                connection.stalled.store(true, Ordering::Release);
+                connection.close.notify_one();
+                continue;
+            }
             if connection.in_flight.load(Ordering::Acquire) > 0 {
                 continue;
             }
@@ -370,22 +452,40 @@ struct Busy {
     connection: Arc<Connection>,
     /// The app answered before reading the whole body, which is being thrown away.
     unread: AtomicBool,
+    /// The request body's share of the body memory, held until the request ends (the handler
+    /// holds the body that long).
+    share: Mutex<Option<OwnedSemaphorePermit>>,
 }
 
 impl Busy {
-    fn start(connections: &Arc<Connections>, connection: &Arc<Connection>) -> Arc<Self> {
+    /// A request whose head is complete; `no_body`: it has no body to receive either.
+    fn start(
+        connections: &Arc<Connections>,
+        connection: &Arc<Connection>,
+        no_body: bool,
+    ) -> Arc<Self> {
         connection.in_flight.fetch_add(1, Ordering::AcqRel);
-        connection.head_started.store(0, Ordering::Relaxed);
+        if no_body {
+            connection.head_started.store(0, Ordering::Relaxed);
+        }
         Arc::new(Self {
             connections: Arc::clone(connections),
             connection: Arc::clone(connection),
             unread: AtomicBool::new(false),
+            share: Mutex::new(None),
         })
+    }
+
+    /// The request body has been received whole (or will not be read any further).
+    fn received(&self) {
+        self.connection.head_started.store(0, Ordering::Relaxed);
+        self.connection.body_waiting.store(0, Ordering::Relaxed);
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
+        self.received();
         let now = self.connections.clock.now();
         self.connection.idle_since.store(now, Ordering::Relaxed);
         self.connection.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -422,13 +522,28 @@ impl AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Notes whether a write is waiting for the client to take more (a full socket buffer).
+    fn note_write(&self, waiting: bool) {
+        let since = &self.connection.write_waiting;
+        if !waiting {
+            since.store(0, Ordering::Relaxed);
+        } else if since.load(Ordering::Relaxed) == 0 {
+            since.store(self.connections.clock.now() + 1, Ordering::Relaxed);
+        }
+    }
+}
+
 impl AsyncWrite for Watched {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.note_write(polled.is_pending());
+        polled
     }
 
     fn poll_write_vectored(
@@ -436,7 +551,10 @@ impl AsyncWrite for Watched {
         cx: &mut TaskContext<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.note_write(polled.is_pending());
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -487,6 +605,65 @@ struct RequestBody {
     body: Option<Incoming>,
     busy: Option<Arc<Busy>>,
     finished: bool,
+    share: Share,
+}
+
+/// Where a request body stands with its share of the body memory.
+enum Share {
+    /// Not asked for yet: the body has not been polled.
+    Unasked,
+    /// Waiting for other bodies to end.
+    Waiting(Pin<Box<dyn Future<Output = Option<OwnedSemaphorePermit>> + Send>>),
+    /// Held (in [`Busy`]), or not needed.
+    Granted,
+}
+
+impl RequestBody {
+    /// Takes the body's share of the body memory: its declared length (or the body limit when
+    /// it declares none), nothing for a small body. Pending while other bodies hold the memory.
+    fn poll_share(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let Some(busy) = self.busy.as_ref() else {
+            return Poll::Ready(());
+        };
+        if let Share::Unasked = self.share {
+            let settings = &busy.connections.settings;
+            let hint = self.body.as_ref().map(Body::size_hint);
+            let declared = hint.and_then(|hint| hint.upper()).unwrap_or(u64::MAX);
+            let limit = settings.max_body_bytes as u64;
+            let bytes = declared.min(limit).min(settings.body_memory_bytes as u64);
+            if bytes <= UNRESERVED_BODY_BYTES {
+                self.share = Share::Granted;
+                return Poll::Ready(());
+            }
+            let memory = Arc::clone(&busy.connections.body_memory);
+            let permits = u32::try_from(kib(bytes)).unwrap_or(u32::MAX);
+            self.share = match Arc::clone(&memory).try_acquire_many_owned(permits) {
+                Ok(permit) => {
+                    *lock(&busy.share) = Some(permit);
+                    Share::Granted
+                }
+                Err(_) => Share::Waiting(Box::pin(async move {
+                    memory.acquire_many_owned(permits).await.ok()
+                })),
+            };
+        }
+        if let Share::Waiting(waiting) = &mut self.share {
+            let permit = std::task::ready!(waiting.as_mut().poll(cx));
+            *lock(&busy.share) = permit;
+            self.share = Share::Granted;
+        }
+        Poll::Ready(())
+    }
+}
+
+/// A mutex's guard, poisoned or not (nothing held under these locks can be left half-done).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `bytes` in KiB, rounded up: the body memory's unit.
+fn kib(bytes: u64) -> usize {
+    usize::try_from(bytes.div_ceil(1024)).unwrap_or(usize::MAX)
 }
 
 impl Body for RequestBody {
@@ -498,10 +675,24 @@ impl Body for RequestBody {
         cx: &mut TaskContext<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
+        std::task::ready!(this.poll_share(cx));
         let Some(body) = this.body.as_mut() else {
             return Poll::Ready(None);
         };
         let polled = Pin::new(body).poll_frame(cx);
+        if let Some(busy) = &this.busy {
+            let waiting = &busy.connection.body_waiting;
+            match &polled {
+                Poll::Pending => {
+                    if waiting.load(Ordering::Relaxed) == 0 {
+                        let now = busy.connections.clock.now();
+                        waiting.store(now + 1, Ordering::Relaxed);
+                    }
+                }
+                Poll::Ready(Some(Ok(_))) => waiting.store(0, Ordering::Relaxed),
+                Poll::Ready(None | Some(Err(_))) => busy.received(),
+            }
+        }
         if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
             this.finished = true;
         }

@@ -47,10 +47,24 @@ on_both_runtime_flavours!(
     at_the_cap_with_every_request_in_flight_a_new_connection_waits,
     a_body_refused_before_it_was_read_is_read_and_dropped_so_the_client_gets_the_answer,
     shutdown_closes_idle_connections_at_once_and_waits_for_work_only_the_grace,
+    a_stalled_body_is_closed_after_the_body_read_timeout,
+    stalled_bodies_beyond_the_cap_do_not_lock_out_invocations,
+    a_large_body_waits_for_body_memory_but_a_small_one_does_not,
+    an_unread_answer_is_dropped_after_the_write_timeout,
+    a_client_that_half_closes_after_its_request_gets_the_answer,
+    a_head_up_to_32_kib_is_served_and_a_larger_one_refused,
 );
 
 /// A request head the client never finishes.
 const STALLED_HEAD: &[u8] = b"POST /invoke HTTP/1.1\r\nhost: fc\r\n";
+
+/// A complete head promising a body of `length` bytes.
+fn body_head(length: usize) -> Vec<u8> {
+    format!(
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-body\r\ncontent-length: {length}\r\n\r\n"
+    )
+    .into_bytes()
+}
 
 /// Echoes the payload, after `sleep_ms` when it has one.
 async fn echo(event: Event<Value>) -> Result<Value, std::convert::Infallible> {
@@ -443,4 +457,192 @@ fn the_default_cap_is_half_the_open_file_limit_at_most_512() {
         DEFAULT_MAX_CONNECTIONS
     );
     assert_eq!(default_max_connections(None), DEFAULT_MAX_CONNECTIONS);
+}
+
+async fn a_stalled_body_is_closed_after_the_body_read_timeout() {
+    let timeout = Duration::from_millis(300);
+    let server = Server::start(Runtime::new().body_read_timeout(timeout)).await;
+    let mut stream = server.connect().await;
+    stream.write_all(&body_head(100)).await.unwrap();
+    stream.write_all(b"{").await.unwrap();
+    let open_for = closed_within(&mut stream, Duration::from_secs(3)).await;
+    assert!(open_for >= timeout, "closed after {open_for:?}");
+    // A body that keeps coming, slower than the timeout in all, is read whole.
+    let mut stream = server.connect().await;
+    let body = br#"{"slow":"body"}"#;
+    stream.write_all(&body_head(body.len())).await.unwrap();
+    for byte in body {
+        tokio::time::sleep(timeout / 6).await;
+        stream.write_all(&[*byte]).await.unwrap();
+    }
+    let (head, answer) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(answer, r#"{"slow":"body"}"#);
+}
+
+async fn stalled_bodies_beyond_the_cap_do_not_lock_out_invocations() {
+    const CAP: usize = 20;
+    const STALLED: usize = 100;
+    // The default 10 s body-read timeout: only the cap can let the invocation through.
+    let server = Server::start(Runtime::new().max_connections(CAP)).await;
+    let (closed_tx, mut closed) = mpsc::unbounded_channel();
+    for _ in 0..STALLED {
+        let mut stream = server.connect().await;
+        stream.write_all(&body_head(100)).await.unwrap();
+        stream.write_all(b"{").await.unwrap();
+        let closed_tx = closed_tx.clone();
+        tokio::spawn(async move {
+            let _ = stream.read(&mut [0; 64]).await;
+            let _ = closed_tx.send(());
+        });
+    }
+    let started = Instant::now();
+    let mut stream = server.connect().await;
+    stream
+        .write_all(&invoke_request(&json!({"name": "Ada"})))
+        .await
+        .unwrap();
+    let (head, body) = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut stream))
+        .await
+        .expect("the invocation got through");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, r#"{"name":"Ada"}"#);
+    let latency = started.elapsed();
+    assert!(latency < Duration::from_secs(1), "took {latency:?}");
+    for shed in 0..STALLED - (CAP - 1) {
+        tokio::time::timeout(Duration::from_secs(5), closed.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {shed} stalled bodies were shed"))
+            .unwrap();
+    }
+}
+
+async fn a_large_body_waits_for_body_memory_but_a_small_one_does_not() {
+    const KIB: usize = 1024;
+    let timeout = Duration::from_millis(500);
+    let server = Server::start(
+        Runtime::new()
+            .max_body_bytes(600 * KIB)
+            .max_body_memory(1000 * KIB)
+            .body_read_timeout(timeout),
+    )
+    .await;
+    // 600 KiB declared, all but one byte sent: the body holds 600 of the 1000 KiB until its
+    // read timeout closes it.
+    let mut stalled = server.connect().await;
+    stalled.write_all(&body_head(600 * KIB)).await.unwrap();
+    stalled.write_all(&vec![b' '; 600 * KIB - 1]).await.unwrap();
+    tokio::time::sleep(timeout / 5).await;
+    let started = Instant::now();
+    // A small invocation is answered meanwhile.
+    let mut small = server.connect().await;
+    small
+        .write_all(&invoke_request(&json!({"n": 1})))
+        .await
+        .unwrap();
+    let (head, _) = read_answer(&mut small).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(started.elapsed() < timeout / 2, "{:?}", started.elapsed());
+    // A second large body is read only once the stalled one has given its share back.
+    let mut large = server.connect().await;
+    let mut body = b"[".to_vec();
+    body.resize(500 * KIB - 1, b' ');
+    body.push(b']');
+    large.write_all(&body_head(body.len())).await.unwrap();
+    large.write_all(&body).await.unwrap();
+    let (head, answer) = read_answer(&mut large).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(answer, "[]");
+    let waited = started.elapsed();
+    closed_within(&mut stalled, Duration::ZERO + Duration::from_millis(10)).await;
+    assert!(waited >= timeout / 2, "answered after {waited:?}");
+}
+
+async fn an_unread_answer_is_dropped_after_the_write_timeout() {
+    let timeout = Duration::from_millis(300);
+    let server = Server::start(Runtime::new().write_timeout(timeout)).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut unread = socket.connect(server.address).await.unwrap();
+    let pad = "x".repeat(8 * 1024 * 1024);
+    unread
+        .write_all(&invoke_request(&json!({ "pad": pad })))
+        .await
+        .unwrap();
+    // The answer (8 MiB) is far more than the socket buffers hold: once it starts coming, it
+    // waits for the client, which reads nothing for three write timeouts.
+    unread.peek(&mut [0; 1]).await.unwrap();
+    tokio::time::sleep(timeout * 3).await;
+    let mut received = 0;
+    let mut buffer = vec![0; 65536];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match unread.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => received += read,
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the connection stayed open with {received} bytes read"
+    );
+    assert!(
+        received < pad.len(),
+        "the whole answer came: {received} bytes"
+    );
+}
+
+async fn a_client_that_half_closes_after_its_request_gets_the_answer() {
+    let server = Server::start(Runtime::new()).await;
+    let mut stream = server.connect().await;
+    stream
+        .write_all(&invoke_request(&json!({"sleep_ms": 200})))
+        .await
+        .unwrap();
+    stream.shutdown().await.unwrap();
+    let (head, body) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, r#"{"sleep_ms":200}"#);
+}
+
+async fn a_head_up_to_32_kib_is_served_and_a_larger_one_refused() {
+    let server = Server::start(Runtime::new()).await;
+    // FC's 8 KB of client headers, a 4 KB path and FC's own headers fit with room to spare.
+    let head_of = |padding: usize| {
+        format!(
+            "POST /invoke?{} HTTP/1.1\r\nhost: fc\r\nx-client: {}\r\nx-fc-security-token: {}\r\ncontent-length: 2\r\n\r\n{{}}",
+            "q".repeat(4000),
+            "h".repeat(8000),
+            "t".repeat(padding)
+        )
+    };
+    let mut stream = server.connect().await;
+    stream.write_all(head_of(8000).as_bytes()).await.unwrap();
+    let (head, _) = read_answer(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut stream = server.connect().await;
+    let _ = stream.write_all(head_of(40_000).as_bytes()).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer));
+    assert!(read.await.is_ok(), "no answer within 5 s");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+}
+
+#[test]
+fn body_memory_is_half_the_instance_memory() {
+    use crate::runtime::default_body_memory;
+    const MIB: usize = 1024 * 1024;
+    assert_eq!(default_body_memory(Some("128")), 64 * MIB);
+    assert_eq!(default_body_memory(Some("3072")), 1536 * MIB);
+    assert_eq!(default_body_memory(None), 64 * MIB);
+    assert_eq!(default_body_memory(Some("lots")), 64 * MIB);
+    // Never less than the largest body accepted.
+    let settings = Runtime::new()
+        .max_body_memory(MIB)
+        .max_body_bytes(2 * MIB)
+        .settings();
+    assert_eq!(settings.body_memory_bytes, 2 * MIB);
 }
