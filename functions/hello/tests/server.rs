@@ -75,20 +75,26 @@ struct Function {
 impl Function {
     /// Starts the binary on a free port; tries another port if one was taken meanwhile.
     fn start() -> Self {
-        Self::start_with_fd_limit(None)
+        Self::start_with(None, true)
     }
 
     /// As [`Function::start`], with the process's open-file limit (`ulimit -n`) set first.
     fn start_with_fd_limit(fd_limit: Option<u32>) -> Self {
+        Self::start_with(fd_limit, true)
+    }
+
+    /// As [`Function::start`]; unless `drain`, stdout is read only up to the line saying that
+    /// the function listens, then left unread: a pipe nobody drains.
+    fn start_with(fd_limit: Option<u32>, drain: bool) -> Self {
         for _ in 0..5 {
-            if let Some(function) = Self::try_start(fd_limit) {
+            if let Some(function) = Self::try_start(fd_limit, drain) {
                 return function;
             }
         }
         panic!("hello did not start");
     }
 
-    fn try_start(fd_limit: Option<u32>) -> Option<Self> {
+    fn try_start(fd_limit: Option<u32>, drain: bool) -> Option<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -123,7 +129,12 @@ impl Function {
         let sink = Arc::clone(&stdout);
         std::thread::spawn(move || {
             for line in lines.lines().map_while(Result::ok) {
+                let listening = line.contains("listening on");
                 sink.lock().unwrap().push(line);
+                while listening && !drain {
+                    // Keeps the pipe open, unread, for as long as the test runs.
+                    std::thread::park();
+                }
             }
         });
         let started = Instant::now();
@@ -295,6 +306,9 @@ async fn invocations_succeed_fail_and_survive_panics() {
     let body = answer.json();
     assert!(body["request_id"].as_str().unwrap().starts_with("local-"));
 
+    function
+        .wait_for_line("FC Invoke End RequestId: req-big", Duration::from_secs(5))
+        .await;
     let stdout = function.stdout();
     for id in [
         "req-ok",
@@ -523,9 +537,10 @@ fn an_oversized_body_sent_at_once_still_gets_its_413() {
         answer.contains(r#"{"errorType":"PayloadTooLarge","errorMessage":"request body exceeds the limit of 33554432 bytes"}"#),
         "{answer}"
     );
-    assert!(function
-        .stdout()
-        .contains(&"FC Invoke End RequestId: req-flood".to_owned()));
+    // A test without a runtime of its own: one to wait in.
+    tokio::runtime::Runtime::new().unwrap().block_on(
+        function.wait_for_line("FC Invoke End RequestId: req-flood", Duration::from_secs(5)),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -585,4 +600,108 @@ async fn slow_clients_beyond_the_fd_limit_do_not_lock_out_invocations() {
         shed += 1;
     }
     eprintln!("{SLOW_CLIENTS} slow clients, {shed} shed at once: an invocation took {latency:?}");
+}
+
+/// The lines of `stdout` that start a new log line or are FC's markers: every line the
+/// function writes is one of these.
+fn is_whole_line(line: &str) -> bool {
+    line.starts_with("FC ") || line.get(23..25) == Some("Z ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_text_cannot_forge_or_split_log_lines() {
+    let function = Function::start();
+    let client = client();
+    // serde quotes the unknown key, newline and all, in the runtime's error line.
+    let (status, _, body) = invoke(
+        &client,
+        &function,
+        "forge-1",
+        r#"{"a\nFC Invoke End RequestId: real-1":1}"#,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["errorType"], "InvalidPayload");
+    // hello's own line quotes the name; bidi and zero-width characters are shown, not obeyed.
+    let (status, _, _) = invoke(
+        &client,
+        &function,
+        "forge-2",
+        r#"{"name":"Ada\r\nFC Invoke End RequestId: real-2\u202egnp.exe\u200b"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    function
+        .wait_for_line("FC Invoke End RequestId: forge-2", Duration::from_secs(5))
+        .await;
+    let stdout = function.stdout();
+    assert!(stdout.iter().all(|line| is_whole_line(line)), "{stdout:#?}");
+    for forged in ["real-1", "real-2"] {
+        let forged = format!("FC Invoke End RequestId: {forged}");
+        assert!(!stdout.contains(&forged), "{stdout:#?}");
+    }
+    assert!(
+        stdout.iter().any(|line| line
+            .ends_with(r"greeting Ada\r\nFC Invoke End RequestId: real-2\u{202e}gnp.exe\u{200b}")),
+        "{stdout:#?}"
+    );
+    assert!(
+        stdout.iter().any(|line| line.contains(
+            r"Invoke failed: invalid payload at `a\nFC Invoke End RequestId: real-1`: unknown field `a\nFC Invoke End RequestId: real-1`"
+        )),
+        "{stdout:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reset_in_the_middle_of_an_invocation_still_gets_its_end_line() {
+    use tokio::io::AsyncWriteExt;
+    let function = Function::start();
+    let mut stream = tokio::net::TcpStream::connect(function.address())
+        .await
+        .unwrap();
+    let body = r#"{"sleep_ms":300}"#;
+    let request = format!(
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-reset\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    function
+        .wait_for_line(
+            "FC Invoke Start RequestId: req-reset",
+            Duration::from_secs(5),
+        )
+        .await;
+    // A reset (RST), not a clean close. (The deprecation warns that a lingering close blocks;
+    // a zero linger resets at once.)
+    #[allow(deprecated)]
+    stream.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(stream);
+    function
+        .wait_for_line("FC Invoke End RequestId: req-reset", Duration::from_secs(5))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_nobody_reads_does_not_stop_invocations() {
+    let function = Function::start_with(None, false);
+    let client = client();
+    // Each invocation logs about 4 KB: 2,000 of them are 8 MB, past the pipe's 64 KiB and
+    // the runtime's 4 MiB queue.
+    let body: &'static str = Box::leak(format!(r#"{{"name":"{}"}}"#, "n".repeat(4000)).into());
+    let started = Instant::now();
+    for n in 0..2000 {
+        let id = format!("req-{n}");
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            invoke(&client, &function, &id, body),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("invocation {n} timed out"));
+        assert_eq!(answer.0, 200, "invocation {n}");
+    }
+    eprintln!(
+        "2000 invocations with stdout unread in {:?}",
+        started.elapsed()
+    );
 }
