@@ -131,9 +131,11 @@ impl Function {
             for line in lines.lines().map_while(Result::ok) {
                 let listening = line.contains("listening on");
                 sink.lock().unwrap().push(line);
-                while listening && !drain {
+                if listening && !drain {
                     // Keeps the pipe open, unread, for as long as the test runs.
-                    std::thread::park();
+                    loop {
+                        std::thread::park();
+                    }
                 }
             }
         });
