@@ -10,7 +10,7 @@ import pytest
 from conftest import entry, evaluate, run_main
 
 from infra import ConfigError, RustFunction, RustFunctionArgs
-from infra.alerts import contact_name
+from infra.alerts import AlertContacts, AlertContactsArgs, contact_name
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -89,8 +89,25 @@ def test_emails_create_the_group_once_with_a_contact_each() -> None:
     assert group.urn in alarm.dependencies
 
 
+def _contacts(emails: list[str]) -> dict[str, tuple[str, str]]:
+    """Each address's contact: its logical name and its CloudMonitor name."""
+    args: AlertContactsArgs = {"group_name": "ops", "emails": emails}
+    evaluation = evaluate(lambda: AlertContacts("alerts", args), {"alicloud:region": "cn-hangzhou"})
+    return {
+        c.plain()["channelsMail"]: (c.name, c.plain()["alarmContactName"])
+        for c in evaluation.of_type(CONTACT)
+    }
+
+
 def test_contact_names_come_from_the_address_not_its_position() -> None:
-    assert contact_name("ops@example.com") == contact_name("ops@example.com")
+    """An address added ahead of the others replaces no existing contact.
+
+    Mutation caught: contacts named by their index in the list (`f"{name}-contact-{i}"`).
+    """
+    before = _contacts(["ops@example.com", "oncall@example.org"])
+    after = _contacts(["new@example.net", "oncall@example.org", "ops@example.com"])
+    assert {email: after[email] for email in before} == before
+    assert len({name for _, name in after.values()}) == 3
     assert contact_name("ops@example.com") != contact_name("ops@example.org")
     assert 2 <= len(contact_name("a" * 80 + "@example.com")) <= 40
 

@@ -22,6 +22,7 @@ import pytest
 from infra.bootstrap import Builder, BuildError, Package, check_runtime_compatible
 from infra.bootstrap import build as build_module
 from infra.bootstrap.faults import OnCompiling
+from infra.bootstrap.workspace import Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -977,6 +978,25 @@ def test_a_stale_cargo_lock_names_the_command_that_fixes_it(tmp_path: Path) -> N
     update_lock(workspace)  # as the message says
     assert (workspace / "Cargo.lock").read_text() != lock
     assert builder(workspace, tmp_path).package("newcomer").function == "newcomer"
+
+
+def test_a_change_to_cargo_lock_alone_changes_the_fingerprint(tmp_path: Path) -> None:
+    """A dependency bump changes only Cargo.lock: the build must not be served from the cache.
+
+    Mutation caught: `Workspace.source_files` leaving Cargo.lock out of the fingerprint.
+    """
+    workspace = clone(tmp_path / "ws")
+    versions = {"rustc": "rustc 1.95.0", "zig": "0.17.1"}
+
+    def fingerprint() -> str:
+        tree = Workspace(workspace)
+        return build_module.fingerprint(tree, tree.crate("tiny"), "zip", versions)
+
+    before = fingerprint()
+    assert fingerprint() == before
+    lock = workspace / "Cargo.lock"
+    lock.write_text(lock.read_text().replace('version = "0.1.0"', 'version = "0.1.1"', 1))
+    assert fingerprint() != before
 
 
 def test_toolchain_versions_are_asked_once_per_setting(
