@@ -41,14 +41,24 @@
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
 //!
+//! HTTP functions (cargo feature `http`, or `axum` for [`Context`] as an axum extractor too):
+//! FC's HTTP trigger and custom domains forward a client's request to the function as it came,
+//! marked `x-fc-control-path: /http-invoke`. `run_http(router)` serves such requests with any
+//! tower `Service` (an axum `Router` above all), and `Runtime::run_with(handler, router)` serves
+//! events and HTTP from one binary. Without the feature nothing of it is compiled in.
+//!
 //! The runtime serves on whichever tokio runtime `main` starts: the current-thread one (as
 //! above and in the `hello` template, the choice for FC's fractional vCPU) or the multi-thread
 //! one (tokio's `rt-multi-thread` feature). It needs no blocking-pool thread of its own.
+
+#![warn(missing_docs)]
 
 mod app;
 mod context;
 mod error;
 mod event;
+#[cfg(feature = "http")]
+mod http_trigger;
 mod logger;
 mod runtime;
 mod server;
@@ -57,12 +67,19 @@ pub use app::{App, BoxError, DEFAULT_MAX_BODY_BYTES};
 pub use context::{Context, Credentials};
 pub use error::{Diagnostic, Error};
 pub use event::{Event, TimerEvent};
+#[cfg(feature = "http")]
+pub use http_trigger::RequestBody;
 pub use logger::escape_line;
+#[cfg(feature = "http")]
+pub use runtime::run_http;
 pub use runtime::{
     run, Runtime, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
 
+#[cfg(test)]
+#[cfg(feature = "http")]
+mod http_tests;
 #[cfg(test)]
 mod server_tests;
 #[cfg(test)]
