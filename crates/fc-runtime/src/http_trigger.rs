@@ -23,7 +23,7 @@ use tower_service::Service;
 
 use crate::app::{catch_unwind, App, BoxError, BoxFuture, Respond};
 use crate::context::FcHeaders;
-use crate::logger::{print_line, with_request_id};
+use crate::logger::{self, print_line, with_request_id};
 use crate::server::{spawn_connection, Connections};
 use crate::{Context, Diagnostic, Error};
 
@@ -166,18 +166,23 @@ where
         outcome
     })
     .await;
-    match outcome {
+    let response = match outcome {
         Ok(mut response) => {
             strip_reserved(response.headers_mut());
             response.map(|body| Either::Right(Streamed { body, _end: end }))
         }
         Err((status, error)) => {
+            drop(end);
             let mut response = error.into_response();
             *response.status_mut() = status;
             response.headers_mut().remove(crate::error::X_FC_STATUS);
             response.map(Either::Left)
         }
-    }
+    };
+    // Before the answer, as for an event: FC may freeze the instance once it has it. (The End
+    // line of an answer with a body follows the body.)
+    logger::written().await;
+    response
 }
 
 /// Calls the service with the request, its [`Context`] as an extension and its body limited;
