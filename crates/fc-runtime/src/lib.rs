@@ -28,11 +28,15 @@
 //!   `x-fc-status: 404`);
 //! - prints `FC Invoke Start RequestId: <id>` / `FC Invoke End RequestId: <id>` and installs a
 //!   [`log`] backend whose lines carry the time and the request id (level from `FC_LOG_LEVEL`
-//!   or `RUST_LOG`, default `info`), each line written to stdout whole, in one `write`;
-//! - bounds what clients can hold: a request head must arrive within 10 s of its first byte, a
-//!   connection with no request in flight is closed after 10 idle minutes (frozen time not
-//!   counted), and at most 512 connections (fewer under a low open-file limit) are served at
-//!   once, closing idle ones to make room for new ones;
+//!   or `RUST_LOG`, default `info`), each line written to stdout whole;
+//! - bounds what clients can hold: a request head must arrive within 10 s of its first byte and
+//!   fit in 32 KiB, a request body may wait at most 10 s for its next byte and an answer 10 s
+//!   for the client to take more, a connection with no request in flight is closed after 10
+//!   idle minutes (frozen time not counted), the request bodies being read share half the
+//!   instance's memory, and at most 512 connections (fewer under a low open-file limit) are
+//!   served at once, closing idle ones or ones whose request is still arriving to make room;
+//! - writes every log line as one line (control and invisible characters in it escaped),
+//!   through a bounded queue: a stdout nobody reads drops lines instead of stopping the server;
 //! - answers an oversized body with 413 and reads (up to 64 MiB) and drops the rest of it, so
 //!   that a client still sending it can read the answer;
 //! - on SIGTERM or Ctrl-C stops accepting, closes idle connections, lets in-flight invocations

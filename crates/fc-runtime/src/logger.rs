@@ -324,8 +324,11 @@ pub(crate) fn needs_escape(c: char) -> bool {
         )
 }
 
-/// `text` with the characters [`Escaped`] escapes escaped: for user text a function puts in
-/// its answer or in a line it writes itself. Borrowed when there is nothing to escape.
+/// `text` as the runtime's log lines show user text: control characters (`\n`, `\r`, `\t` as
+/// such, others as `\u{..}`), Unicode line and paragraph separators and invisible formatting
+/// characters (bidi overrides and isolates, zero-width spaces and joiners, the byte-order mark)
+/// escaped as `\u{..}`, everything else kept. For user text a function puts in its answer or in
+/// a line it writes itself. Borrowed when there is nothing to escape.
 pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return std::borrow::Cow::Borrowed(text);
