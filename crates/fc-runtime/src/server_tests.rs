@@ -632,13 +632,13 @@ async fn a_head_up_to_32_kib_is_served_and_a_larger_one_refused() {
 }
 
 #[test]
-fn body_memory_is_half_the_instance_memory() {
+fn body_memory_is_a_quarter_of_the_instance_memory() {
     use crate::runtime::default_body_memory;
     const MIB: usize = 1024 * 1024;
-    assert_eq!(default_body_memory(Some("128")), 64 * MIB);
-    assert_eq!(default_body_memory(Some("3072")), 1536 * MIB);
-    assert_eq!(default_body_memory(None), 64 * MIB);
-    assert_eq!(default_body_memory(Some("lots")), 64 * MIB);
+    assert_eq!(default_body_memory(Some("128")), 32 * MIB);
+    assert_eq!(default_body_memory(Some("3072")), 768 * MIB);
+    assert_eq!(default_body_memory(None), 32 * MIB);
+    assert_eq!(default_body_memory(Some("lots")), 32 * MIB);
     // Never less than the largest body accepted.
     let settings = Runtime::new()
         .max_body_memory(MIB)
