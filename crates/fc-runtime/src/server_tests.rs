@@ -79,6 +79,8 @@ struct Server {
     address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// One message each time an invocation reaches the handler.
+    started: mpsc::UnboundedReceiver<()>,
 }
 
 impl Server {
@@ -86,7 +88,11 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let settings = runtime.settings();
-        let app = runtime.app(echo);
+        let (started_tx, started) = mpsc::unbounded_channel();
+        let app = runtime.app(move |event: Event<Value>| {
+            let _ = started_tx.send(());
+            echo(event)
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = stopped.await;
@@ -96,6 +102,17 @@ impl Server {
             address,
             stop: Some(stop),
             task,
+            started,
+        }
+    }
+
+    /// Waits until `count` more invocations have reached the handler.
+    async fn invocations_started(&mut self, count: usize) {
+        for _ in 0..count {
+            tokio::time::timeout(Duration::from_secs(5), self.started.recv())
+                .await
+                .expect("an invocation reached the handler within 5 s")
+                .unwrap();
         }
     }
 
@@ -303,7 +320,7 @@ async fn slow_clients_beyond_the_cap_do_not_lock_out_invocations() {
 }
 
 async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
-    let server = Server::start(Runtime::new().max_connections(2)).await;
+    let mut server = Server::start(Runtime::new().max_connections(2)).await;
     let mut busy = Vec::new();
     for _ in 0..2 {
         let mut stream = server.connect().await;
@@ -313,8 +330,8 @@ async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
             .unwrap();
         busy.push(stream);
     }
-    // Let both requests start before the third connection arrives.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Both requests run before the third connection arrives.
+    server.invocations_started(2).await;
     let started = Instant::now();
     let mut third = server.connect().await;
     third
@@ -385,7 +402,8 @@ async fn shutdown_closes_idle_connections_at_once_and_waits_for_work_only_the_gr
         .write_all(&invoke_request(&json!({"sleep_ms": 60_000})))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The idle connection's request, then the working one.
+    server.invocations_started(2).await;
     let stopping = Instant::now();
     server.stop();
     let limit = Duration::from_millis(500);
