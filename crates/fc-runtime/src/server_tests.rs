@@ -51,6 +51,7 @@ on_both_runtime_flavours!(
     stalled_bodies_beyond_the_cap_do_not_lock_out_invocations,
     a_large_body_waits_for_body_memory_but_a_small_one_does_not,
     an_unread_answer_is_dropped_after_the_write_timeout,
+    an_unread_answer_keeps_its_body_memory_until_it_is_dropped,
     a_client_that_half_closes_after_its_request_gets_the_answer,
     a_head_up_to_32_kib_is_served_and_a_larger_one_refused,
 );
@@ -610,6 +611,38 @@ async fn an_unread_answer_is_dropped_after_the_write_timeout() {
         received < pad.len(),
         "the whole answer came: {received} bytes"
     );
+}
+
+async fn an_unread_answer_keeps_its_body_memory_until_it_is_dropped() {
+    let timeout = Duration::from_secs(1);
+    let request = invoke_request(&json!({ "pad": "x".repeat(8 * 1024 * 1024) }));
+    // The body memory holds exactly this one request's body.
+    let memory = request.len();
+    let server = Server::start(
+        Runtime::new()
+            .max_body_bytes(memory)
+            .max_body_memory(memory)
+            .write_timeout(timeout),
+    )
+    .await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut unread = socket.connect(server.address).await.unwrap();
+    unread.write_all(&request).await.unwrap();
+    // The echo (8 MiB) has started to come, and waits for a client that reads nothing.
+    unread.peek(&mut [0; 1]).await.unwrap();
+    let started = Instant::now();
+    // A body over 32 KiB needs a share of the body memory: it is read once the unread answer is
+    // dropped (the write timeout), not as soon as hyper has taken that answer.
+    let mut next = server.connect().await;
+    next.write_all(&invoke_request(&json!({ "pad": "y".repeat(100 * 1024) })))
+        .await
+        .unwrap();
+    let (head, _) = read_answer(&mut next).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let waited = started.elapsed();
+    assert!(waited >= timeout / 2, "answered after {waited:?}");
+    drop(unread);
 }
 
 async fn a_client_that_half_closes_after_its_request_gets_the_answer() {
