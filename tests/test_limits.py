@@ -329,10 +329,11 @@ def test_a_version_id_with_a_trailing_newline_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("days", "ok"), [(0, False), (1, True), (3650, True), (3651, False), ("7", False)]
+    ("days", "ok"),
+    [(0, False), (1, True), (3650, True), (3651, False), ("7", False), (True, False)],
 )
 def test_log_retention_is_1_to_3650_days_inclusive(days: object, *, ok: bool) -> None:
-    """Mutations caught: either bound moved by one, `<=` made `<` or `!=`."""
+    """Mutations caught: either bound moved by one, `<=` made `<` or `!=`; a bool taken as 1."""
     problems = limits.check_log_names(None, None, days)
     assert problems == ([] if ok else [f"logs.retention_days must be 1-3650 days, got {days!r}"])
 
