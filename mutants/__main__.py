@@ -6,7 +6,8 @@
                                           prints its report (`make mutants-diff` picks BASE)
 
 Each mutant runs the module's tests (`-x`, a per-mutant timeout) in target/mutants/work, a copy
-of the tracked files, so the working tree is never changed. A surviving mutant is listed in the
+of the committed tree (of the working tree for --diff), so the working tree is never changed;
+the tests first run once unmutated, and must pass. A surviving mutant is listed in the
 report with its reason from mutants/explained.toml (equivalent, or not worth a test), or as
 unexplained: kill it with a test or explain it there.
 """
@@ -104,20 +105,31 @@ class Result:
         return self.killed / counted if counted else 1.0
 
 
-def copy_tree() -> None:
-    """The tracked files as they are in the working tree, and the build cache, under WORK."""
+def copy_tree(*, working: bool) -> None:
+    """The tracked files under WORK, with the build cache.
+
+    As committed (HEAD), or as they are in the working tree when `working`: a diff run checks
+    the change being made.
+    """
     shutil.rmtree(WORK, ignore_errors=True)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (WORK / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, WORK / name)
+    WORK.mkdir(parents=True)
+    if working:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        ).stdout
+        for name in filter(None, listed.decode().split("\0")):
+            source = ROOT / name
+            if source.is_file():
+                (WORK / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, WORK / name)
+    else:
+        archive = subprocess.run(
+            ["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(WORK)], input=archive.stdout, check=True)
     cache = ROOT / "target" / "fc-rust" / "cache"
     if cache.is_dir():
         shutil.copytree(cache, WORK / "target" / "fc-rust" / "cache")
@@ -158,13 +170,13 @@ def run_module(module: str, target: Target, lines: set[int] | None) -> Result:
     """Mutate `module` in WORK and run its tests for each mutant; `lines` limits where."""
     session = WORK / f"{module.replace('/', '.')}.sqlite"
     config = session.with_suffix(".toml")
-    tests = " ".join(target.tests)
+    command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(target.tests)}"
     config.write_text(
         "[cosmic-ray]\n"
         f'module-path = "{module}"\n'
         f"timeout = {target.timeout}\n"
         "excluded-modules = []\n"
-        f'test-command = "{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}"\n'
+        f'test-command = "{command}"\n'
         '[cosmic-ray.distributor]\nname = "local"\n',
         encoding="utf-8",
     )
@@ -179,6 +191,11 @@ def run_module(module: str, target: Target, lines: set[int] | None) -> Result:
         "FCRUST_CACHE_DIR": str(WORK / "target" / "fc-rust" / "cache"),
         "FCRUST_CARGO_TARGET_DIR": str(ROOT / "target" / "fc-rust" / "cargo"),
     }
+    # Unmutated first, without a time limit: the tests must pass, and any package they need is
+    # built now, so that no mutant's run is spent (and timed out) building it.
+    baseline = subprocess.run(command.split(), cwd=WORK, env=env, check=False)
+    if baseline.returncode != 0:
+        sys.exit(f"{module}: its tests fail without a mutant ({command}); fix them first")
     started = time.monotonic()
     subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=WORK, env=env, check=True)
     return _result(module, target, session, time.monotonic() - started)
@@ -359,7 +376,7 @@ def main() -> None:
     if changed is not None:
         modules = [m for m in modules if m in changed]
         sys.stdout.write(f"changed modules: {', '.join(modules) or 'none'}\n")
-    copy_tree()
+    copy_tree(working=changed is not None)
     results = {
         m: run_module(m, TARGETS[m], None if changed is None else changed[m]) for m in modules
     }
