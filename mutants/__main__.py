@@ -6,10 +6,10 @@
                                           prints its report (`make mutants-diff` picks BASE)
 
 Each mutant runs the module's tests (`-x`, a per-mutant timeout) in target/mutants/work, a copy
-of the committed tree (of the working tree for --diff), so the working tree is never changed;
-the tests first run once unmutated, and must pass. A surviving mutant is listed in the
-report with its reason from mutants/explained.toml (equivalent, or not worth a test), or as
-unexplained: kill it with a test or explain it there.
+of the committed tree (target/mutants/diff, of the working tree, for --diff), so the working
+tree is never changed; the tests first run once unmutated, and must pass. A surviving mutant is
+listed in the report with its reason from mutants/explained.toml (equivalent, or not worth a
+test), or as unexplained: kill it with a test or explain it there.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult  # type:
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutants"
-WORK = ROOT / "target" / "mutants" / "work"
+SCRATCH = ROOT / "target" / "mutants"
+"""Where the copies are made: `work` for a full campaign, `diff` for a diff run."""
 
 
 @dataclass(frozen=True)
@@ -105,14 +106,14 @@ class Result:
         return self.killed / counted if counted else 1.0
 
 
-def copy_tree(*, working: bool) -> None:
-    """The tracked files under WORK, with the build cache.
+def copy_tree(work: Path, *, working: bool) -> None:
+    """The tracked files under `work`, with the build cache.
 
     As committed (HEAD), or as they are in the working tree when `working`: a diff run checks
     the change being made.
     """
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     if working:
         listed = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -123,16 +124,16 @@ def copy_tree(*, working: bool) -> None:
         for name in filter(None, listed.decode().split("\0")):
             source = ROOT / name
             if source.is_file():
-                (WORK / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, WORK / name)
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, work / name)
     else:
         archive = subprocess.run(
             ["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True
         )
-        subprocess.run(["tar", "-x", "-C", str(WORK)], input=archive.stdout, check=True)
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
     cache = ROOT / "target" / "fc-rust" / "cache"
     if cache.is_dir():
-        shutil.copytree(cache, WORK / "target" / "fc-rust" / "cache")
+        shutil.copytree(cache, work / "target" / "fc-rust" / "cache")
 
 
 def changed_lines(base: str) -> dict[str, set[int]]:
@@ -155,9 +156,9 @@ def changed_lines(base: str) -> dict[str, set[int]]:
     return found
 
 
-def function_lines(module: str, names: tuple[str, ...]) -> set[int]:
+def function_lines(work: Path, module: str, names: tuple[str, ...]) -> set[int]:
     """The lines of the named top-level functions of `module`."""
-    tree = ast.parse((WORK / module).read_text(encoding="utf-8"))
+    tree = ast.parse((work / module).read_text(encoding="utf-8"))
     return {
         line
         for node in tree.body
@@ -166,9 +167,9 @@ def function_lines(module: str, names: tuple[str, ...]) -> set[int]:
     }
 
 
-def run_module(module: str, target: Target, lines: set[int] | None) -> Result:
-    """Mutate `module` in WORK and run its tests for each mutant; `lines` limits where."""
-    session = WORK / f"{module.replace('/', '.')}.sqlite"
+def run_module(work: Path, module: str, target: Target, lines: set[int] | None) -> Result:
+    """Mutate `module` in `work` and run its tests for each mutant; `lines` limits where."""
+    session = work / f"{module.replace('/', '.')}.sqlite"
     config = session.with_suffix(".toml")
     command = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {' '.join(target.tests)}"
     config.write_text(
@@ -181,23 +182,23 @@ def run_module(module: str, target: Target, lines: set[int] | None) -> Result:
         encoding="utf-8",
     )
     cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
-    subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=WORK, check=True)
+    subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=work, check=True)
     if target.only:
-        inside = function_lines(module, target.only)
+        inside = function_lines(work, module, target.only)
         lines = inside if lines is None else lines & inside
     _skip(session, lines)
     env = {
         **os.environ,
-        "FCRUST_CACHE_DIR": str(WORK / "target" / "fc-rust" / "cache"),
+        "FCRUST_CACHE_DIR": str(work / "target" / "fc-rust" / "cache"),
         "FCRUST_CARGO_TARGET_DIR": str(ROOT / "target" / "fc-rust" / "cargo"),
     }
     # Unmutated first, without a time limit: the tests must pass, and any package they need is
     # built now, so that no mutant's run is spent (and timed out) building it.
-    baseline = subprocess.run(command.split(), cwd=WORK, env=env, check=False)
+    baseline = subprocess.run(command.split(), cwd=work, env=env, check=False)
     if baseline.returncode != 0:
         sys.exit(f"{module}: its tests fail without a mutant ({command}); fix them first")
     started = time.monotonic()
-    subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=WORK, env=env, check=True)
+    subprocess.run([*cosmic_ray, "exec", str(config), str(session)], cwd=work, env=env, check=True)
     return _result(module, target, session, time.monotonic() - started)
 
 
@@ -376,9 +377,10 @@ def main() -> None:
     if changed is not None:
         modules = [m for m in modules if m in changed]
         sys.stdout.write(f"changed modules: {', '.join(modules) or 'none'}\n")
-    copy_tree(working=changed is not None)
+    work = SCRATCH / ("work" if changed is None else "diff")
+    copy_tree(work, working=changed is not None)
     results = {
-        m: run_module(m, TARGETS[m], None if changed is None else changed[m]) for m in modules
+        m: run_module(work, m, TARGETS[m], None if changed is None else changed[m]) for m in modules
     }
     if changed is not None:
         sys.stdout.write(render(results))
