@@ -5,14 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local test test-rust test-python lint fmt package bench bench-build stress lifecycle clean \
+.PHONY: setup local test test-rust test-python lint fmt package bench bench-build bench-watch stress lifecycle clean \
 	mutants mutants-diff mutants-tools
 
 # Idempotent: re-installs Python packages only when pyproject.toml changes.
 setup: $(VENV)/.installed
+	@echo "setup: fetching the crates Cargo.lock pins (cargo fetch; quick once cached)"
 	cargo fetch --locked --quiet
 
 $(VENV)/.installed: pyproject.toml
+	@echo "setup: creating $(VENV) and installing the Python packages (Pulumi SDKs, zig, cargo-zigbuild; a minute or so, once)"
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
 	$(PY) -m pip install --quiet --disable-pip-version-check --group dev -e .
@@ -62,6 +64,11 @@ bench: setup
 # Building N functions at once (N = 1, 8, 32): cold, unchanged, one file changed; about 20 minutes.
 bench-build: setup
 	$(PY) -m bench.build_scale
+
+# serve --watch: from saving a change to the first answer of the new code, beside cargo's own
+# incremental build of the same change (3 interleaved rounds; the first build is untimed).
+bench-watch: setup
+	$(PY) -m bench.watch
 
 # The real packages under hostile load, on loopback (under 10 minutes); last line `lost: 0`.
 stress: setup

@@ -19,6 +19,8 @@ from conftest import FAKE_TOKEN, REGION, REPO, evaluate
 
 import infra
 from infra import scaffold
+from infra.bootstrap import Builder
+from infra.bootstrap.build import SIZE_PROFILE
 from infra.errors import StackError
 
 pytestmark = pytest.mark.unit
@@ -477,3 +479,45 @@ def test_a_failed_new_leaves_no_functions_directory_and_hints_name_the_interpret
     assert made.returncode == 0, made.stderr
     # The hint runs as given: the interpreter that ran `new`, not a bare `python`.
     assert f"run it: {sys.executable} -m infra.local invoke greeter --event -" in made.stdout
+
+
+# -- what a newcomer's own workspace and reading meet -------------------------------------
+
+
+def test_a_workspace_without_a_release_profile_is_built_with_the_size_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "CARGO_PROFILE_RELEASE_LTO"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "Cargo.toml").write_text('[workspace]\nmembers = ["functions/*"]\n')
+    (tmp_path / "Cargo.lock").write_text("version = 4\n")
+    bare = Builder(tmp_path)
+    said, _ = bare.release_profile()
+    assert said.startswith("fc-rust's size profile (opt-level z, lto true, codegen-units 1")
+    env = bare.cargo_environment("2.17", zig=False)
+    profile = {k: v for k, v in env.items() if k.startswith("CARGO_PROFILE_RELEASE_")}
+    assert profile == {f"CARGO_PROFILE_RELEASE_{k}": v for k, v in SIZE_PROFILE.items()}
+    # The size profile is this repository's own: the two cannot drift apart.
+    ours = tomllib.loads((REPO / "Cargo.toml").read_text())["profile"]["release"]
+    assert {k.upper().replace("-", "_"): str(v).lower() for k, v in ours.items()} == SIZE_PROFILE
+    # A workspace with its own profile keeps it: nothing is added.
+    (tmp_path / "Cargo.toml").write_text(
+        '[workspace]\nmembers = ["functions/*"]\n\n[profile.release]\nopt-level = 3\n'
+    )
+    own = Builder(tmp_path)
+    assert own.release_profile() == ("the workspace's [profile.release]", {})
+    assert not any(
+        k.startswith("CARGO_PROFILE_RELEASE_") for k in own.cargo_environment("2.17", zig=False)
+    )
+
+
+def test_what_a_newcomer_reads_holds() -> None:
+    readme = (REPO / "README.md").read_text()
+    # Install pins exist in every clone: a commit, the same one for pip and cargo; no tags.
+    assert 'pip install "fc-rust @ git+<fc-rust repository URL>@<commit>"' in readme
+    assert 'fc-runtime = { git = "<fc-rust repository URL>", rev = "<commit>" }' in readme
+    assert "tag =" not in readme
+    assert "@v0." not in readme
+    # Files cited from the repository exist in it.
+    for stack in REPO.glob("Pulumi.*.yaml"):
+        assert "FC_PLATFORM.md" not in stack.read_text(), stack.name
