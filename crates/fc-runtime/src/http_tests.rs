@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::http_trigger::{erase_service, HttpApp};
+use crate::http_trigger::HttpApp;
 use crate::server::serve;
 use crate::{BoxError, Context, Event, RequestBody, Runtime};
 
@@ -118,10 +118,7 @@ impl Server {
         };
         let service = tower::service_fn(move |request| route(probe.clone(), request));
         let settings = runtime.settings();
-        let app = HttpApp {
-            app: runtime.app(echo_event),
-            service: erase_service(service),
-        };
+        let app = HttpApp::new(runtime.app(echo_event), service);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(serve(
             listener,

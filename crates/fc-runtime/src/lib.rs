@@ -45,11 +45,11 @@
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
 //!
-//! HTTP functions (cargo feature `http`, or `axum` for [`Context`] as an axum extractor too):
-//! FC's HTTP trigger and custom domains forward a client's request to the function as it came,
-//! marked `x-fc-control-path: /http-invoke`. `run_http(router)` serves such requests with any
-//! tower `Service` (an axum `Router` above all), and `Runtime::run_with(handler, router)` serves
-//! events and HTTP from one binary. Without the feature nothing of it is compiled in.
+//! HTTP functions (cargo feature `http`): FC's HTTP trigger and custom domains forward a
+//! client's request to the function as it came, marked `x-fc-control-path: /http-invoke`.
+//! `run_http(router)` serves such requests with any tower `Service` (an axum `Router` above
+//! all), with each request's [`Context`] in its extensions (`axum::Extension<Context>`), and
+//! `Runtime::run_with(handler, router)` serves events and HTTP from one binary.
 //!
 //! The runtime serves on whichever tokio runtime `main` starts: the current-thread one (as
 //! above and in the `hello` template, the choice for FC's fractional vCPU) or the multi-thread

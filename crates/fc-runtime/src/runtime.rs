@@ -16,7 +16,7 @@ use crate::server::{serve, Settings};
 use crate::{logger, Context, Diagnostic, Error, Event};
 #[cfg(feature = "http")]
 use {
-    crate::http_trigger::{erase_service, HttpApp},
+    crate::http_trigger::HttpApp,
     crate::{BoxError, RequestBody},
     bytes::Bytes,
     http::{Request, Response},
@@ -366,11 +366,7 @@ impl Runtime {
         B::Error: Into<BoxError>,
     {
         let settings = self.settings();
-        let app = HttpApp {
-            app: self.app(handler),
-            service: erase_service(service),
-        };
-        listen(app, settings).await
+        listen(HttpApp::new(self.app(handler), service), settings).await
     }
 
     /// As [`Runtime::run_with`] for a function that serves HTTP requests only: an event
@@ -468,10 +464,10 @@ where
 /// the default [`Runtime`]; see [`Runtime::run_with`] for what the runtime does around it.
 ///
 /// ```no_run
-/// use axum::{routing::get, Router};
+/// use axum::{routing::get, Extension, Router};
 /// use fc_runtime::Context;
 ///
-/// async fn whoami(context: Context) -> String {
+/// async fn whoami(Extension(context): Extension<Context>) -> String {
 ///     format!("{} ({})", context.function_name.unwrap_or_default(), context.request_id)
 /// }
 ///
