@@ -209,28 +209,6 @@ async fn ask(stream: &mut TcpStream, request: &[u8]) -> (String, Vec<u8>) {
     read_answer(stream).await
 }
 
-macro_rules! on_both_runtime_flavours {
-    ($($test:ident),* $(,)?) => {
-        mod current_thread {
-            $(
-                #[tokio::test(flavor = "current_thread")]
-                async fn $test() {
-                    super::$test().await;
-                }
-            )*
-        }
-
-        mod multi_thread {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test().await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_runtime_flavours!(
     trigger_requests_reach_the_service_and_events_the_handler_on_one_connection,
     the_context_is_an_extension_and_credentials_leave_the_headers,

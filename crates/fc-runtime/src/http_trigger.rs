@@ -8,7 +8,6 @@
 //! headers FC reserves.
 
 use std::future::{poll_fn, Future};
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
@@ -91,29 +90,26 @@ impl std::fmt::Debug for RequestBody {
     }
 }
 
-/// The function's events and hooks ([`App`]) and its HTTP service `S`, whose answers have
-/// bodies of type `B`, served together.
-///
-/// Generic, as everything of this module that runs per request is (or `#[inline]`): compiled
-/// in the function's crate only, so that fc-runtime's own code, which an event-only function
-/// links, is the same with the feature on as without it.
-pub(crate) struct HttpApp<S, B> {
-    app: App,
-    service: S,
-    _body: PhantomData<fn() -> B>,
+/// A tower service that can answer HTTP-trigger requests: every
+/// `Service<Request<RequestBody>>` that is `Clone + Send + Sync + 'static`, with a `Send` future,
+/// an error that converts into [`BoxError`] and responses whose body yields [`Bytes`]. axum's
+/// `Router` is one.
+pub trait HttpService:
+    Service<
+        Request<RequestBody>,
+        Response = Response<Self::ResponseBody>,
+        Error: Into<BoxError>,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The body of its responses.
+    type ResponseBody: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static;
 }
 
-impl<S, B> HttpApp<S, B> {
-    pub(crate) fn new(app: App, service: S) -> Self {
-        Self {
-            app,
-            service,
-            _body: PhantomData,
-        }
-    }
-}
-
-impl<S, B> Respond for HttpApp<S, B>
+impl<S, B> HttpService for S
 where
     S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
@@ -121,6 +117,26 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    type ResponseBody = B;
+}
+
+/// The function's events and hooks ([`App`]) and its HTTP service `S`, served together.
+///
+/// Generic, as everything of this module that runs per request is (or `#[inline]`): compiled
+/// in the function's crate only, so that fc-runtime's own code, which an event-only function
+/// links, is the same with the feature on as without it.
+pub(crate) struct HttpApp<S> {
+    app: App,
+    service: S,
+}
+
+impl<S> HttpApp<S> {
+    pub(crate) fn new(app: App, service: S) -> Self {
+        Self { app, service }
+    }
+}
+
+impl<S: HttpService> Respond for HttpApp<S> {
     type Body = ServedBody;
 
     fn respond<R>(&self, request: Request<R>) -> impl Future<Output = Response<ServedBody>> + Send
@@ -141,14 +157,7 @@ where
     }
 }
 
-impl<S, B> HttpApp<S, B>
-where
-    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
+impl<S: HttpService> HttpApp<S> {
     /// Answers one request: an HTTP-trigger request (`x-fc-control-path: /http-invoke`) with
     /// the HTTP service, anything else as [`App::handle`] does.
     async fn handle<R>(&self, request: Request<R>) -> Response<ServedBody>

@@ -72,7 +72,7 @@ pub use context::{Context, Credentials};
 pub use error::{Diagnostic, Error};
 pub use event::{Event, TimerEvent};
 #[cfg(feature = "http")]
-pub use http_trigger::RequestBody;
+pub use http_trigger::{HttpService, RequestBody};
 pub use logger::escape_line;
 #[cfg(feature = "http")]
 pub use runtime::run_http;
@@ -80,6 +80,32 @@ pub use runtime::{
     run, Runtime, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
+
+/// Runs each of the tests named on both runtime flavours a function may choose: tokio's
+/// current-thread runtime (the template's) and the multi-thread one. The client side of a test
+/// shares the runtime with the server.
+#[cfg(test)]
+macro_rules! on_both_runtime_flavours {
+    ($($test:ident),* $(,)?) => {
+        mod current_thread {
+            $(
+                #[tokio::test(flavor = "current_thread")]
+                async fn $test() {
+                    super::$test().await;
+                }
+            )*
+        }
+
+        mod multi_thread {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test().await;
+                }
+            )*
+        }
+    };
+}
 
 #[cfg(test)]
 #[cfg(feature = "http")]

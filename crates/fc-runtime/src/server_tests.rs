@@ -14,31 +14,6 @@ use crate::runtime::default_max_connections;
 use crate::server::{frozen_for, serve, Connections};
 use crate::{Event, Runtime, DEFAULT_MAX_CONNECTIONS};
 
-/// Runs each of these tests on both runtime flavours a function may choose: tokio's
-/// current-thread runtime (the template's) and the multi-thread one. The client side of a test
-/// shares the runtime with the server.
-macro_rules! on_both_runtime_flavours {
-    ($($test:ident),* $(,)?) => {
-        mod current_thread {
-            $(
-                #[tokio::test(flavor = "current_thread")]
-                async fn $test() {
-                    super::$test().await;
-                }
-            )*
-        }
-
-        mod multi_thread {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test().await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_runtime_flavours!(
     a_stalled_request_head_is_closed_after_the_header_read_timeout,
     a_keep_alive_connection_idle_longer_than_the_header_read_timeout_stays_open,
