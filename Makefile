@@ -79,7 +79,7 @@ stress: setup
 # Hours on 2 cores; mutants-diff mutates only the lines changed since BASE (default: main's
 # merge-base, or HEAD~1 on main) in minutes. See the README's "Mutation testing".
 MUTANTS_RUN := nice -n 15
-CARGO_MUTANTS := cargo mutants -j 1 --timeout 120 --build-timeout 900
+CARGO_MUTANTS := cargo mutants -j 1 --test-workspace=true --timeout 300 --build-timeout 900
 
 mutants: setup mutants-tools
 	$(MUTANTS_RUN) $(PY) -m mutants
