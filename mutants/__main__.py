@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutants"
 SCRATCH = ROOT / "target" / "mutants"
 """Where the copies are made: `work` for a full campaign, `diff` for a diff run."""
+CACHE = SCRATCH / "cache"
+"""The packages the tests build, kept from one module's run to the next (seeded from the
+repository's cache): no module waits for a build another already made."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class Result:
 
 
 def copy_tree(work: Path, *, working: bool) -> None:
-    """The tracked files under `work`, with the build cache.
+    """The tracked files under `work`; the repository's build cache added to CACHE.
 
     As committed (HEAD), or as they are in the working tree when `working`: a diff run checks
     the change being made.
@@ -133,7 +136,7 @@ def copy_tree(work: Path, *, working: bool) -> None:
         subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
     cache = ROOT / "target" / "fc-rust" / "cache"
     if cache.is_dir():
-        shutil.copytree(cache, work / "target" / "fc-rust" / "cache")
+        shutil.copytree(cache, CACHE, dirs_exist_ok=True)
 
 
 def changed_lines(base: str) -> dict[str, set[int]]:
@@ -189,7 +192,7 @@ def run_module(work: Path, module: str, target: Target, lines: set[int] | None) 
     _skip(session, lines)
     env = {
         **os.environ,
-        "FCRUST_CACHE_DIR": str(work / "target" / "fc-rust" / "cache"),
+        "FCRUST_CACHE_DIR": str(CACHE),
         "FCRUST_CARGO_TARGET_DIR": str(ROOT / "target" / "fc-rust" / "cargo"),
     }
     # Unmutated first, without a time limit: the tests must pass, and any package they need is
