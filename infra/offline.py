@@ -32,6 +32,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.bootstrap import BuildError
 from infra.config import project_defaults, project_name, read_yaml
 from infra.errors import ConfigError, StackError
+from infra.local.stack import stack_values
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -240,15 +241,7 @@ def stack_config(root: Path, stack: str) -> tuple[dict[str, str], list[str]]:
     values as JSON. A secure value cannot be decrypted offline: a placeholder, kept secret.
     """
     project = project_name(root)
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
-        stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise StackError(
-            f"no stack {stack!r}: {stack_file} is missing (stacks: {', '.join(stacks) or 'none'})"
-        )
-    values = read_yaml(stack_file).get("config") or {}
-    if not isinstance(values, dict):
-        raise StackError(f"{stack_file}: `config` must be a mapping")
+    values = stack_values(stack, root)
 
     def full(key: str) -> str:
         return key if ":" in key else f"{project}:{key}"
