@@ -78,6 +78,30 @@ SKIPPED_OPERATORS = re.compile(
 `*` becomes `+`, `-` and `/` only; `<` never becomes `is`. A fifth of the mutants remain."""
 
 
+EQUIVALENT_KINDS = (
+    (
+        re.compile(r"^(?!.*\blambda\b).*(->|: ).*\w & None"),
+        "equivalent: a `|` in an annotation, never evaluated (from __future__ import annotations)",
+    ),
+    (
+        re.compile(r"(^|, )/,"),
+        (
+            "equivalent: `*` makes the parameters after it keyword-only, `/` positional-or-"
+            "keyword, and every caller passes them by keyword"
+        ),
+    ),
+    (
+        re.compile(r"\bkind == (bool|int|float|dict|list|str)\b"),
+        "equivalent: a type is compared with a type, where `==` is `is`",
+    ),
+    (
+        re.compile(r"^if not TYPE_CHECKING:$"),
+        "equivalent: the imports under it are for type hints, and import at run time too",
+    ),
+)
+"""Kinds of mutant that cannot change behaviour, by the mutated line: no entry each needed."""
+
+
 @dataclass
 class Survivor:
     """A mutant no test caught."""
@@ -236,7 +260,7 @@ def _result(module: str, target: Target, session: Path, seconds: float) -> Resul
                     result.timeouts += 1
             else:
                 original, mutated = _changed(outcome.diff or "")
-                reason = explained.get((module, original, mutated), "")
+                reason = reason_for(explained, module, original, mutated)
                 mutation = item.mutations[0]
                 result.survivors.append(
                     Survivor(
@@ -245,6 +269,14 @@ def _result(module: str, target: Target, session: Path, seconds: float) -> Resul
                 )
     result.survivors.sort(key=lambda s: s.line)
     return result
+
+
+def reason_for(
+    explained: dict[tuple[str, str, str], str], module: str, original: str, mutated: str
+) -> str:
+    """Why a survivor is left: its entry in explained.toml, else its kind; "" if neither."""
+    found = explained.get((module, original, mutated), "")
+    return found or next((why for kind, why in EQUIVALENT_KINDS if kind.search(mutated)), "")
 
 
 def _changed(diff: str) -> tuple[str, str]:
@@ -408,10 +440,14 @@ def main() -> None:
 def write_report(results: dict[str, Result]) -> None:
     """Store `results` beside the modules' earlier ones and write REPORT.md from them all."""
     known = update(HERE / "results.json", {m: asdict(r) for m, r in results.items()})
+    explained = _explained()
     everything = {
         m: Result(**{**v, "survivors": [Survivor(**s) for s in v["survivors"]]})
         for m, v in known.items()
     }
+    for module, result in everything.items():
+        for s in result.survivors:  # explanations written since the run apply too
+            s.reason = reason_for(explained, module, s.original, s.mutated)
     stored = HERE / "rust-results.json"
     rust = json.loads(stored.read_text(encoding="utf-8")) if stored.exists() else {}
     report = render(everything, rust_files(rust))
