@@ -67,15 +67,20 @@ def test_fc3_runs_the_bootstrap_on_port_9000() -> None:
 
 
 def test_the_version_description_follows_the_role_the_logstore_and_the_environment() -> None:
-    """Each snapshotted setting alone publishes a new version. Mutations caught: the config
-    digest reading the role or the logstore from the wrong place (`values[0]`, `values[2]`)."""
-    base = description(deploy())
+    """Each snapshotted setting alone publishes a new version, named by its code. Mutations
+    caught: the config digest reading the role or the logs from the wrong place (`values[0]`,
+    `values[1]`, `values[2]`); the config digest written where the code's belongs."""
+    evaluation = deploy()
+    base = description(evaluation)
     assert description(deploy()) == base
     role = description(deploy(role={"existing_arn": "acs:ram::123456789:role/other"}))
+    project = description(deploy(logs={"project_name": "other-project"}))
     logstore = description(deploy(logs={"logstore_name": "other-store"}))
     environment = description(deploy(environment={"A": "1"}))
-    assert len({base, role, logstore, environment}) == 4
-    assert base.startswith("hello code ")
+    assert len({base, role, project, logstore, environment}) == 5
+    key = evaluation.by_name("hello-function").plain()["code"]["ossObjectName"]
+    sha256 = key.rsplit("/", 1)[1].removesuffix(".zip")
+    assert base.startswith(f"hello code {sha256[:16]} config ")
     assert len(base.rsplit(" config ", 1)[1]) == 16
 
 
