@@ -68,7 +68,7 @@ def _answer(port: int) -> str:
 
 def _serve(workspace: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
     """`serve hello --watch` on a free port, once it watches; its process and port."""
-    stream = log.open("ab")
+    stream = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local", "serve", "hello", "--watch", "--port", "0"],
         cwd=workspace,
@@ -128,11 +128,11 @@ def main() -> None:
     """Print each round's figures, then the medians and the overhead over cargo."""
     with tempfile.TemporaryDirectory(prefix="bench-watch-") as directory:
         workspace = _copy(Path(directory))
-        log = Path(directory) / "serve.log"
         print(f"workspace copy in {workspace}; first build (untimed)...", flush=True)  # noqa: T201
         Builder(workspace).package("hello")
         rows = []
         for round_ in range(1, ROUNDS + 1):
+            log = Path(directory) / f"serve-{round_}.log"
             watched = _watch_round(workspace, log, f"Watch{round_}")
             cargo = _cargo_round(workspace, f"Cargo{round_}")
             rows.append((watched, cargo))
