@@ -7,11 +7,13 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 tokio::task_local! {
     /// The id of the invocation the current task serves.
@@ -110,10 +112,44 @@ impl LineQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Writes one whole line to `out` at once when nothing waits for the log thread and `out`
+    /// takes it without blocking (see [`ATOMIC_LINE_BYTES`]); otherwise queues it for the log
+    /// thread, or drops it when the queue is full. A line is written at once under the queue's
+    /// lock, so lines keep their order.
+    pub(crate) fn emit(&self, line: &[u8], out: impl AsFd) {
+        let mut state = self.state();
+        let mut rest = line;
+        if line.len() <= ATOMIC_LINE_BYTES
+            && state.pending.is_empty()
+            && !state.writing
+            && state.dropped == 0
+            && writable(&out)
+        {
+            rest = match rustix::io::write(&out, line) {
+                Ok(done) => &line[done..],
+                // Interrupted before writing anything: the log thread writes it.
+                Err(rustix::io::Errno::INTR) => line,
+                // A failed write (a closed stdout) loses the line, as a print would.
+                Err(_) => &[],
+            };
+            if rest.is_empty() {
+                state.taken += 1;
+                state.written += 1;
+                STDOUT_STUCK.store(false, Ordering::Relaxed);
+                return;
+            }
+        }
+        self.push_locked(state, rest);
+    }
+
     /// Appends one whole line, or drops it when the queue is full; never blocks on the writer.
     /// A line longer than the limit is taken when nothing else waits.
+    #[cfg(test)]
     pub(crate) fn push(&self, line: &[u8]) {
-        let mut state = self.state();
+        self.push_locked(self.state(), line);
+    }
+
+    fn push_locked(&self, mut state: MutexGuard<'_, Queued>, line: &[u8]) {
         if !state.pending.is_empty() && state.pending.len() + line.len() > self.limit {
             state.dropped += 1;
             return;
@@ -209,6 +245,21 @@ impl LineQueue {
     }
 }
 
+/// The longest line written at once by the thread that logs it: `PIPE_BUF`, 4096 bytes on Linux.
+///
+/// A pipe reports `POLLOUT` while at least one of its buffers (a page) is free, and a write of at
+/// most `PIPE_BUF` bytes to it is atomic: with a free page, it does not block (pipe(7) for
+/// `PIPE_BUF`; Linux fs/pipe.c, `pipe_poll` and `pipe_write`, for the rest, not re-read for this
+/// code). A regular file is always writable; a socket reports `POLLOUT` while a large share of its
+/// send buffer is free (net/unix, net/ipv4, likewise not re-read), far more than a line.
+const ATOMIC_LINE_BYTES: usize = 4096;
+
+/// Whether `out` takes a write now: `poll` for `POLLOUT` without waiting.
+fn writable(out: impl AsFd) -> bool {
+    let mut fds = [PollFd::new(&out, PollFlags::OUT)];
+    poll(&mut fds, Some(&Timespec::default())) == Ok(1) && fds[0].revents().contains(PollFlags::OUT)
+}
+
 /// Starts the log thread once; false when it could not be started (lines are then written
 /// directly).
 fn log_thread() -> bool {
@@ -260,7 +311,7 @@ pub(crate) fn write_line(build: impl FnOnce(&mut Vec<u8>)) {
     write_line_to(
         |line| {
             if log_thread() {
-                STDOUT.push(line);
+                STDOUT.emit(line, std::io::stdout());
             } else {
                 let _ = std::io::stdout().lock().write_all(line);
             }
@@ -685,6 +736,77 @@ mod tests {
         assert!(!lines[0].contains("dropped"), "{lines:?}");
         assert_eq!(whole as u64 + notices.iter().sum::<u64>(), 1000);
         assert!((10..=30).contains(&whole), "{whole}");
+    }
+
+    /// `count` lines of `size` bytes, each its number (from `first`) padded with zeros.
+    fn numbered(first: usize, count: usize, size: usize) -> Vec<Vec<u8>> {
+        (first..first + count)
+            .map(|n| format!("{n:0width$}\n", width = size - 1).into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn short_lines_to_a_ready_stdout_are_written_at_once() {
+        // No log thread here: a line that went to the queue would stay there.
+        let queue = LineQueue::new(1 << 20);
+        let (out, mut reader) = std::os::unix::net::UnixStream::pair().unwrap();
+        for line in numbered(0, 200, 100) {
+            queue.emit(&line, &out);
+            let state = queue.state();
+            assert!(state.pending.is_empty(), "a short line was queued");
+            assert_eq!(state.taken, state.written);
+            drop(state);
+            let mut got = vec![0; line.len()];
+            std::io::Read::read_exact(&mut reader, &mut got).unwrap();
+            assert_eq!(got, line);
+        }
+        // A line longer than one atomic write goes through the log thread.
+        queue.emit(&numbered(0, 1, ATOMIC_LINE_BYTES + 1)[0], &out);
+        assert_eq!(queue.state().pending.len(), ATOMIC_LINE_BYTES + 1);
+    }
+
+    #[test]
+    fn lines_queue_while_stdout_is_full_and_keep_their_order() {
+        let queue = LineQueue::new(1 << 20);
+        let (out, reader) = std::os::unix::net::UnixStream::pair().unwrap();
+        // Nobody reads: lines are written at once until the socket is full, then queued; a
+        // write that blocked would give up after 2 s instead of hanging the test.
+        out.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+        let lines = numbered(0, 100_000, 100);
+        let mut sent = 0;
+        while queue.state().pending.is_empty() {
+            let started = Instant::now();
+            queue.emit(&lines[sent], &out);
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "line {sent} blocked"
+            );
+            sent += 1;
+        }
+        let direct = sent - 1;
+        assert!(direct > 0);
+        // Once one is queued, the next ones are too, even when the socket has room again.
+        let mut reader = std::io::BufReader::new(reader);
+        let mut got = Vec::new();
+        for _ in 0..direct {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+            got.push(line.into_bytes());
+        }
+        for line in &lines[sent..sent + 10] {
+            queue.emit(line, &out);
+        }
+        sent += 10;
+        assert_eq!(queue.state().pending.len(), 11 * 100);
+        assert!(queue.write_batch(&mut &out, &mut Vec::new(), Some(Duration::ZERO)));
+        for _ in direct..sent {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+            got.push(line.into_bytes());
+        }
+        assert_eq!(got, lines[..sent]);
+        let state = queue.state();
+        assert_eq!((state.taken, state.written), (sent as u64, sent as u64));
     }
 
     #[tokio::test]
