@@ -208,6 +208,7 @@ class RustFunction(pulumi.ComponentResource):
                 "logstore_name": setting["logstore_name"],
                 "retention_days": setting["retention_days"],
                 "tags": dict(spec.tags),
+                "per_account": spec.log_project_per_account,
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

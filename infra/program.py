@@ -154,6 +154,7 @@ def from_config(
             {
                 "group_name": str(values["alertContactGroup"]),
                 "emails": stack_functions.alert_emails,
+                "owner": f"{project}/{stack}",
             },
         )
         for args in functions.values():

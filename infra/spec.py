@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, cast
 from infra import alerts, container, limits, timer
 from infra.bootstrap.build import DEFAULT_SIZE_BUDGET
 from infra.errors import ConfigError
-from infra.logs import DEFAULT_RETENTION_DAYS
+from infra.logs import ACCOUNT_SUFFIX_LENGTH, DEFAULT_RETENTION_DAYS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -72,6 +72,8 @@ class FunctionSpec:
     """As given, with `role_name` filled in when the role is created."""
     logs: LogsArgs
     """As given, with the project, logstore and retention filled in when they are created."""
+    log_project_per_account: bool
+    """The created project's name is the default, to be made unique to the account."""
     bucket: BucketArgs
     registry: container.RegistryArgs | None
     image: pulumi.Input[str] | None
@@ -128,8 +130,12 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
     if creates("role", role):
         role.setdefault("role_name", resource_name(project, stack, function_name, limit=64))
     logs = cast("LogsArgs", _copy(args.get("logs", {})))
+    per_account = creates("logs", logs) and "project_name" not in logs
     if creates("logs", logs):
-        logs.setdefault("project_name", resource_name(project, stack, function_name))
+        logs.setdefault(
+            "project_name",
+            resource_name(project, stack, function_name, limit=63 - ACCOUNT_SUFFIX_LENGTH),
+        )
         logs.setdefault("logstore_name", LOGSTORE)
         logs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)
     timers = tuple(args.get("timers", []))
@@ -166,6 +172,7 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
         tags={"project": project, "stack": stack, **args.get("tags", {})},
         role=role,
         logs=logs,
+        log_project_per_account=per_account,
         bucket=cast("BucketArgs", _copy(args.get("bucket", {}))),
         registry=args.get("registry"),
         image=args.get("image"),
@@ -386,6 +393,7 @@ def _field_problems(spec: FunctionSpec, args: RustFunctionArgs) -> list[tuple[st
         add("runtime", limits.check_runtime(spec.runtime, **on))
     add("memory_size", limits.check_memory_size(spec.memory_size, **on))
     add("timeout", limits.check_timeout(spec.timeout))
+    add("description", limits.check_description(spec.description))
     add("instance_concurrency", limits.check_instance_concurrency(spec.instance_concurrency))
     if spec.fc_version == "2.0":
         for key in ("cpu", "disk_size", "alias", "pinned_version"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -24,11 +25,13 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789"
 REGION = "cn-hangzhou"
+CALLER_IDENTITY = "alicloud:index/getCallerIdentity:getCallerIdentity"
+"""The one call the library makes: the account's id, which default SLS project names carry."""
 FAKE_TOKEN = "test-token-not-real"  # noqa: S105 - a fake value, the point of the tests
 SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the monitor marks secrets on the wire
 SIG_KEY = rpc._special_sig_key  # noqa: SLF001
@@ -95,10 +98,14 @@ class CloudMocks(pulumi.runtime.Mocks):
     the preview would.
     """
 
-    def __init__(self) -> None:
-        """Start with no calls allowed and no identities taken."""
+    def __init__(self, account_id: str = ACCOUNT_ID) -> None:
+        """Start with no identities taken, as the account `account_id`."""
+        self.account_id = account_id
         self.calls: list[str] = []
+        """The calls nobody expected (each also failed the program)."""
         self.identities: dict[tuple[object, ...], str] = {}
+        self.ignored: dict[str, list[str]] = {}
+        """Each resource's `ignore_changes` (top-level inputs), by logical name."""
 
     def _enforce_contract(self, args: pulumi.runtime.MockResourceArgs) -> None:
         resource = CONTRACT.get(args.typ)
@@ -120,8 +127,21 @@ class CloudMocks(pulumi.runtime.Mocks):
         if taken is not None:
             self.identities[taken] = args.name
 
+    def _keep_ignored(self, args: pulumi.runtime.MockResourceArgs) -> None:
+        prior = PRIOR.get(args.name)
+        if prior is None:
+            return
+        for path in self.ignored.get(args.name, []):
+            if path in prior.inputs:
+                args.inputs[path] = prior.inputs[path]
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        """Check the contract, then echo the inputs plus the outputs the cloud computes."""
+        """Check the contract, then echo the inputs plus the outputs the cloud computes.
+
+        An input the resource's `ignore_changes` names keeps its value from the prior
+        evaluation (`prior_state`), as the engine keeps it from the state.
+        """
+        self._keep_ignored(args)
         if args.custom:
             self._enforce_contract(args)
         state = dict(args.inputs)
@@ -130,7 +150,7 @@ class CloudMocks(pulumi.runtime.Mocks):
         if args.typ == "alicloud:fc/v3Function:V3Function":
             function_name = state["functionName"]
             outputs = {
-                "functionArn": f"acs:fc:{REGION}:{ACCOUNT_ID}:functions/{function_name}",
+                "functionArn": f"acs:fc:{REGION}:{self.account_id}:functions/{function_name}",
                 "functionId": f"{_short(function_name)}-function-id",
             }
         elif args.typ == "alicloud:fc/v3FunctionVersion:V3FunctionVersion":
@@ -139,12 +159,12 @@ class CloudMocks(pulumi.runtime.Mocks):
         elif args.typ == "alicloud:fc/v3Trigger:V3Trigger":
             outputs = {
                 "triggerId": f"{_short(name)}-trigger-id",
-                "targetArn": f"acs:fc:{REGION}:{ACCOUNT_ID}:functions/{state['functionName']}",
+                "targetArn": f"acs:fc:{REGION}:{self.account_id}:functions/{state['functionName']}",
             }
         elif args.typ == "alicloud:fc/function:Function":
             outputs = {
                 "functionArn": (
-                    f"acs:fc:{REGION}:{ACCOUNT_ID}:services/{state['service']}.LATEST"
+                    f"acs:fc:{REGION}:{self.account_id}:services/{state['service']}.LATEST"
                     f"/functions/{state['name']}"
                 ),
                 "functionId": f"{_short(name)}-function-id",
@@ -153,7 +173,7 @@ class CloudMocks(pulumi.runtime.Mocks):
             outputs = {"serviceId": f"{_short(name)}-service-id"}
         elif args.typ == "alicloud:ram/role:Role":
             outputs = {
-                "arn": f"acs:ram::{ACCOUNT_ID}:role/{state['roleName']}",
+                "arn": f"acs:ram::{self.account_id}:role/{state['roleName']}",
                 "roleId": f"3{int(_short(name), 16)}",
             }
         elif args.typ == "alicloud:oss/bucket:Bucket":
@@ -164,7 +184,14 @@ class CloudMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """No data source or function call is expected: fail loudly on any."""
+        """Who the caller is (the account's id); any other call fails loudly."""
+        if args.token == CALLER_IDENTITY:
+            return {
+                "accountId": self.account_id,
+                "arn": f"acs:ram::{self.account_id}:root",
+                "identityType": "Account",
+                "id": self.account_id,
+            }, []
         self.calls.append(args.token)
         message = f"unexpected call {args.token} with {args.args}"
         raise AssertionError(message)
@@ -176,11 +203,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: CloudMocks) -> None:
         """Record into empty lists."""
         super().__init__(mocks)
+        self.mocks: CloudMocks = mocks
         self.registered: list[Registered] = []
         self.stack_outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
         """Record, then answer as the plain mock monitor does."""
+        self.mocks.ignored[request.name] = list(request.ignoreChanges)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registered.append(
@@ -241,6 +270,20 @@ class Evaluation:
         return chain
 
 
+PRIOR: dict[str, Registered] = {}
+"""The previous evaluation's resources by name, while `prior_state` holds one."""
+
+
+@contextlib.contextmanager
+def prior_state(evaluation: Evaluation) -> Iterator[None]:
+    """Evaluate as an update of `evaluation`: ignored inputs keep their earlier values."""
+    PRIOR.update({r.name: r for r in evaluation.resources})
+    try:
+        yield
+    finally:
+        PRIOR.clear()
+
+
 def _discard(_: object) -> None:
     """Programs return whatever they like; the stack runner wants nothing."""
 
@@ -254,9 +297,10 @@ def evaluate(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     stack: str = "dev",
+    account_id: str = ACCOUNT_ID,
 ) -> Evaluation:
     """Run `program` in a fresh stack under the recording mocks and wait for every resource."""
-    mocks = CloudMocks()
+    mocks = CloudMocks(account_id)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="fc-rust", stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config or {}, secret_keys or [])

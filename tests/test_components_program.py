@@ -17,7 +17,17 @@ import conftest
 import pulumi
 import pytest
 import yaml
-from conftest import FAKE_TOKEN, REPO, Evaluation, dev_config, entry, evaluate, is_secret, run_main
+from conftest import (
+    ACCOUNT_ID,
+    FAKE_TOKEN,
+    REPO,
+    Evaluation,
+    dev_config,
+    entry,
+    evaluate,
+    is_secret,
+    run_main,
+)
 
 from infra import ConfigError
 from infra.bootstrap import BuildError, crc64_fc
@@ -75,8 +85,10 @@ def test_dev_stack_fc3_graph() -> None:
         # Log wiring: the function logs where the created project and store are, with its role.
         project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
         store = evaluation.by_name(f"{crate}-logs-store").plain()
-        # Named after the project, the stack and the function: two stacks never share one.
-        assert project == f"fc-rust-dev-{crate}"
+        # Named after the project, the stack and the function, and the account: two stacks
+        # never share one, nor two accounts deploying the same template (the name is global).
+        digest = hashlib.sha256(ACCOUNT_ID.encode()).hexdigest()[:6]
+        assert project == f"fc-rust-dev-{crate}-{digest}"
         assert store["projectName"] == project
         assert inputs["logConfig"]["project"] == project
         assert inputs["logConfig"]["logstore"] == store["logstoreName"]
@@ -278,7 +290,11 @@ def test_one_byte_in_hello_changes_only_hellos_code(workspace_copy: Path) -> Non
     # The key is the content address; the source is the matching immutable cache entry.
     assert {k for k in code_old if code_old[k] != code_new[k]} == {"key", "source"}
     function_old, function_new = old["hello-function"][1], new["hello-function"][1]
-    assert {k for k in function_old if function_old[k] != function_new[k]} == {"code"}
+    # The description carries the code revision the version publishes (see fc3.declare).
+    assert {k for k in function_old if function_old[k] != function_new[k]} == {
+        "code",
+        "description",
+    }
     assert function_old["code"]["ossBucketName"] == function_new["code"]["ossBucketName"]
     assert function_old["code"]["checksum"] != function_new["code"]["checksum"]
     assert function_old["code"]["ossObjectName"] != function_new["code"]["ossObjectName"]

@@ -8,6 +8,7 @@ refuses, and the one effect the change is for. The plans are kept in `tests/life
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import lifecycle
 import pytest
+import yaml
 from conftest import (
+    FAKE_TOKEN,
     REPO,
     Evaluation,
     copy_workspace,
@@ -25,6 +28,7 @@ from conftest import (
     entry,
     evaluate,
     functions,
+    prior_state,
 )
 
 from infra import RustFunction, RustFunctionArgs
@@ -44,12 +48,28 @@ CONTAINER = {
 }
 
 
-def stack(workspace: Path, **overrides: str) -> Callable[[], Evaluation]:
-    """The project's program for the dev stack with `overrides`, as a deferred evaluation."""
-    config = dev_config(workspace=str(workspace), **overrides)
+def committed_config(name: str) -> dict[str, str]:
+    """A committed stack's config (`Pulumi.<name>.yaml`) as the CLI hands it over."""
+    text = (REPO / f"Pulumi.{name}.yaml").read_text(encoding="utf-8")
+    values = yaml.safe_load(text)["config"]
+    config = {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
+    }
+    config["fc-rust:githubToken"] = FAKE_TOKEN
+    return config
+
+
+def stack(workspace: Path, name: str = "dev", **overrides: str) -> Callable[[], Evaluation]:
+    """The project's program for a committed stack with `overrides`, as a deferred evaluation."""
+    config = committed_config(name) if name != "dev" else dev_config()
+    config.update({"fc-rust:workspace": str(workspace)})
+    config.update({k if ":" in k else f"fc-rust:{k}": v for k, v in overrides.items()})
     secrets = ["fc-rust:githubToken", "fc-rust:registryPassword"]
     return lambda: evaluate(
-        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"), config, secrets
+        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        config,
+        secrets,
+        stack=name,
     )
 
 
@@ -85,13 +105,41 @@ class Change:
     before: Callable[[], Evaluation]
     after: Callable[[], Evaluation]
     expect: dict[str, lifecycle.Action]
-    """Resource name -> the action the change must cause."""
+    """Resource name -> the action the change must cause; empty: no change anywhere."""
+
+
+FC2 = {"fcVersion": "2.0", "runtime": "custom.debian10"}
+"""FC 2.0, on a runtime it has (the prod stack's debian11 is FC 3.0's)."""
+UNCHANGED = [
+    (name, overrides)
+    for name in ("dev", "prod")
+    for overrides in ({}, FC2, CONTAINER, {**FC2, **CONTAINER})
+]
+ALERTS = {
+    "alertContactGroup": "ops",
+    "alertEmails": '["ops@example.com"]',
+    "functions": entry("sync-forks", alert=True),
+}
+UNCHANGED.append(("dev", ALERTS))
+"""Every committed stack, on both FC versions and both variants, and dev with an alert."""
+
+
+def unchanged(workspace: Path) -> list[Change]:
+    """A second preview of each unchanged stack: after the first `up`, no change anywhere."""
+    rows = []
+    for name, overrides in UNCHANGED:
+        parts = [name, f"FC {overrides.get('fcVersion', '3.0')}", overrides.get("variant", "zip")]
+        label = ", ".join(parts + (["alert"] if "alertEmails" in overrides else []))
+        program = stack(workspace, name, **overrides)
+        rows.append(Change(f"unchanged after up ({label})", program, program, {}))
+    return rows
 
 
 def changes(workspace: Path) -> list[Change]:
     """The change matrix over a private copy of the workspace (`new code` edits it)."""
     base = stack(workspace)
     return [
+        *unchanged(workspace),
         Change(
             "new code in hello",
             base,
@@ -186,7 +234,8 @@ def changes(workspace: Path) -> list[Change]:
             "a function renamed",
             component({"crate": "hello"}),
             component({"crate": "hello", "function_name": "greeter"}),
-            {"hello-function": "replace", "hello-logs-project": "replace"},
+            # The log project keeps the name it was created with, and its logs.
+            {"hello-function": "replace", "hello-logs-project": "same"},
         ),
         Change(
             "a timer renamed",
@@ -229,17 +278,25 @@ def _after_edit(workspace: Path, **overrides: str) -> Callable[[], Evaluation]:
 
 def plan_lines(change: Change) -> tuple[list[str], list[str]]:
     """The change's plan as table lines, and every problem the simulator finds in it."""
-    before, after = change.before(), change.after()
+    before = change.before()
+    with prior_state(before):
+        after = change.after()
+    # The first `up` of the starting point must succeed too: its creates end in a Read.
+    problems = lifecycle.read_failures(before, lifecycle.plan(Evaluation([], {}), before))
     steps = lifecycle.plan(before, after)
-    problems = lifecycle.collisions(before, after, steps)
+    problems += lifecycle.collisions(before, after, steps)
     problems += lifecycle.forbidden_replacements(before, after, steps)
     problems += lifecycle.update_refusals(before, after, steps)
+    problems += lifecycle.silent_updates(steps)
+    problems += lifecycle.read_failures(after, steps)
     actions = {s.name: s.action for s in steps}
     problems += [
         f"{name}: expected {action}, got {actions.get(name)}"
         for name, action in change.expect.items()
         if actions.get(name) != action
     ]
+    if not change.expect:
+        problems += [f"{line.strip()}: expected no change" for line in lifecycle.table(steps)]
     return lifecycle.table(steps), problems
 
 

@@ -230,6 +230,7 @@ SERVICE_RESOURCE = Resource(
         Field("publish", "bool", SERVICE + "159"),
     ),
     identity=("name",),
+    scope="region",
     identity_source=SERVICE + "250",
     rules=(
         conflicts("name", ("namePrefix",), SERVICE + "35", blank_is_unset=True),

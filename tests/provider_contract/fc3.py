@@ -455,6 +455,7 @@ V3_FUNCTION = Resource(
     terraform="alicloud_fcv3_function",
     fields=_FUNCTION_FIELDS,
     identity=("functionName",),
+    scope="region",
     identity_source=_function(992) + ' d.SetId(fmt.Sprint(response["functionName"]))',
     rules=_FUNCTION_RULES,
     refuses_delete=_function_refuses_delete,
@@ -711,10 +712,13 @@ V3_ASYNC_INVOKE_CONFIG = Resource(
             "delete (lines 149, 313, 349) but not part of the id and not read back",
         ),
     ),
-    identity=("functionName",),
+    identity=("functionName", "qualifier"),
+    identity_defaults=(("qualifier", "LATEST"),),
     identity_source=(
         _async(172) + " d.SetId(fmt.Sprint(functionName)): the qualifier is not in the id, so "
-        "two configs of one function (different qualifiers) share an id"
+        "two configs of one function (different qualifiers) share the provider's id; FC keeps "
+        "one config per function and qualifier (PutAsyncInvokeConfig, no qualifier: LATEST), "
+        "which is what two of them must not share"
     ),
 )
 

@@ -72,6 +72,12 @@ class Resource:
     """Input paths whose values make the resource's id or unique name; empty: provider-made."""
     identity_source: str
     rules: tuple[Rule, ...] = ()
+    identity_defaults: tuple[tuple[str, object], ...] = ()
+    """Values an identity path takes when the input leaves it unset (a qualifier's LATEST)."""
+    scope: Literal["global", "account", "region", "parent"] = "parent"
+    """Where the identity must be unique: across Alibaba Cloud (an SLS project, an OSS bucket),
+    in the account (a RAM role), in the account's region (an FC function), or only inside the
+    resource that holds it (a trigger in its function, a logstore in its project)."""
     refuses_delete: Callable[[Mapping[str, Any], int], str | None] | None = None
     """Given the inputs and the number of resources still inside it (e.g. objects in a bucket)
     when it is deleted, the reason the provider's delete fails, or None."""
@@ -175,11 +181,14 @@ def identity(resource: Resource, inputs: Mapping[str, Any]) -> tuple[object, ...
     if not resource.identity:
         return None
     values = []
+    defaults = dict(resource.identity_defaults)
     for path in resource.identity:
         value: object = inputs
         for part in path.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
         if value is None or value == "":
+            value = defaults.get(path)
+        if value is None:
             return None
         values.append(value)
     return (resource.type, *values)
