@@ -21,14 +21,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench import preview, side_by_side, sizes
+from bench import fc_shape, preview, side_by_side, sizes
 from bench.plot import plot
 from bench.report import BENCH_DIR, DEV_DIR, QUICK_ENV, JsonValue, Section, progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-SECTIONS: list[Callable[[], Section]] = [sizes.section, preview.section, side_by_side.section]
+SECTIONS: list[Callable[[], Section]] = [
+    sizes.section,
+    preview.section,
+    side_by_side.section,
+    fc_shape.section,
+]
 """Each `section()` in the order of results.md; a new section is one more entry."""
 
 

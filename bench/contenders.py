@@ -8,6 +8,10 @@ nothing of the host's, answering `POST /invoke` with FC's headers on `FC_CUSTOM_
 - Python: bench/python/hello.py, standard library, on the system's python3.
 - seed: bench/seed, the architecture of the article this project grew from (tokio "full", warp,
   pretty_env_logger) with its release profile, in its own Cargo workspace.
+
+hello-http's `GET /hello/{name}` (FC's HTTP trigger) has its own trio, when the workspace has
+functions/hello-http: ours, Go (bench/go/http, net/http) and Python (bench/python/hello_http.py,
+http.server), each asked as FC forwards an HTTP-trigger request (`http_hellos`).
 """
 
 from __future__ import annotations
@@ -38,12 +42,16 @@ from infra.spec import MEMORY_SIZE, TIMEOUT
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from bench.cgroup import Group
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 TARGET = REPO / "target"
 CODE_DIRS = TARGET / "bench-code"
 """Each contender's code directory: what FC would unpack into /code."""
 GO_BINARY = TARGET / "bench-go" / "hello"
+GO_HTTP_BINARY = TARGET / "bench-go" / "hello-http"
+HTTP_FUNCTION = "hello-http"
 SEED_TARGET = TARGET / "bench-seed"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -53,6 +61,11 @@ SYNC_FORKS_BODY = b'{"forks": []}'
 """sync-forks with no fork to sync: any answer to it counts (a sync that succeeds needs GitHub)."""
 GREETING = {"message": "Hello, world!", "request_id": REQUEST_ID}
 """What every hello must answer to HELLO_BODY: checked on each contender's first answer."""
+HTTP_PATH = "/hello/bench"
+HTTP_GREETING = {"message": "Hello, bench!"}
+"""What every hello-http must answer to `GET HTTP_PATH`."""
+HTTP_TRIGGER_HEADERS = {"x-fc-control-path": "/http-invoke"}
+"""What marks a request FC forwards from an HTTP trigger (fc-runtime's http_trigger.rs)."""
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 10.0
 CONNECT_RETRY_S = 0.0005
@@ -77,12 +90,22 @@ class Contender:
     built_with: str
     """How it was built, for the results."""
     body: bytes = HELLO_BODY
+    method: str = "POST"
+    path: str = "/invoke"
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+    """Headers beside FC's invocation headers (an HTTP trigger's mark)."""
+    greeting: Mapping[str, str] | None = field(default_factory=lambda: GREETING)
+    """What its first answer must be, as JSON; None: not checked."""
     status: int | None = http.HTTPStatus.OK
     """The status of its answer to `body`; None: any (the cold start then ends at any answer)."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Its own variables, as a function's configuration would set them."""
     packaged_zip: int | None = None
     """The zip as the project ships it (ours only)."""
+
+    def request_headers(self) -> dict[str, str]:
+        """The headers of each request to it: FC's invocation headers and its own."""
+        return invoke_headers(self.function) | dict(self.extra_headers)
 
     def zip_size(self) -> int:
         """Bytes of a zip of the code directory, deflated by zlib at level 9.
@@ -149,28 +172,38 @@ def ours(crate: str = "hello", key: str = "ours") -> Contender:
         binary=bootstrap,
         built_with=f"the project's package ({package.rustc})",
         body=HELLO_BODY if crate == "hello" else SYNC_FORKS_BODY,
+        greeting=GREETING if crate == "hello" else None,
         status=http.HTTPStatus.OK if crate == "hello" else None,
         packaged_zip=package.size,
     )
 
 
-def go() -> Contender:
-    """The Go hello: static (no cgo), symbols stripped as ours and the seed's are."""
+def _go_build(package: str, binary: Path, key: str) -> tuple[Path, Path, str]:
+    """Build a package of bench/go: its code directory, its bootstrap and how it was built.
+
+    Static (no cgo), symbols stripped as ours and the seed's are.
+    """
     if shutil.which("go") is None:
         raise RuntimeError("go not found on PATH: install Debian's `golang-go` (make bench does)")
-    GO_BINARY.parent.mkdir(parents=True, exist_ok=True)
+    binary.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CGO_ENABLED": "0", "GOPROXY": "off", "GOFLAGS": "-trimpath"}
     flags = ["-ldflags=-s -w"]
     subprocess.run(
-        ["go", "build", *flags, "-o", str(GO_BINARY), "."],
+        ["go", "build", *flags, "-o", str(binary), package],
         cwd=BENCH_DIR / "go",
         env=env,
         check=True,
     )
-    code_dir = _fresh_code_dir("go")
+    code_dir = _fresh_code_dir(key)
     bootstrap = code_dir / "bootstrap"
-    shutil.copy2(GO_BINARY, bootstrap)
+    shutil.copy2(binary, bootstrap)
     version = _tool_version(["go", "version"]).removeprefix("go version ")
+    return code_dir, bootstrap, f"{version}, CGO_ENABLED=0 -trimpath -ldflags='-s -w'"
+
+
+def go() -> Contender:
+    """The Go hello (bench/go/hello.go)."""
+    code_dir, bootstrap, built_with = _go_build(".", GO_BINARY, "go")
     return Contender(
         key="go",
         name="Go",
@@ -178,7 +211,7 @@ def go() -> Contender:
         code_dir=code_dir,
         command=(str(bootstrap),),
         binary=bootstrap,
-        built_with=f"{version}, CGO_ENABLED=0 -trimpath -ldflags='-s -w'",
+        built_with=built_with,
     )
 
 
@@ -198,19 +231,19 @@ def go_one_processor(go_contender: Contender) -> Contender:
     )
 
 
-def python() -> Contender:
+def python(script: str = "hello.py", key: str = "python") -> Contender:
     """The Python hello on the system's python3, as a custom runtime's image carries one."""
     interpreter = shutil.which("python3", path=SYSTEM_PATH)
     if interpreter is None:
         raise RuntimeError(f"python3 not found in {SYSTEM_PATH}: install Debian's `python3`")
-    code_dir = _fresh_code_dir("python")
-    shutil.copy2(BENCH_DIR / "python" / "hello.py", code_dir / "hello.py")
+    code_dir = _fresh_code_dir(key)
+    shutil.copy2(BENCH_DIR / "python" / script, code_dir / script)
     return Contender(
-        key="python",
+        key=key,
         name="Python",
         function="hello",
         code_dir=code_dir,
-        command=(interpreter, "hello.py"),
+        command=(interpreter, script),
         binary=None,
         built_with=f"{_tool_version([interpreter, '--version'])} ({interpreter})",
     )
@@ -239,35 +272,81 @@ def seed() -> Contender:
     )
 
 
-def invoke(
+def hellos() -> list[Contender]:
+    """Every hello measured side by side: ours, Go, Go with GOMAXPROCS=1, Python, the seed."""
+    go_contender = go()
+    return [ours(), go_contender, go_one_processor(go_contender), python(), seed()]
+
+
+def has_http_function() -> bool:
+    """Whether the workspace has hello-http, whose trio `http_hellos` builds."""
+    return (REPO / "functions" / HTTP_FUNCTION / "Cargo.toml").is_file()
+
+
+def _as_trigger(contender: Contender) -> Contender:
+    """`contender` asked `GET HTTP_PATH` as FC forwards an HTTP trigger's request."""
+    return replace(
+        contender,
+        function=HTTP_FUNCTION,
+        body=b"",
+        method="GET",
+        path=HTTP_PATH,
+        extra_headers=HTTP_TRIGGER_HEADERS,
+        greeting=HTTP_GREETING,
+        status=http.HTTPStatus.OK,
+    )
+
+
+def http_hellos() -> list[Contender]:
+    """hello-http's `GET /hello/{name}` in ours, Go and Python, asked as an HTTP trigger asks."""
+    code_dir, bootstrap, built_with = _go_build("./http", GO_HTTP_BINARY, "go_http")
+    go_http = Contender(
+        key="go_http",
+        name="Go",
+        function=HTTP_FUNCTION,
+        code_dir=code_dir,
+        command=(str(bootstrap),),
+        binary=bootstrap,
+        built_with=built_with,
+    )
+    ours_http = replace(ours(HTTP_FUNCTION, key="ours_http"), name="ours")
+    return [_as_trigger(c) for c in (ours_http, go_http, python("hello_http.py", "python_http"))]
+
+
+def invoke(  # noqa: PLR0913 - one request, every part of it
     port: int,
     body: bytes,
     headers: Mapping[str, str],
     *,
     status: int | None = http.HTTPStatus.OK,
     timeout: float = 10.0,
+    method: str = "POST",
+    path: str = "/invoke",
 ) -> bytes:
-    """One `POST /invoke` on a new connection; its body.
+    """One request (`POST /invoke` unless told) on a new connection; its body.
 
     Raises unless it answers `status` (None: any status).
     """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("POST", "/invoke", body=body, headers=dict(headers))
+        connection.request(method, path, body=body or None, headers=dict(headers))
         response = connection.getresponse()
         data = response.read()
     finally:
         connection.close()
     if status is not None and response.status != status:
         raise RuntimeError(
-            f"POST /invoke on port {port} answered {response.status}, not {status}: {data!r}"
+            f"{method} {path} on port {port} answered {response.status}, not {status}: {data!r}"
         )
     return data
 
 
 def _check_greeting(contender: Contender, answer: bytes) -> None:
-    if json.loads(answer) != GREETING:
-        raise RuntimeError(f"{contender.name} answered {answer!r}, not hello's greeting {GREETING}")
+    if contender.greeting is not None and json.loads(answer) != contender.greeting:
+        raise RuntimeError(
+            f"{contender.name} ({contender.function}) answered {answer!r}, not the greeting "
+            f"{contender.greeting}"
+        )
 
 
 class Running:
@@ -277,11 +356,11 @@ class Running:
     drains (`pipe=True`), as FC reads a function's output; the pipe's bytes and lines are counted.
     """
 
-    def __init__(self, contender: Contender, *, pipe: bool) -> None:
-        """Start `contender` and wait for its first answer."""
+    def __init__(self, contender: Contender, *, pipe: bool, group: Group | None = None) -> None:
+        """Start `contender` (inside `group`, when given) and wait for its first answer."""
         self.contender = contender
         self.port = free_port()
-        self.headers = invoke_headers(contender.function)
+        self.headers = contender.request_headers()
         self.output_bytes = 0
         self.output_lines = 0
         env = {"PATH": f"{contender.code_dir}:{SYSTEM_PATH}"}
@@ -296,6 +375,9 @@ class Running:
             stdout=subprocess.PIPE if pipe else subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends all of it
+            # Into its cgroup between fork and exec, so that its whole start runs under the
+            # quota. No thread of the bench runs at this point (the drainer starts below).
+            preexec_fn=None if group is None else group.enter,  # noqa: PLW1509
         )
         self._drainer: threading.Thread | None = None
         if pipe:
@@ -307,8 +389,7 @@ class Running:
         try:
             first = self._first_answer()
             self.cold_start_s = time.perf_counter() - started
-            if contender.body == HELLO_BODY:
-                _check_greeting(contender, first)
+            _check_greeting(contender, first)
         except BaseException:
             self.stop()
             raise
@@ -323,7 +404,12 @@ class Running:
                 )
             try:
                 return invoke(
-                    self.port, self.contender.body, self.headers, status=self.contender.status
+                    self.port,
+                    self.contender.body,
+                    self.headers,
+                    status=self.contender.status,
+                    method=self.contender.method,
+                    path=self.contender.path,
                 )
             except ConnectionRefusedError:
                 if time.perf_counter() > deadline:
@@ -342,6 +428,10 @@ class Running:
     def rss(self) -> int:
         """The resident set size now, in bytes."""
         return read_rss(self.process.pid)[0]
+
+    def peak_rss(self) -> int:
+        """The most resident memory the process has held (VmHWM), in bytes."""
+        return read_rss(self.process.pid)[1]
 
     def cpu_seconds(self) -> float:
         """User and system CPU seconds of the process so far, all its threads, to the clock tick."""

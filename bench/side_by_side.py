@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import shutil
 import statistics
 import subprocess
@@ -85,22 +86,35 @@ def _lua_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=True)
 
 
-def wrk_script(directory: Path, body: bytes, headers: Mapping[str, str]) -> Path:
-    """A wrk script that POSTs `body` with `headers` and prints its figures as one JSON line."""
-    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
+def wrk_script(
+    directory: Path, body: bytes, headers: Mapping[str, str], *, method: str = "POST"
+) -> Path:
+    """A wrk script that sends `body` with `headers` and prints its figures as one JSON line.
+
+    The line holds wrk's latency histogram (`[µs, count]` for each distinct latency) for figures
+    computed from every request, such as the duration FC would bill (`bench.cost`).
+    """
+    lines = [f"wrk.method = {_lua_string(method)}"]
+    lines += [f"wrk.body = {_lua_string(body.decode())}"] if body else []
     lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
     lines += [
         "done = function(summary, latency, requests)",
         "  local e = summary.errors",
+        "  local histogram = {}",
+        "  for i = 1, #latency do",
+        "    local value, count = latency(i)",
+        '    histogram[i] = string.format("[%d,%d]", value, count)',
+        "  end",
         (
             '  io.write(string.format("BENCH {\\"requests\\":%d,\\"duration_us\\":%d,'
-            '\\"p50_us\\":%d,\\"p99_us\\":%d,\\"errors\\":%d}\\n",'
+            '\\"p50_us\\":%d,\\"p99_us\\":%d,\\"errors\\":%d,\\"histogram\\":[%s]}\\n",'
         ),
         "    summary.requests, summary.duration, latency:percentile(50),",
-        "    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))",
+        "    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout,",
+        '    table.concat(histogram, ",")))',
         "end",
     ]
-    script = directory / "invoke.lua"
+    script = directory / f"{method.lower()}.lua"
     script.write_text("\n".join(lines) + "\n")
     return script
 
@@ -114,17 +128,62 @@ class Load:
     p50_s: float
     p99_s: float
     errors: int
+    histogram: tuple[tuple[int, int], ...] = ()
+    """Every answered request's latency as measured, without wrk's correction (`uncorrected`):
+    (µs, how many requests took it), in increasing µs."""
 
     @property
     def throughput(self) -> float:
         """Answered invocations per second."""
         return self.requests / self.seconds
 
+    @property
+    def mean_s(self) -> float:
+        """The mean latency of the requests answered, as measured."""
+        count = sum(n for _, n in self.histogram)
+        return sum(us * n for us, n in self.histogram) / max(count, 1) / 1e6
 
-def run_wrk(port: int, connections: int, seconds: int, script: Path) -> Load:
+    def measured_percentile(self, percent: float) -> float:
+        """The latency that `percent` % of the requests answered took at most, as measured."""
+        count = sum(n for _, n in self.histogram)
+        rank = max(1, math.ceil(count * percent / 100))
+        seen = 0
+        for us, n in self.histogram:
+            seen += n
+            if seen >= rank:
+                return us / 1e6
+        raise ValueError("no latency measured")
+
+
+def uncorrected(
+    histogram: Sequence[tuple[int, int]], duration_us: int, requests: int, connections: int
+) -> tuple[tuple[int, int], ...]:
+    """The latency histogram of wrk without its correction for coordinated omission.
+
+    Before its `done` hook, wrk (4.1, stats_correct in src/stats.c) adds, for every latency L of
+    at least twice the expected interval E (its run time over the requests per connection),
+    one made-up sample at each of L - E, L - 2E, ... down to above E: the requests an open-loop
+    client would have seen delayed. Its counts at each m above E are so the measured count at m
+    plus those at m + E, m + 2E, ...; the measured count at m is the difference of the corrected
+    counts at m and m + E. Percentiles and the billed duration need the requests that were made.
+    """
+    per_connection = requests // connections
+    if per_connection == 0:
+        return tuple((us, n) for us, n in histogram)
+    expected = duration_us // per_connection
+    corrected = dict(histogram)
+    measured = []
+    for us, n in sorted(corrected.items()):
+        count = n - corrected.get(us + expected, 0) if us > expected else n
+        if count > 0:
+            measured.append((us, count))
+    return tuple(measured)
+
+
+def run_wrk(port: int, connections: int, seconds: int, script: Path, path: str = "/invoke") -> Load:
     """One wrk run with one thread (the machine's other core serves), `seconds` long."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_S}s"]
-    command += ["-s", str(script), f"http://127.0.0.1:{port}/invoke"]
+    command += ["-s", str(script), f"http://127.0.0.1:{port}{path}"]
     run = subprocess.run(command, capture_output=True, text=True, check=True)
     for line in run.stdout.splitlines():
         if line.startswith("BENCH "):
@@ -135,6 +194,12 @@ def run_wrk(port: int, connections: int, seconds: int, script: Path) -> Load:
                 p50_s=figures["p50_us"] / 1e6,
                 p99_s=figures["p99_us"] / 1e6,
                 errors=figures["errors"],
+                histogram=uncorrected(
+                    [(us, n) for us, n in figures["histogram"]],
+                    figures["duration_us"],
+                    figures["requests"],
+                    connections,
+                ),
             )
     raise RuntimeError(f"wrk printed no figures: {run.stdout}{run.stderr}")
 
@@ -436,14 +501,7 @@ def section() -> Section:
     """Build the contenders, then measure them side by side."""
     plan = QUICK if quick() else FULL
     progress("side by side: building ours, Go, Python and the seed")
-    go = contenders.go()
-    hellos = [
-        contenders.ours(),
-        go,
-        contenders.go_one_processor(go),
-        contenders.python(),
-        contenders.seed(),
-    ]
+    hellos = contenders.hellos()
     others = [contenders.ours("sync-forks", key="ours_sync_forks")]
     size_md, size_data, size_ratios = _step("sizes", lambda: measure_sizes(hellos))
     cold_md, cold_data, cold_ratios = _step(

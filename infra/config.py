@@ -280,7 +280,9 @@ def _project_args(
 ) -> dict[str, object]:
     """The project-wide arguments set, the log retention among them; the alert contacts."""
     shared: dict[str, object] = {}
-    for key, (argument, kind) in {**PROJECT_KEYS, "logRetentionDays": ("logs", int)}.items():
+    # registryExisting is read by _registry; checked here so that "yes" is a problem, not false.
+    checked = {"logRetentionDays": ("logs", int), "registryExisting": ("registry_existing", bool)}
+    for key, (argument, kind) in {**PROJECT_KEYS, **checked}.items():
         raw = values.get(key)
         if raw is None or raw == "":
             continue

@@ -373,7 +373,7 @@ def check_function_name(function_name: str, *, fc_version: str = DEFAULT_FC_VERS
     looser, so it never adds a problem to a valid function name).
     """
     problems: list[str] = []
-    if not (isinstance(function_name, str) and _FUNCTION_NAME.match(function_name)):
+    if not (isinstance(function_name, str) and _FUNCTION_NAME.fullmatch(function_name)):
         problems.append(
             "function_name must be 1-64 letters, digits, '_' or '-' starting with a letter or "
             f"'_', got {function_name!r}"
@@ -402,7 +402,7 @@ def check_description(description: str) -> list[str]:
 
 def check_service_name(service_name: str) -> list[str]:
     """FC 2.0 service: 1-128 letters, digits, `_` and `-`, starting with a letter or `_`."""
-    if isinstance(service_name, str) and _SERVICE_NAME.match(service_name):
+    if isinstance(service_name, str) and _SERVICE_NAME.fullmatch(service_name):
         return []
     return [
         (
@@ -414,7 +414,7 @@ def check_service_name(service_name: str) -> list[str]:
 
 def check_trigger_name(trigger_name: str) -> list[str]:
     """1-128 letters, digits, `_` and `-`, starting with a letter or `_`."""
-    if isinstance(trigger_name, str) and _TRIGGER_NAME.match(trigger_name):
+    if isinstance(trigger_name, str) and _TRIGGER_NAME.fullmatch(trigger_name):
         return []
     return [
         (
@@ -426,7 +426,7 @@ def check_trigger_name(trigger_name: str) -> list[str]:
 
 def check_alias_name(alias: str) -> list[str]:
     """1-128 letters, digits, `_` and `-`, starting with a letter or `_`; not `LATEST`."""
-    if isinstance(alias, str) and _ALIAS_NAME.match(alias):
+    if isinstance(alias, str) and _ALIAS_NAME.fullmatch(alias):
         if alias == RESERVED_QUALIFIER:
             return [
                 (
@@ -445,7 +445,7 @@ def check_alias_name(alias: str) -> list[str]:
 
 def check_version_id(version: str) -> list[str]:
     """A published FC version id is a positive decimal number ("1", "2", ...)."""
-    if isinstance(version, str) and _VERSION_ID.match(version):
+    if isinstance(version, str) and _VERSION_ID.fullmatch(version):
         return []
     return [f"pinned_version must be a published version id such as '3', got {version!r}"]
 
@@ -458,7 +458,7 @@ def environment_key_problem(key: str, fc_version: str = DEFAULT_FC_VERSION) -> s
         )
     if fc_version == "2.0" and key in ENVIRONMENT_RESERVED_KEYS_FC2:
         return f"environment key {key!r} is not allowed: FC 2.0 reserves it for the platform"
-    if not _ENV_KEY.match(key):
+    if not _ENV_KEY.fullmatch(key):
         return (
             f"environment key {key!r} must start with a letter and contain only letters, "
             "digits and '_'"
@@ -548,7 +548,7 @@ https://www.alibabacloud.com/help/doc-detail/257837.htm); not checked by the pro
 
 def check_role_name(role_name: str) -> list[str]:
     """A role name the library can create, with its `<role>-logs` policy."""
-    if isinstance(role_name, str) and _ROLE_NAME.match(role_name):
+    if isinstance(role_name, str) and _ROLE_NAME.fullmatch(role_name):
         return []
     return [
         (
@@ -564,14 +564,14 @@ def check_log_names(
     """The SLS project and logstore the library creates: their names and retention."""
     problems = []
     if project_name is not None and not (
-        isinstance(project_name, str) and _LOG_PROJECT_NAME.match(project_name)
+        isinstance(project_name, str) and _LOG_PROJECT_NAME.fullmatch(project_name)
     ):
         problems.append(
             "logs.project_name must be 3-63 lower-case letters, digits and '-', a letter or digit "
             f"at each end, got {project_name!r}"
         )
     if logstore_name is not None and not (
-        isinstance(logstore_name, str) and _LOGSTORE_NAME.match(logstore_name)
+        isinstance(logstore_name, str) and _LOGSTORE_NAME.fullmatch(logstore_name)
     ):
         problems.append(
             "logs.logstore_name must be 3-63 lower-case letters, digits, '-' and '_', a letter or "

@@ -271,6 +271,8 @@ def _mode(field: str, value: Mapping[str, object]) -> tuple[str, list[str]]:
     if unknown:
         allowed = ", ".join(sorted(create_keys | existing_keys | {"skip"}))
         return "create", [f"{field} has unknown keys {', '.join(unknown)}; allowed: {allowed}"]
+    if not isinstance(value.get("skip", False), bool):
+        return "create", [f"{field}.skip must be true or false, got {value['skip']!r}"]
     chosen = []
     if set(value) & create_keys:
         chosen.append("create")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import conftest
 import pytest
 from conftest import Evaluation, entry, evaluate, run_main
 
@@ -109,6 +110,7 @@ def test_bad_settings_fail_before_anything_registers(
     args = {"crate": "hello", "fc_version": fc_version, "async_invoke": async_invoke}
     with pytest.raises(ConfigError, match=message):
         deploy(args)  # type: ignore[arg-type]
+    assert conftest.LAST_EVALUATION.resources == []
 
 
 def test_the_stack_sets_sync_forks_retries_from_its_entry() -> None:

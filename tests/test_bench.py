@@ -1,11 +1,15 @@
-"""The arithmetic `make bench` reports with: ratios, their texts, the rounds' order."""
+"""The arithmetic `make bench` reports with (ratios, their texts, the rounds' order, the quota
+and the cost in FC's shape), and the FC-shape harness on a tiny run where cgroups can be made."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from bench import cgroup, contenders, cost, fc_shape
 from bench.report import bytes_text, ms_text, ratio, ratio_text, spread, table
-from bench.side_by_side import rotated
+from bench.side_by_side import Load, rotated, uncorrected
 
 pytestmark = pytest.mark.unit
 
@@ -39,3 +43,100 @@ def test_each_round_starts_with_the_next_contender() -> None:
     assert rotated(names, 0) == names
     assert rotated(names, 1) == ["Go", "Python", "seed", "ours"]
     assert rotated(names, 5) == rotated(names, 1)
+
+
+# -- FC's shape: cgroup quota, wrk's histogram, cost ------------------------------------------
+
+
+def test_a_vcpu_share_is_that_share_of_each_period() -> None:
+    assert cgroup.quota_us(0.1) == 10_000
+    assert cgroup.quota_us(2.0) == 200_000
+    assert cgroup.quota_us(0.05, period_us=20_000) == 1000
+    assert cgroup.cpu_max_text(0.1) == "10000 100000"
+    assert cgroup.memory_limit_bytes(128) == 134_217_728
+    with pytest.raises(ValueError, match="positive vCPU"):
+        cgroup.quota_us(0)
+
+
+def test_a_busy_loop_over_its_quota_is_caught() -> None:
+    # 0.1 vCPU over 1 s allows 100 ms, plus the first period's 10 ms a fresh group starts with.
+    assert cgroup.QuotaCheck(0.1, 1, wall_s=1.0, cpu_s=0.110, throttled_periods=10).within_quota()
+    assert not cgroup.QuotaCheck(0.1, 1, 1.0, 0.150, 10).within_quota()
+    assert not cgroup.QuotaCheck(1.0, 2, 1.0, 1.9, 0).within_quota()
+
+
+def test_shapes_are_the_stack_default_and_what_fc_accepts_beside_1_and_2_vcpu() -> None:
+    found = fc_shape.shapes()
+    assert [(s.vcpu, s.memory_mb) for s in found] == [(0.1, 128), (1.0, 1024), (2.0, 2048)]
+    assert [s.connections for s in found] == [(1,), (1, 16), (1, 16)]
+    assert fc_shape.least_memory_mb(0.3) == 320
+
+
+def _wrk_corrected(raw: dict[int, int], expected: int) -> dict[int, int]:
+    """What wrk 4.1's stats_correct (src/stats.c) makes of `raw`, written out as in its C."""
+    data = dict(raw)
+    for value in range(expected * 2, max(raw) + 1):
+        count, lower = raw.get(value, 0), value - expected
+        while count and lower > expected:
+            data[lower] = data.get(lower, 0) + count
+            lower -= expected
+    return {value: count for value, count in data.items() if count}
+
+
+def test_wrk_histogram_is_read_back_as_measured() -> None:
+    raw = {80: 500, 95: 300, 120: 150, 400: 40, 90_000: 10}
+    requests, connections = sum(raw.values()), 1
+    duration_us = sum(us * n for us, n in raw.items())
+    expected = duration_us // (requests // connections)
+    corrected = _wrk_corrected(raw, expected)
+    assert sum(corrected.values()) > requests  # wrk made samples up
+    histogram = sorted(corrected.items())
+    assert uncorrected(histogram, duration_us, requests, connections) == tuple(sorted(raw.items()))
+    load = Load(requests, duration_us / 1e6, 0, 0, 0, tuple(sorted(raw.items())))
+    assert load.measured_percentile(50) == 80e-6
+    assert load.measured_percentile(99) == 400e-6
+    assert load.mean_s == pytest.approx(duration_us / requests / 1e6)
+
+
+def test_cost_follows_the_price_page_example() -> None:
+    # The page's example: 3 million invocations of 200 ms on 0.25 vCPU and 512 MB make
+    # 22,500 + 45,000 + 150,000 = 217,500 CU.
+    bill = cost.per_million(0.2, 0.25, 512)
+    assert bill.invocations * 3 == pytest.approx(22_500 * cost.USD_PER_CU)
+    assert bill.memory * 3 == pytest.approx(45_000 * cost.USD_PER_CU)
+    assert bill.vcpu * 3 == pytest.approx(150_000 * cost.USD_PER_CU)
+    assert bill.total * 3 == pytest.approx(217_500 * 0.000020)
+    assert cost.usd_text(0.000375) == "$0.000375"
+
+
+def test_each_invocation_is_billed_in_whole_milliseconds() -> None:
+    assert cost.billed_seconds([(250, 3), (1000, 1), (1001, 1)]) == pytest.approx(0.0012)
+    with pytest.raises(ValueError, match="no invocation"):
+        cost.billed_seconds([])
+
+
+def _layout_or_skip() -> cgroup.Layout:
+    try:
+        return cgroup.find_layout()
+    except (OSError, RuntimeError) as error:
+        pytest.skip(f"no cgroups to make here: {error}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making cgroups needs root")
+def test_a_busy_loop_in_a_tenth_of_a_vcpu_gets_a_tenth_of_a_core() -> None:
+    check = cgroup.check_quota(_layout_or_skip(), 0.1, 128, seconds=0.3)
+    assert check.within_quota(), check.text()
+    assert check.share > 0.05, check.text()  # at least half its quota
+    assert check.throttled_periods >= 1, check.text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making cgroups needs root")
+def test_a_contender_starts_inside_its_group() -> None:
+    python = contenders.python(key="python_test")
+    with cgroup.group(_layout_or_skip(), 0.1, 128) as made:
+        running = contenders.Running(python, pipe=False, group=made)
+        running.stop()
+        cpu = made.cpu_seconds()
+    # Python spends tens of ms of CPU to start: on a tenth of a core that is several periods.
+    assert cpu > 0.01, cpu  # its start was counted in the group
+    assert running.cold_start_s > cpu / 0.1 * 0.7, (running.cold_start_s, cpu)

@@ -21,7 +21,9 @@ import pytest
 
 from infra.bootstrap import Builder, BuildError, Package, check_runtime_compatible
 from infra.bootstrap import build as build_module
+from infra.bootstrap import process as process_module
 from infra.bootstrap.faults import OnCompiling
+from infra.bootstrap.workspace import Workspace
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -979,6 +981,25 @@ def test_a_stale_cargo_lock_names_the_command_that_fixes_it(tmp_path: Path) -> N
     assert builder(workspace, tmp_path).package("newcomer").function == "newcomer"
 
 
+def test_a_change_to_cargo_lock_alone_changes_the_fingerprint(tmp_path: Path) -> None:
+    """A dependency bump changes only Cargo.lock: the build must not be served from the cache.
+
+    Mutation caught: `Workspace.source_files` leaving Cargo.lock out of the fingerprint.
+    """
+    workspace = clone(tmp_path / "ws")
+    versions = {"rustc": "rustc 1.95.0", "zig": "0.17.1"}
+
+    def fingerprint() -> str:
+        tree = Workspace(workspace)
+        return build_module.fingerprint(tree, tree.crate("tiny"), "zip", versions)
+
+    before = fingerprint()
+    assert fingerprint() == before
+    lock = workspace / "Cargo.lock"
+    lock.write_text(lock.read_text().replace('version = "0.1.0"', 'version = "0.1.1"', 1))
+    assert fingerprint() != before
+
+
 def test_toolchain_versions_are_asked_once_per_setting(
     many: tuple[Path, Path, dict[str, Package]],
     tmp_path: Path,
@@ -1003,3 +1024,82 @@ def test_toolchain_versions_are_asked_once_per_setting(
     monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "bin"), os.environ["PATH"]]))
     assert builder(workspace, state).package_many(MANY) == packages
     assert asked == ["rustc", "ziglang", "rustc", "ziglang"]
+
+
+def _sibling_with_build_script(workspace: Path, name: str, build_rs: str) -> None:
+    """A function crate `name` beside tiny, whose build script is `build_rs`."""
+    add_crate(
+        workspace,
+        f"functions/{name}",
+        f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\nbuild = "build.rs"\n',
+        {"src/main.rs": printing(name), "build.rs": build_rs},
+    )
+    update_lock(workspace)
+
+
+def test_a_stuck_sibling_build_script_is_stopped_with_an_error_naming_its_crate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace = clone(tmp_path / "ws")
+    forever = "fn main() {\n    loop {\n        std::thread::park();\n    }\n}\n"
+    _sibling_with_build_script(workspace, "stuck", forever)
+    monkeypatch.setenv("FCRUST_BUILD_SCRIPT_TIMEOUT_S", "3")
+    build = builder(workspace, tmp_path)
+    started = time.monotonic()
+    with pytest.raises(BuildError) as error:
+        build.package("tiny")
+    message = str(error.value)
+    assert message.startswith("the build script (build.rs) of crate stuck has run for "), message
+    assert "fix stuck's build.rs" in message
+    assert time.monotonic() - started < 120
+    assert build.cargo_pid is not None
+    assert not _running({build.cargo_pid})
+    assert not (workspace / "dist").exists()
+
+
+def test_a_failing_sibling_build_script_is_an_error_naming_its_crate(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    _sibling_with_build_script(workspace, "failing", 'fn main() {\n    panic!("no luck");\n}\n')
+    with pytest.raises(BuildError) as error:
+        builder(workspace, tmp_path).package("tiny")
+    message = str(error.value)
+    assert "error: failed to run custom build command for `failing v0.1.0" in message
+    assert message.endswith(
+        "crate failing failed to build. Every function of the workspace is built in one cargo "
+        "run (so that a binary is the same whichever functions are asked for), so this stops all "
+        "of them: fix failing, or move it out of the workspace's functions"
+    ), message
+
+
+def test_one_huge_output_line_is_split_in_linear_time() -> None:
+    log = io.StringIO()
+    lines = process_module._Lines(log)  # noqa: SLF001
+    chunk = b"x" * 65536
+    started = time.monotonic()
+    for _ in range(512):  # 32 MiB without a newline, as cargo's pipe delivers it
+        lines.feed(chunk)
+    lines.feed(b"\nerror: after\nlast", final=True)
+    elapsed = time.monotonic() - started
+    assert log.getvalue() == "x" * (512 * 65536) + "\nerror: after\nlast\n"
+    assert list(lines.tail)[1:] == ["error: after", "last"]
+    assert lines.tail[0].endswith(f"... ({512 * 65536} characters)")
+    assert elapsed < 3, f"{elapsed:.1f} s for 32 MiB"
+
+
+def test_lines_split_across_chunks_come_out_whole() -> None:
+    log = io.StringIO()
+    lines = process_module._Lines(log)  # noqa: SLF001
+    text = "Compiling a\nwarning: b\n\nerror: é c\nno newline".encode()
+    for at in range(len(text)):  # every byte its own chunk, the é split in two
+        lines.feed(text[at : at + 1])
+    lines.feed(b"", final=True)
+    assert log.getvalue() == "Compiling a\nwarning: b\n\nerror: é c\nno newline\n"
+
+
+def test_a_workspace_manifest_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    workspace = clone(tmp_path / "ws")
+    manifest = workspace / "Cargo.toml"
+    manifest.write_bytes(manifest.read_bytes() + b"# caf\xe9\n")
+    with pytest.raises(BuildError) as error:
+        Workspace(workspace)
+    assert str(error.value).startswith(f"{manifest.resolve()} is not UTF-8 text (byte 0xe9 at ")

@@ -7,11 +7,11 @@ after the first run).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import conftest
 import pytest
-from conftest import REPO, Evaluation, evaluate
+from conftest import REPO, Evaluation, evaluate, is_secret
 
 from infra import ConfigError, RustFunction, RustFunctionArgs
 from infra.bootstrap import Builder
@@ -256,6 +256,27 @@ def test_invalid_args_fail_before_anything_registers(args: dict[str, object], me
     error, evaluation = refused(full)
     assert any(message in problem for problem in error.problems), error.problems
     assert evaluation.resources == []
+
+
+@pytest.mark.parametrize("fc_version", ["3.0", "2.0"])
+def test_a_plain_string_in_secret_environment_is_stored_as_a_secret(
+    fc_version: Literal["3.0", "2.0"],
+) -> None:
+    """A library user may pass a plain string: the function's state still holds it as a secret.
+
+    Mutation caught: `secret_environment` values passed on as given, without `Output.secret`.
+    """
+    value = "plain-value-not-a-secret"
+    evaluation = deploy(
+        {"crate": "hello", "fc_version": fc_version, "secret_environment": {"API_KEY": value}}
+    )
+    variables = evaluation.by_name("hello-function").state["environmentVariables"]
+    assert is_secret(variables)
+    assert variables["value"]["API_KEY"] == value
+    for resource in evaluation.resources:
+        assert value not in json.dumps(resource.state).replace(json.dumps(variables), ""), (
+            resource.name
+        )
 
 
 def test_all_problems_are_reported_at_once() -> None:

@@ -249,3 +249,4 @@ def test_container_registry_without_a_region_fails_before_anything_registers() -
                 },
             )
         )
+    assert conftest.LAST_EVALUATION.resources == []

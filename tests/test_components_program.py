@@ -30,7 +30,7 @@ from conftest import (
 )
 
 from infra import ConfigError
-from infra.bootstrap import BuildError, crc64_fc
+from infra.bootstrap import BuildError
 from infra.config import read_stack
 from infra.errors import StackError
 from infra.limits import check_region
@@ -49,10 +49,41 @@ def _in_repo(in_repo: Path) -> None:
     del in_repo
 
 
+def _crc64_xz_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xC96C5795D7870F42 if crc & 1 else 0)
+        table.append(crc)
+    return table
+
+
+CRC64_XZ_TABLE = _crc64_xz_table()
+
+
+def crc64_xz(data: bytes) -> str:
+    """CRC-64/XZ (reflected ECMA-182 polynomial, all-ones start and end) computed here, from the
+    definition: the graph's expected checksums do not come from the code under test."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc = CRC64_XZ_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return str(crc ^ 0xFFFFFFFFFFFFFFFF)
+
+
+def test_the_reference_crc64_gives_the_check_value_of_crc64_xz() -> None:
+    # The catalogue's check value of CRC-64/XZ: the CRC of b"123456789" is 0x995DC9BBDF1939FA.
+    assert crc64_xz(b"123456789") == str(0x995DC9BBDF1939FA)
+
+
 def package_facts(workspace: Path, crate: str) -> tuple[str, str]:
-    """sha256 and FC checksum of the zip the build left in `workspace`."""
+    """sha256 and FC checksum of the zip the build left in `workspace`, both computed here.
+
+    Mutation caught: `crc64_fc` computing another CRC (e.g. CRC-64/ECMA-182 without the
+    reflection, or Go's crc64.ISO table), which a checksum from `crc64_fc` itself would repeat.
+    """
     data = (workspace / "dist" / crate / "bootstrap.zip").read_bytes()
-    return hashlib.sha256(data).hexdigest(), crc64_fc(data)
+    return hashlib.sha256(data).hexdigest(), crc64_xz(data)
 
 
 def inputs_by_name(evaluation: Evaluation) -> dict[str, tuple[str, Any]]:
@@ -129,7 +160,11 @@ def test_dev_stack_fc3_graph() -> None:
         version = evaluation.by_name(f"{crate}-version")
         assert alias["versionId"] == evaluation.outputs[crate]["version"]
         assert not version.retain_on_delete
-        assert version.plain()["description"].startswith(f"{crate} code {sha256[:16]} config ")
+        # The version's description is the function's (the provider reads it from there),
+        # and the function's carries the code and config it publishes.
+        description = evaluation.by_name(f"{crate}-function").plain()["description"]
+        assert version.plain()["description"] == description
+        assert description.startswith(f"{crate} (Rust, fc-rust) [code {sha256[:16]} config ")
         assert evaluation.outputs[crate]["code_sha256"] == sha256
         assert evaluation.outputs[crate]["code_checksum"] == crc64
         assert (

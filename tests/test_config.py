@@ -115,6 +115,28 @@ def test_values_set_as_text_are_read_as_their_type() -> None:
     assert hello.timers == ({"name": "t", "cron": "@every 1h"},)
 
 
+@pytest.mark.parametrize("text", ["yes", "no", "1", "on"])
+def test_a_string_that_is_not_true_or_false_is_not_a_boolean(text: str) -> None:
+    """`alert: "yes"` is refused, naming the key, rather than read as false (or true).
+
+    Mutations caught: `_coerce` taking any string as a boolean (`text.lower() == "true"` without
+    the check that it is "true" or "false"); a nested `skip` or `registryExisting` read as
+    truthy or as false whatever it says.
+    """
+    (problem,) = read({"hello": {"alert": text}}, alertContactGroup="ops").problems
+    assert problem == (
+        f"hello: alert must be true or false, got {text!r} (set by "
+        "fc-rust:functions.hello.alert; change it with "
+        "`pulumi config set --path 'functions.hello.alert' <value>`)"
+    )
+    for key in ("role", "logs", "bucket"):
+        (problem,) = read({"hello": {key: {"skip": text}}}).problems
+        assert problem.startswith(f"hello: {key}.skip must be true or false, got {text!r} (")
+        assert f"fc-rust:functions.hello.{key};" in problem
+    (problem,) = read({"hello": {}}, registryExisting=text).problems
+    assert problem.startswith(f"registryExisting must be true or false, got {text!r} (")
+
+
 def test_the_project_wide_runtime_applies_unless_an_entry_sets_its_own() -> None:
     found = read(
         {"hello": {}, "newer": {"crate": "hello", "runtime": "custom.debian12"}},

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
 from infra import limits
 from infra.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.unit
 
@@ -283,3 +287,39 @@ def test_cpu_advice_rounds_up_to_a_ratio_fc_accepts() -> None:
     assert problem.endswith("for 512 MB use cpu between 0.15 and 0.50")
     assert limits.least_cpu(512) == Decimal("0.15")
     assert limits.check_cpu(float(limits.least_cpu(512)), 512) == []
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        limits.check_function_name,
+        lambda v: limits.check_function_name(v, fc_version="2.0"),
+        limits.check_service_name,
+        limits.check_trigger_name,
+        limits.check_alias_name,
+        limits.check_role_name,
+        lambda v: [p] if (p := limits.environment_key_problem(v)) else [],
+        lambda v: limits.check_log_names(v, None, None),
+        lambda v: limits.check_log_names(None, v, None),
+    ],
+    ids=[
+        "function",
+        "fc2-function",
+        "service",
+        "trigger",
+        "alias",
+        "role",
+        "env-key",
+        "log-project",
+        "logstore",
+    ],
+)
+def test_names_with_a_trailing_newline_are_refused(check: Callable[[str], list[str]]) -> None:
+    # A regex's `$` also matches before a final newline: "abc\n" must not pass as "abc".
+    assert check("abc") == []
+    assert check("abc\n") != []
+
+
+def test_a_version_id_with_a_trailing_newline_is_refused() -> None:
+    assert limits.check_version_id("3") == []
+    assert limits.check_version_id("3\n") != []

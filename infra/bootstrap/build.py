@@ -7,6 +7,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -239,7 +240,21 @@ def _stream_cargo(
         refused = [line for line in error.output if LOCK_REFUSED in line]
         if refused:
             raise BuildError(_stale_lock(cwd, refused[-1])) from error
+        failed = [m.group(1) for line in error.output if (m := _CRATE_FAILED.search(line))]
+        if failed:
+            raise BuildError(
+                f"{error}\ncrate {failed[-1]} failed to build. Every function of the workspace "
+                "is built in one cargo run (so that a binary is the same whichever functions are "
+                f"asked for), so this stops all of them: fix {failed[-1]}, or move it out of the "
+                "workspace's functions"
+            ) from error
         raise
+
+
+_CRATE_FAILED = re.compile(
+    r"(?:failed to run custom build command for|could not compile) `([^` ]+)"
+)
+"""cargo's words for a crate that failed: its build script, or its compilation."""
 
 
 def _stale_lock(root: Path, said: str) -> str:

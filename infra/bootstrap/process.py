@@ -33,9 +33,21 @@ REAP_S = 10.0
 """How long to wait after SIGKILL for the group to be gone."""
 DRAIN_S = 2.0
 """How long to read output left in the pipe once cargo has exited."""
+BUILD_SCRIPT_TIMEOUT_S = 600.0
+"""How long one crate's build script (`build.rs`) may run before the build is stopped, unless
+`FCRUST_BUILD_SCRIPT_TIMEOUT_S` says otherwise: 10 minutes. The slowest common build scripts
+(C and C++ libraries built with cmake, such as aws-lc-sys) take a few minutes on one core; one
+that runs longer is stuck (a loop, a lock, a network call that never ends), and since every
+function of a workspace is built in one cargo run, it would hold up packaging all of them."""
+QUIET_NOTICE_S = 60.0
+"""After this long without output from cargo, the log says what is still running (and again
+each time as long again passes)."""
+_WATCH_S = 1.0
 _POLL_S = 0.1
 _TAIL_LINES = 60
 _SHOWN_LINES = 30
+_SHOWN_LINE_CHARS = 2000
+"""A line longer than this is cut in the error message (the log keeps it whole)."""
 _PROC = Path("/proc")
 
 
@@ -160,23 +172,122 @@ def _sigterm_stops_the_build() -> Iterator[None]:
 
 
 class _Lines:
-    """Bytes from the pipe, decoded, written to the log line by line, the last ones kept."""
+    """Bytes from the pipe, decoded, written to the log line by line, the last ones kept.
+
+    The part of a line not ended yet is kept as a list of pieces, joined once its end comes: a
+    line of any length costs time in proportion to its length (one 100 MB line once took
+    minutes, each chunk re-joined with all before it).
+    """
 
     def __init__(self, log: IO[str]) -> None:
         self.log = log
         self.tail: deque[str] = deque(maxlen=_TAIL_LINES)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending = ""
+        self._pending: list[str] = []
+        self.last_output = time.monotonic()
 
     def feed(self, chunk: bytes, *, final: bool = False) -> None:
-        self._pending += self._decoder.decode(chunk, final=final)
-        *lines, self._pending = self._pending.split("\n")
-        if final and self._pending:
-            lines.append(self._pending)
-            self._pending = ""
-        for line in lines:
-            self.log.write(line + "\n")
-            self.tail.append(line.rstrip())
+        text = self._decoder.decode(chunk, final=final)
+        if chunk:
+            self.last_output = time.monotonic()
+        first, *rest = text.split("\n")
+        self._pending.append(first)
+        if rest:
+            ended = ["".join(self._pending), *rest[:-1]]
+            self._pending = [rest[-1]]
+            for line in ended:
+                self._emit(line)
+        if final and any(self._pending):
+            self._emit("".join(self._pending))
+            self._pending = []
+
+    def _emit(self, line: str) -> None:
+        self.log.write(line + "\n")
+        line = line.rstrip()
+        if len(line) > _SHOWN_LINE_CHARS:
+            line = f"{line[:_SHOWN_LINE_CHARS]}... ({len(line)} characters)"
+        self.tail.append(line)
+
+
+def _group_members(pgid: int) -> list[tuple[list[str], float]]:
+    """Each running process of the group: its command line and how long it has run (s)."""
+    members = []
+    try:
+        uptime = float((_PROC / "uptime").read_text().split()[0])
+        ticks = os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):  # no /proc (macOS): nothing to tell
+        return []
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rfind(")") + 2 :].split()
+            # state ppid pgrp ... starttime is the 22nd field, the 20th after the comm.
+            if int(fields[2]) != pgid or fields[0] in {"Z", "X"}:
+                continue
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            members.append((argv, uptime - int(fields[19]) / ticks))
+    return members
+
+
+def _build_script_crate(argv: list[str]) -> str | None:
+    """The crate a cargo build script belongs to (`.../build/<crate>-<hash>/build-script-*`)."""
+    path = Path(argv[0]) if argv and argv[0] else None
+    if path is None or not path.name.startswith("build-script-"):
+        return None
+    return path.parent.name.rsplit("-", 1)[0]
+
+
+def _activity(pgid: int) -> tuple[list[str], list[tuple[str, float]]]:
+    """What the group runs: each compiler and build script described, and the build scripts.
+
+    The build scripts by crate, with how long each has run.
+    """
+    described, scripts = [], []
+    for argv, age in _group_members(pgid):
+        crate = _build_script_crate(argv)
+        if crate is not None:
+            scripts.append((crate, age))
+            described.append(f"the build script of {crate} ({age:.0f} s)")
+        elif "--crate-name" in argv[:-1] and Path(argv[0]).name.startswith("rustc"):
+            name = argv[argv.index("--crate-name") + 1]
+            if name != "___":
+                described.append(f"rustc compiling {name} ({age:.0f} s)")
+    return described, scripts
+
+
+def _build_script_timeout() -> float:
+    value = os.environ.get("FCRUST_BUILD_SCRIPT_TIMEOUT_S", "")
+    try:
+        return float(value) if value.strip() else BUILD_SCRIPT_TIMEOUT_S
+    except ValueError:
+        raise BuildError(
+            f"FCRUST_BUILD_SCRIPT_TIMEOUT_S must be a number of seconds, got {value!r}"
+        ) from None
+
+
+def _watch(pgid: int, lines: _Lines, limit: float, quiet_since: list[float]) -> str | None:
+    """A stuck build script's error; a notice in the log when cargo has long been quiet."""
+    described, scripts = _activity(pgid)
+    stuck = [(crate, age) for crate, age in scripts if age >= limit]
+    if stuck:
+        crate, age = max(stuck, key=lambda item: item[1])
+        return (
+            f"the build script (build.rs) of crate {crate} has run for {age:.0f} s, more than "
+            f"the {limit:.0f} s a build script may take (FCRUST_BUILD_SCRIPT_TIMEOUT_S); the "
+            "build was stopped. Every function of the workspace is built in one cargo run, so "
+            f"a stuck build script holds up all of them: fix {crate}'s build.rs (or move the "
+            "crate out of the workspace's functions), then build again"
+        )
+    quiet = time.monotonic() - max(lines.last_output, quiet_since[0])
+    if quiet >= QUIET_NOTICE_S:
+        quiet_since[0] = time.monotonic()
+        running = ", ".join(described) or "cargo itself (resolving or downloading dependencies?)"
+        lines.log.write(
+            f"fc-rust: cargo has printed nothing for {quiet:.0f} s; running: {running}\n"
+        )
+    return None
 
 
 def _pump(process: subprocess.Popen[bytes], lines: _Lines) -> int:
@@ -187,6 +298,8 @@ def _pump(process: subprocess.Popen[bytes], lines: _Lines) -> int:
     """
     assert process.stdout is not None  # noqa: S101 - Popen(stdout=PIPE) guarantees it
     fd = process.stdout.fileno()
+    limit = _build_script_timeout()
+    next_watch, quiet_since = time.monotonic() + _WATCH_S, [time.monotonic()]
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
         eof = False
@@ -195,6 +308,11 @@ def _pump(process: subprocess.Popen[bytes], lines: _Lines) -> int:
                 chunk = os.read(fd, 65536)
                 eof = not chunk
                 lines.feed(chunk)
+            if time.monotonic() >= next_watch:
+                next_watch = time.monotonic() + _WATCH_S
+                stuck = _watch(process.pid, lines, limit, quiet_since)
+                if stuck is not None:
+                    raise BuildError(stuck)
         status = process.wait()
         if status != 0:  # its children may still run: a failed build stops them all
             stop_group(process)

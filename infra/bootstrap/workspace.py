@@ -51,6 +51,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise BuildError(f"{path} not found: is this a Cargo workspace root?") from error
     except tomllib.TOMLDecodeError as error:
         raise BuildError(f"{path} is not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise BuildError(
+            f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}): cargo reads manifests as UTF-8; save it as UTF-8"
+        ) from error
 
 
 def _path_dependencies(

@@ -10,10 +10,13 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Body;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpStream;
 
 use crate::context::{Environment, FcHeader, FcHeaders};
 use crate::error::X_FC_STATUS;
-use crate::logger::{current_request_id, print_line, with_request_id};
+use crate::logger::{self, current_request_id, print_line, with_request_id};
+use crate::server::{spawn_connection, Connections};
 use crate::{Context, Diagnostic, Error};
 
 /// The error type a request body may fail with.
@@ -134,7 +137,7 @@ async fn logged<T>(
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     print_line(format_args!("FC {kind} Start RequestId: {request_id}"));
-    with_request_id(request_id, async {
+    let outcome = with_request_id(request_id, async {
         let mut end = EndLine { kind, done: false };
         let outcome = work.await;
         if let Err(error) = &outcome {
@@ -144,7 +147,10 @@ async fn logged<T>(
         print_end(kind);
         outcome
     })
-    .await
+    .await;
+    // Before the answer: FC may freeze the instance once it has it.
+    logger::written().await;
+    outcome
 }
 
 /// `FC <kind> End RequestId: <id>`, with the current task's request id.
@@ -228,5 +234,51 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         message.clone()
     } else {
         "panic without a message".to_owned()
+    }
+}
+
+/// What the server answers requests with: [`App`], or with the `http` feature an app that also
+/// serves HTTP-trigger requests. The server is generic over it, so that a function without HTTP
+/// compiles to the same code whether the feature is on or not (cargo unifies features across
+/// the crates of a workspace built together, as the bootstraps are).
+pub(crate) trait Respond: Send + Sync + 'static {
+    /// The body of its answers.
+    type Body: Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin + 'static;
+
+    /// Answers one request.
+    fn respond<B>(&self, request: Request<B>) -> impl Future<Output = Response<Self::Body>> + Send
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>;
+
+    /// Serves one connection with `app`: [`spawn_connection`] for this type. Each implementation
+    /// is a plain function of this crate, compiled here as the server was before it was
+    /// generic, rather than in the function's crate.
+    fn spawn(
+        app: &Arc<Self>,
+        stream: TcpStream,
+        connections: &Arc<Connections>,
+        graceful: &GracefulShutdown,
+    );
+}
+
+impl Respond for App {
+    type Body = Full<Bytes>;
+
+    fn respond<B>(&self, request: Request<B>) -> impl Future<Output = Response<Self::Body>> + Send
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.handle(request)
+    }
+
+    fn spawn(
+        app: &Arc<Self>,
+        stream: TcpStream,
+        connections: &Arc<Connections>,
+        graceful: &GracefulShutdown,
+    ) {
+        spawn_connection(stream, app, connections, graceful);
     }
 }

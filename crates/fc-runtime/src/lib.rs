@@ -28,11 +28,15 @@
 //!   `x-fc-status: 404`);
 //! - prints `FC Invoke Start RequestId: <id>` / `FC Invoke End RequestId: <id>` and installs a
 //!   [`log`] backend whose lines carry the time and the request id (level from `FC_LOG_LEVEL`
-//!   or `RUST_LOG`, default `info`), each line written to stdout whole, in one `write`;
-//! - bounds what clients can hold: a request head must arrive within 10 s of its first byte, a
-//!   connection with no request in flight is closed after 10 idle minutes (frozen time not
-//!   counted), and at most 512 connections (fewer under a low open-file limit) are served at
-//!   once, closing idle ones to make room for new ones;
+//!   or `RUST_LOG`, default `info`), each line written to stdout whole;
+//! - bounds what clients can hold: a request head must arrive within 10 s of its first byte and
+//!   fit in 32 KiB, a request body may wait at most 10 s for its next byte and an answer 10 s
+//!   for the client to take more, a connection with no request in flight is closed after 10
+//!   idle minutes (frozen time not counted), the request bodies being read share half the
+//!   instance's memory, and at most 512 connections (fewer under a low open-file limit) are
+//!   served at once, closing idle ones or ones whose request is still arriving to make room;
+//! - writes every log line as one line (control and invisible characters in it escaped),
+//!   through a bounded queue: a stdout nobody reads drops lines instead of stopping the server;
 //! - answers an oversized body with 413 and reads (up to 64 MiB) and drops the rest of it, so
 //!   that a client still sending it can read the answer;
 //! - on SIGTERM or Ctrl-C stops accepting, closes idle connections, lets in-flight invocations
@@ -41,14 +45,24 @@
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
 //!
+//! HTTP functions (cargo feature `http`, or `axum` for [`Context`] as an axum extractor too):
+//! FC's HTTP trigger and custom domains forward a client's request to the function as it came,
+//! marked `x-fc-control-path: /http-invoke`. `run_http(router)` serves such requests with any
+//! tower `Service` (an axum `Router` above all), and `Runtime::run_with(handler, router)` serves
+//! events and HTTP from one binary. Without the feature nothing of it is compiled in.
+//!
 //! The runtime serves on whichever tokio runtime `main` starts: the current-thread one (as
 //! above and in the `hello` template, the choice for FC's fractional vCPU) or the multi-thread
 //! one (tokio's `rt-multi-thread` feature). It needs no blocking-pool thread of its own.
+
+#![warn(missing_docs)]
 
 mod app;
 mod context;
 mod error;
 mod event;
+#[cfg(feature = "http")]
+mod http_trigger;
 mod logger;
 mod runtime;
 mod server;
@@ -57,12 +71,19 @@ pub use app::{App, BoxError, DEFAULT_MAX_BODY_BYTES};
 pub use context::{Context, Credentials};
 pub use error::{Diagnostic, Error};
 pub use event::{Event, TimerEvent};
+#[cfg(feature = "http")]
+pub use http_trigger::RequestBody;
 pub use logger::escape_line;
+#[cfg(feature = "http")]
+pub use runtime::run_http;
 pub use runtime::{
     run, Runtime, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
 
+#[cfg(test)]
+#[cfg(feature = "http")]
+mod http_tests;
 #[cfg(test)]
 mod server_tests;
 #[cfg(test)]

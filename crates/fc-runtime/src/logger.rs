@@ -7,6 +7,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -62,14 +63,30 @@ pub(crate) struct LineQueue {
     limit: usize,
 }
 
-#[derive(Default)]
 struct Queued {
     pending: Vec<u8>,
     dropped: u64,
     writing: bool,
+    /// Lines taken into the queue so far, and of those, written (or failed to be).
+    taken: u64,
+    written: u64,
+    /// Lines in `pending`.
+    pending_lines: u64,
 }
 
+/// How long an invocation's answer waits for its log lines to reach stdout: 100 ms.
+///
+/// FC may freeze the instance as soon as the answer is out; a line still queued then would reach
+/// the logstore only at the next thaw, after other invocations' lines. The log thread writes a
+/// line in microseconds, so the wait is normally that long; it is bounded for a stdout nobody
+/// reads, and skipped while such a stdout has not taken a line since the last wait ran out.
+const WRITTEN_WAIT: Duration = Duration::from_millis(100);
+
 static STDOUT: LineQueue = LineQueue::new(QUEUE_BYTES);
+/// Signalled when the log thread has written a batch.
+static WRITTEN: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// A wait for written lines ran out, and the log thread has written nothing since.
+static STDOUT_STUCK: AtomicBool = AtomicBool::new(false);
 static LOG_THREAD: OnceLock<bool> = OnceLock::new();
 
 impl LineQueue {
@@ -79,6 +96,9 @@ impl LineQueue {
                 pending: Vec::new(),
                 dropped: 0,
                 writing: false,
+                taken: 0,
+                written: 0,
+                pending_lines: 0,
             }),
             added: Condvar::new(),
             written: Condvar::new(),
@@ -99,6 +119,8 @@ impl LineQueue {
             return;
         }
         state.pending.extend_from_slice(line);
+        state.taken += 1;
+        state.pending_lines += 1;
         drop(state);
         self.added.notify_one();
     }
@@ -141,6 +163,7 @@ impl LineQueue {
         batch.clear();
         std::mem::swap(batch, &mut state.pending);
         let dropped = std::mem::take(&mut state.dropped);
+        let lines = std::mem::take(&mut state.pending_lines);
         state.writing = true;
         drop(state);
         // A failed write (a closed stdout) loses these lines, as a print would.
@@ -158,8 +181,13 @@ impl LineQueue {
         if batch.capacity() > QUEUE_BYTES {
             *batch = Vec::new();
         }
-        self.state().writing = false;
+        let mut state = self.state();
+        state.writing = false;
+        state.written += lines;
+        drop(state);
+        STDOUT_STUCK.store(false, Ordering::Relaxed);
         self.written.notify_all();
+        WRITTEN.notify_waiters();
         true
     }
 
@@ -191,6 +219,28 @@ fn log_thread() -> bool {
             .spawn(|| STDOUT.write_forever(&mut std::io::stdout()))
             .is_ok()
     })
+}
+
+/// Waits until the lines logged so far are on stdout, up to [`WRITTEN_WAIT`] (see there).
+pub(crate) async fn written() {
+    if LOG_THREAD.get() != Some(&true) || STDOUT_STUCK.load(Ordering::Relaxed) {
+        return;
+    }
+    let target = STDOUT.state().taken;
+    let wait = async {
+        loop {
+            let notified = WRITTEN.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if STDOUT.state().written >= target {
+                return;
+            }
+            notified.await;
+        }
+    };
+    if tokio::time::timeout(WRITTEN_WAIT, wait).await.is_err() {
+        STDOUT_STUCK.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Writes every line logged so far to stdout, waiting up to `timeout` (a stdout nobody reads
@@ -274,8 +324,11 @@ pub(crate) fn needs_escape(c: char) -> bool {
         )
 }
 
-/// `text` with the characters [`Escaped`] escapes escaped: for user text a function puts in
-/// its answer or in a line it writes itself. Borrowed when there is nothing to escape.
+/// `text` as the runtime's log lines show user text: control characters (`\n`, `\r`, `\t` as
+/// such, others as `\u{..}`), Unicode line and paragraph separators and invisible formatting
+/// characters (bidi overrides and isolates, zero-width spaces and joiners, the byte-order mark)
+/// escaped as `\u{..}`, everything else kept. For user text a function puts in its answer or in
+/// a line it writes itself. Borrowed when there is nothing to escape.
 pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return std::borrow::Cow::Borrowed(text);

@@ -9,11 +9,20 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use crate::app::{App, HookFn, InvokeFn, DEFAULT_MAX_BODY_BYTES};
+use crate::app::{App, HookFn, InvokeFn, Respond, DEFAULT_MAX_BODY_BYTES};
 use crate::context::Environment;
 use crate::event::{decode, encode};
 use crate::server::{serve, Settings};
 use crate::{logger, Context, Diagnostic, Error, Event};
+#[cfg(feature = "http")]
+use {
+    crate::http_trigger::{erase_service, HttpApp},
+    crate::{BoxError, RequestBody},
+    bytes::Bytes,
+    http::{Request, Response},
+    hyper::body::Body,
+    tower_service::Service,
+};
 
 /// How long shutdown (SIGTERM) waits for in-flight invocations by default: 3 s.
 ///
@@ -320,23 +329,91 @@ impl Runtime {
         R: Serialize + 'static,
         E: Into<Diagnostic>,
     {
-        logger::init();
-        let port = port_from(|name| std::env::var(name).ok())?;
-        let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
-        let listener = TcpListener::bind(address)
-            .await
-            .map_err(|source| Error::Bind { address, source })?;
         let settings = self.settings();
-        let app = self.app(handler);
-        // Installed before the start line, so a SIGTERM right after it is a graceful stop too.
-        let shutdown = shutdown_signal();
-        log::info!("listening on {address}");
-        serve(listener, app, shutdown, settings).await;
-        // Lines still queued for stdout, within the shutdown grace: a stdout nobody reads does
-        // not keep the process from ending.
-        logger::flush(settings.shutdown_timeout);
-        Ok(())
+        listen(self.app(handler), settings).await
     }
+
+    /// As [`Runtime::run`], and serves HTTP-trigger requests (`x-fc-control-path:
+    /// /http-invoke`) with `service`: any tower `Service`, an axum `Router` above all. Events
+    /// (`POST /invoke`) go to `handler`, the hooks as configured.
+    ///
+    /// The service gets the client's request as FC forwarded it, with the invocation's
+    /// [`Context`] in its extensions and its body limited to [`Runtime::max_body_bytes`]
+    /// (a larger declared `content-length` answers 413 without calling the service). Its
+    /// response goes back as it produces it (a body of unknown length is sent chunked, which
+    /// FC streams), without the headers FC reserves (`x-fc-*`, `connection`, `content-length`,
+    /// `date`, `keep-alive`, `server`). A panic or an error of the service answers 500, and
+    /// the instance keeps serving. Each request is logged between `FC Invoke Start` and
+    /// `FC Invoke End` lines, the End line when the response body is done.
+    ///
+    /// # Errors
+    /// As [`Runtime::run`].
+    #[cfg(feature = "http")]
+    pub async fn run_with<F, Fut, T, R, E, S, B>(self, handler: F, service: S) -> Result<(), Error>
+    where
+        F: Fn(Event<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+        T: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        E: Into<Diagnostic>,
+        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let settings = self.settings();
+        let app = HttpApp {
+            app: self.app(handler),
+            service: erase_service(service),
+        };
+        listen(app, settings).await
+    }
+
+    /// As [`Runtime::run_with`] for a function that serves HTTP requests only: an event
+    /// (`POST /invoke`) fails with `errorType` `NoEventHandler`.
+    ///
+    /// # Errors
+    /// As [`Runtime::run`].
+    #[cfg(feature = "http")]
+    pub async fn run_http<S, B>(self, service: S) -> Result<(), Error>
+    where
+        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.run_with(no_event_handler, service).await
+    }
+}
+
+/// Installs the logger, listens on `0.0.0.0:<port>` and serves `app` until SIGTERM or Ctrl-C;
+/// see [`Runtime::run`].
+async fn listen(app: impl Respond, settings: Settings) -> Result<(), Error> {
+    logger::init();
+    let port = port_from(|name| std::env::var(name).ok())?;
+    let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| Error::Bind { address, source })?;
+    // Installed before the start line, so a SIGTERM right after it is a graceful stop too.
+    let shutdown = shutdown_signal();
+    log::info!("listening on {address}");
+    serve(listener, app, shutdown, settings).await;
+    // Lines still queued for stdout, within the shutdown grace: a stdout nobody reads does
+    // not keep the process from ending.
+    logger::flush(settings.shutdown_timeout);
+    Ok(())
+}
+
+/// The event handler of a function that serves HTTP requests only.
+#[cfg(feature = "http")]
+async fn no_event_handler(_event: Event<Bytes>) -> Result<Bytes, Diagnostic> {
+    Err(Diagnostic::new(
+        "NoEventHandler",
+        "this function serves HTTP requests only; it has no event handler for POST /invoke",
+    ))
 }
 
 /// Serves `handler` with the default [`Runtime`]: no hooks, 32 MiB body limit.
@@ -382,6 +459,37 @@ where
     E: Into<Diagnostic>,
 {
     Runtime::new().run(handler).await
+}
+
+/// Serves HTTP-trigger requests with `service` (an axum `Router`, or any tower `Service`) on
+/// the default [`Runtime`]; see [`Runtime::run_with`] for what the runtime does around it.
+///
+/// ```no_run
+/// use axum::{routing::get, Router};
+/// use fc_runtime::Context;
+///
+/// async fn whoami(context: Context) -> String {
+///     format!("{} ({})", context.function_name.unwrap_or_default(), context.request_id)
+/// }
+///
+/// #[tokio::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), fc_runtime::Error> {
+///     fc_runtime::run_http(Router::new().route("/whoami", get(whoami))).await
+/// }
+/// ```
+///
+/// # Errors
+/// As [`Runtime::run`].
+#[cfg(feature = "http")]
+pub async fn run_http<S, B>(service: S) -> Result<(), Error>
+where
+    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    Runtime::new().run_http(service).await
 }
 
 /// Wraps a user hook as the type-erased hook the app stores.

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -36,7 +36,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::app::App;
+use crate::app::Respond;
 
 /// The most of a refused request body (413, or any answer given before the body was read) that
 /// is read and thrown away after the answer, so that a client still sending it can finish and
@@ -86,9 +86,9 @@ pub(crate) struct Settings {
 /// Accepts connections (each served on its own task, HTTP/1.1 keep-alive) until `shutdown`
 /// completes, then closes idle connections and waits up to the shutdown timeout for the
 /// requests in flight.
-pub(crate) async fn serve(
+pub(crate) async fn serve<A: Respond>(
     listener: TcpListener,
-    app: App,
+    app: A,
     shutdown: impl Future<Output = ()>,
     settings: Settings,
 ) {
@@ -133,7 +133,7 @@ pub(crate) async fn serve(
         if full && connections.len() + 1 < settings.max_connections {
             full = false;
         }
-        spawn_connection(stream, &app, &connections, &graceful);
+        A::spawn(&app, stream, &connections, &graceful);
     }
     drop(listener);
     log::info!("shutting down: waiting for in-flight invocations");
@@ -152,9 +152,9 @@ pub(crate) async fn serve(
 }
 
 /// Serves one connection on its own task until it ends or is asked to close while idle.
-fn spawn_connection(
+pub(crate) fn spawn_connection<A: Respond>(
     stream: TcpStream,
-    app: &Arc<App>,
+    app: &Arc<A>,
     connections: &Arc<Connections>,
     graceful: &GracefulShutdown,
 ) {
@@ -174,7 +174,7 @@ fn spawn_connection(
             });
             let app = Arc::clone(&app);
             async move {
-                let mut response = app.handle(request).await;
+                let mut response = app.respond(request).await;
                 if busy.unread.load(Ordering::Acquire) {
                     // The rest of the body is being thrown away: the connection carries no
                     // further request, and the client learns it from the answer.
@@ -571,19 +571,19 @@ impl AsyncWrite for Watched {
 }
 
 /// An answer, keeping its request counted as in flight until hyper has taken all of it.
-struct ResponseBody {
-    body: Full<Bytes>,
+struct ResponseBody<B> {
+    body: B,
     _busy: Arc<Busy>,
 }
 
-impl Body for ResponseBody {
+impl<B: Body<Data = Bytes> + Unpin> Body for ResponseBody<B> {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = B::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         Pin::new(&mut self.get_mut().body).poll_frame(cx)
     }
 

@@ -53,6 +53,9 @@ pub enum ConfigError {
     /// `GITHUB_API_URL` is not an absolute `http://` or `https://` URL.
     #[error("GITHUB_API_URL must be an absolute http:// or https:// URL without a query, such as https://api.github.com, got {0:?}")]
     InvalidApiUrl(String),
+    /// `GITHUB_API_URL` carries a user name or password; the URL shown has it replaced.
+    #[error("GITHUB_API_URL must not carry a user or password (`user:password@`): the function authenticates with GITHUB_TOKEN, and a password in the URL would be printed wherever the URL is; got {0:?}")]
+    ApiUrlWithCredentials(String),
 }
 
 /// A fork to sync: a repository and, optionally, the branch (else its default branch).
@@ -298,6 +301,14 @@ impl Settings {
             .map(|url| url.trim().trim_end_matches('/').to_owned())
             .filter(|url| !url.is_empty())
             .unwrap_or_else(|| "https://api.github.com".to_owned());
+        if let Some((scheme, rest)) = api_url.split_once("://") {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            if let Some((_, host)) = authority.rsplit_once('@') {
+                let path = &rest[authority.len()..];
+                let shown = format!("{scheme}://***@{host}{path}");
+                return Err(ConfigError::ApiUrlWithCredentials(shown));
+            }
+        }
         if !is_api_url(&api_url) {
             return Err(ConfigError::InvalidApiUrl(api_url));
         }
@@ -488,6 +499,34 @@ mod tests {
                 "{bad}: {error}"
             );
         }
+    }
+
+    #[test]
+    fn an_api_url_with_a_password_is_refused_without_showing_it() {
+        for url in [
+            "http://user:hunter2-secret@127.0.0.1:8080",
+            "https://hunter2-secret@ghe.example.com/api/v3",
+            "https://user:hunter2-secret@",
+        ] {
+            let error =
+                Settings::from_lookup(|name| (name == "GITHUB_API_URL").then(|| url.to_owned()))
+                    .unwrap_err()
+                    .to_string();
+            assert!(
+                error.contains("must not carry a user or password"),
+                "{error}"
+            );
+            assert!(!error.contains("hunter2"), "{error}");
+        }
+        let error = Settings::from_lookup(|name| {
+            (name == "GITHUB_API_URL").then(|| "https://u:p@ghe.example.com/api/v3".to_owned())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.ends_with(r#"got "https://***@ghe.example.com/api/v3""#),
+            "{error}"
+        );
     }
 
     #[test]

@@ -191,19 +191,19 @@ async fn sync_fork(github: &GitHub, fork: Fork, deadline: Instant) -> ForkReport
     let report = match outcome {
         Ok(merge) => ForkReport {
             repo: fork.repo.to_string(),
-            branch,
+            branch: branch.as_deref().map(shown),
             status: if merge.merge_type == "none" {
                 Status::UpToDate
             } else {
                 Status::Synced
             },
-            merge_type: Some(merge.merge_type),
-            message: Some(merge.message),
+            merge_type: Some(shown(&merge.merge_type)),
+            message: Some(shown(&merge.message)),
             reason: None,
         },
         Err(error) => ForkReport {
             repo: fork.repo.to_string(),
-            branch,
+            branch: branch.as_deref().map(shown),
             status: if matches!(error, ForkError::Conflict(_)) {
                 Status::Conflict
             } else {
@@ -211,7 +211,7 @@ async fn sync_fork(github: &GitHub, fork: Fork, deadline: Instant) -> ForkReport
             },
             merge_type: None,
             message: None,
-            reason: Some(error.to_string()),
+            reason: Some(shown(&error.to_string())),
         },
     };
     let level = match report.status {
@@ -231,6 +231,13 @@ async fn sync_fork(github: &GitHub, fork: Fork, deadline: Instant) -> ForkReport
             .unwrap_or("")
     );
     report
+}
+
+/// Text from GitHub or from the fork list as the summary and the log show it: control characters,
+/// bidi overrides and zero-width characters escaped (`\u{202e}`), so that a branch name cannot
+/// hide or reorder what a reader sees, nor split a log line.
+fn shown(text: &str) -> String {
+    fc_runtime::escape_line(text).into_owned()
 }
 
 /// Merges upstream into `branch`, first filling in the default branch when none is given.

@@ -213,6 +213,10 @@ async fn github(
             serde_json::from_str(include_str!("fixtures/repository.json")).unwrap(),
         ),
         "POST /repos/octo/default/merge-upstream" => ok("fast-forward"),
+        // A default branch whose name reads backwards from its bidi override, and hides a
+        // zero-width space.
+        "GET /repos/octo/bidi" => (200, vec![], json!({"default_branch": BIDI_BRANCH})),
+        "POST /repos/octo/bidi/merge-upstream" => ok("none"),
         // A renamed repository: GitHub redirects with 301 (GET) and 307 (POST), to an absolute
         // URL on its own host; a relative one is taken on the same host.
         "GET /repos/octo/renamed" => (
@@ -395,8 +399,18 @@ impl Function {
         Some(kib * 1024)
     }
 
-    /// Stops the function and checks the token never reached its output.
+    /// Stops the function (SIGTERM, as FC does: what it logged is written before it exits)
+    /// and checks the token never reached its output.
     fn stop_and_check_output(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none()
+            && started.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         std::thread::sleep(Duration::from_millis(100));
@@ -750,4 +764,31 @@ async fn huge_replies_are_cut_off_and_long_messages_cut_short() {
         5
     );
     eprintln!("endless bodies: {sent} bytes sent; peak memory {peak:?} bytes; longest log line {longest} chars; answer {} bytes", answer.len());
+}
+
+/// A branch name with a right-to-left override and a zero-width space.
+const BIDI_BRANCH: &str = "main\u{202e}txt.exe\u{200b}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invisible_characters_in_a_branch_name_are_shown_escaped() {
+    let (github, seen) = start_double().await;
+    let function = Function::start(github, "octo/bidi");
+    let (status, _, summary) = function.invoke_timer("req-bidi").await;
+    assert_eq!(status, 200, "{summary}");
+    let forks = by_repo(&summary);
+    assert_eq!(forks["octo/bidi"]["branch"], r"main\u{202e}txt.exe\u{200b}");
+    // GitHub was asked about the branch by its real name.
+    assert_eq!(
+        seen.lock().unwrap().branches["POST /repos/octo/bidi/merge-upstream"],
+        BIDI_BRANCH
+    );
+    let stdout = function.stop_and_check_output();
+    assert!(
+        !stdout.contains('\u{202e}') && !stdout.contains('\u{200b}'),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r" req-bidi [INFO] octo/bidi (main\u{202e}txt.exe\u{200b}): up_to_date"),
+        "{stdout}"
+    );
 }
