@@ -177,7 +177,10 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "roleId": f"3{int(_short(name), 16)}",
             }
         elif args.typ == "alicloud:oss/bucket:Bucket":
-            outputs = {"bucket": state.get("bucket") or f"{name}-{_short(name)}"}
+            # The provider names an unnamed bucket with a unique id (PrefixedUniqueId): unlike
+            # the logical name, it differs between stacks and accounts.
+            unique = _short(f"{pulumi.get_stack()}/{self.account_id}/{name}")
+            outputs = {"bucket": state.get("bucket") or f"{name}-{unique}"}
         state.update(outputs)
         return f"{name}-id", state
 
@@ -354,6 +357,17 @@ def dev_config(**overrides: str) -> dict[str, str]:
         "fc-rust:functions": functions(),
     }
     config.update({k if ":" in k else f"fc-rust:{k}": v for k, v in overrides.items()})
+    return config
+
+
+def committed_config(name: str) -> dict[str, str]:
+    """A committed stack's config (`Pulumi.<name>.yaml`) as the CLI hands it over."""
+    text = (REPO / f"Pulumi.{name}.yaml").read_text(encoding="utf-8")
+    values = yaml.safe_load(text)["config"]
+    config = {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
+    }
+    config["fc-rust:githubToken"] = FAKE_TOKEN
     return config
 
 

@@ -121,8 +121,9 @@ def test_contact_names_come_from_the_address_and_the_stack_not_a_position() -> N
     }
     assert len(names) == 4
     # The digest ignores the address's case, as mail does.
-    assert contact_name("Ops@Example.com", "fc-rust/dev")[-8:] == (
-        contact_name("ops@example.com", "fc-rust/dev")[-8:]
+    assert (
+        contact_name("Ops@Example.com", "fc-rust/dev")[-8:]
+        == (contact_name("ops@example.com", "fc-rust/dev")[-8:])
     )
     assert 2 <= len(contact_name("a" * 80 + "@example.com", "fc-rust/dev")) <= 40
 

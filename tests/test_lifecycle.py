@@ -8,7 +8,6 @@ refuses, and the one effect the change is for. The plans are kept in `tests/life
 
 from __future__ import annotations
 
-import json
 import os
 import runpy
 from dataclasses import dataclass
@@ -17,11 +16,10 @@ from typing import TYPE_CHECKING
 
 import lifecycle
 import pytest
-import yaml
 from conftest import (
-    FAKE_TOKEN,
     REPO,
     Evaluation,
+    committed_config,
     copy_workspace,
     dev_config,
     dev_functions,
@@ -46,17 +44,6 @@ CONTAINER = {
     "registryUsername": "someone@example.com",
     "registryPassword": FAKE_PASSWORD,
 }
-
-
-def committed_config(name: str) -> dict[str, str]:
-    """A committed stack's config (`Pulumi.<name>.yaml`) as the CLI hands it over."""
-    text = (REPO / f"Pulumi.{name}.yaml").read_text(encoding="utf-8")
-    values = yaml.safe_load(text)["config"]
-    config = {
-        key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
-    }
-    config["fc-rust:githubToken"] = FAKE_TOKEN
-    return config
 
 
 def stack(workspace: Path, name: str = "dev", **overrides: str) -> Callable[[], Evaluation]:
