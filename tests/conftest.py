@@ -177,10 +177,10 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "roleId": f"3{int(_short(name), 16)}",
             }
         elif args.typ == "alicloud:oss/bucket:Bucket":
-            # The provider names an unnamed bucket with a unique id (PrefixedUniqueId): unlike
-            # the logical name, it differs between stacks and accounts.
+            # The provider names an unnamed bucket `tf-oss-bucket-<unique id>` (PrefixedUniqueId,
+            # resource_alicloud_oss_bucket.go:501): lower case, different for every stack.
             unique = _short(f"{pulumi.get_stack()}/{self.account_id}/{name}")
-            outputs = {"bucket": state.get("bucket") or f"{name}-{unique}"}
+            outputs = {"bucket": state.get("bucket") or f"tf-oss-bucket-{unique}"}
         state.update(outputs)
         return f"{name}-id", state
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import conftest
 import pytest
-from conftest import REPO, evaluate
+from conftest import REPO, entry, evaluate, run_main
 
 from infra import ConfigError, from_config
 from infra.config import ENTRY_KEYS, StackFunctions, read_stack
@@ -332,3 +332,32 @@ def test_a_stack_that_still_sets_a_retired_key_fails_at_preview() -> None:
         conftest.run_main(syncMemorySize="256")
     assert "fc-rust:syncMemorySize is no longer read" in str(caught.value)
     assert not conftest.LAST_EVALUATION.resources
+
+
+@pytest.mark.parametrize(
+    ("timer", "message"),
+    [
+        (
+            {"name": "daily", "cron": "0 0 0 * * *", "enabeld": False},
+            "timer 'daily': unknown setting 'enabeld'; allowed: cron, enabled, name, payload",
+        ),
+        (
+            {"name": "daily", "schedule": "0 0 0 * * *"},
+            "timer 'daily': unknown setting 'schedule' (the schedule's key is `cron`)",
+        ),
+    ],
+)
+def test_a_misspelt_timer_setting_is_refused_not_ignored(
+    timer: dict[str, object], message: str
+) -> None:
+    """Mutation: without the check, `enabeld: false` deploys the timer enabled."""
+    with pytest.raises(ConfigError) as caught:
+        run_main(functions=entry("sync-forks", timers=[timer]))
+    assert any(message in problem for problem in caught.value.problems), caught.value.problems
+    assert conftest.LAST_EVALUATION.resources == []
+
+
+def test_an_upper_case_function_name_deploys() -> None:
+    """FC allows upper case in a function name; what the library derives from it is lower case."""
+    evaluation = run_main(functions=json.dumps({"Greeter": {"crate": "hello"}}))
+    assert evaluation.by_name("Greeter-function").plain()["functionName"] == "Greeter"
