@@ -91,7 +91,7 @@ def inputs_by_name(evaluation: Evaluation) -> dict[str, tuple[str, Any]]:
     return {r.name: (r.type, r.inputs) for r in evaluation.resources}
 
 
-def test_dev_stack_fc3_graph() -> None:
+def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire of it
     evaluation = run_main()
     assert evaluation.calls == []
     for crate in ("sync-forks", "hello"):
@@ -109,7 +109,6 @@ def test_dev_stack_fc3_graph() -> None:
         assert "zipFile" not in inputs["code"]
         bucket = evaluation.by_name(f"{crate}-artifacts-bucket")
         assert inputs["code"]["ossBucketName"] == bucket.state["bucket"]
-        assert bucket.state["bucket"].startswith("tf-oss-bucket-")
         assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"dev/{crate}/{sha256}.zip"
         # Log wiring: the function logs where the created project and store are, with its role.
         project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
