@@ -60,6 +60,7 @@ MIB = 1024 * 1024
 WIDER_VCPUS = (1.0, 2.0)
 """The shapes beside the stack's default."""
 MANY_CONNECTIONS = 16
+HEADING = "## In FC's shape: a function's vCPU and memory, one invocation at a time"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Plan:
     quota_check_s: float
 
 
-FULL = Plan(cold_starts=30, wrk_rounds=3, wrk_seconds=3, quota_check_s=1.0)
+FULL = Plan(cold_starts=30, wrk_rounds=3, wrk_seconds=2, quota_check_s=1.0)
 QUICK = Plan(cold_starts=3, wrk_rounds=1, wrk_seconds=1, quota_check_s=0.5)
 
 
@@ -430,12 +431,24 @@ def family_tables(
     return markdown, missed, ratios, data
 
 
+def _not_measured(reason: str) -> Section:
+    """The section on a machine where FC's shape cannot be made, saying why."""
+    progress(f"fc shape: not measured: {reason}")
+    markdown = f"{HEADING}\n\nNot measured on this machine: {reason}."
+    return Section("fc_shape", markdown, {"not_measured": reason})
+
+
 def section() -> Section:
     """Build the contenders, check the limits, then measure them in each shape."""
     plan = QUICK if quick() else FULL
-    layout = cgroup.find_layout()
     found = shapes()
-    checks = verify_limits(layout, found, plan.quota_check_s)
+    try:
+        layout = cgroup.find_layout()
+        checks = verify_limits(layout, found, plan.quota_check_s)
+    except PermissionError as error:
+        return _not_measured(f"the bench may not make cgroups here ({error}): run it as root")
+    except RuntimeError as error:
+        return _not_measured(str(error))
     chosen = families()
     everyone = [c for family in chosen for c in family.contenders]
     progress("fc shape: cold starts")
@@ -477,7 +490,7 @@ def section() -> Section:
     ]
     markdown = "\n".join(
         [
-            "## In FC's shape: a function's vCPU and memory, one invocation at a time",
+            HEADING,
             "",
             *[f"- {c.name} ({c.key}): {c.built_with}." for c in everyone],
             "",

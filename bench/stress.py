@@ -10,6 +10,12 @@
    each must end in a clear error or a rebuild, with the previous package intact.
 5. GitHub faults: sync-forks against a GitHub that rate-limits, fails, sends endless or huge
    bodies or never answers; every fork must end with a status.
+6. Held resources: stalled request bodies at and beyond the connection cap, the memory held by
+   incomplete heads, by large bodies that stop and by answers nobody reads (peak RSS against
+   the 128 MB instance), clients that half-close, a stdout nobody reads, and log lines forged
+   through the payload.
+7. Sibling crates: a function whose build script never ends, and one whose build script fails,
+   beside the one being packaged: each must end in an error naming it.
 
 The last line is `lost: N`: invocations that ended without an answer plus packages lost. Run
 from the repository root: `python -m bench.stress` (`--quick` for the part `make test` runs).
@@ -20,9 +26,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import io
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import socket
@@ -32,22 +40,29 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.bootstrap import Builder
+from infra.bootstrap import Builder, BuildError
 from infra.bootstrap.faults import FaultNotRecoveredError, drill
+from infra.bootstrap.process import group_alive
 from infra.local.instance import free_port
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 OVERSIZE = 40 * 1024 * 1024
 """Above the runtime's 32 MiB body limit."""
 HEAD_TIMEOUT_S = 10
 """fc-runtime's DEFAULT_HEADER_READ_TIMEOUT."""
+BODY_TIMEOUT_S = 10
+"""fc-runtime's DEFAULT_BODY_READ_TIMEOUT (and DEFAULT_WRITE_TIMEOUT)."""
+MEMORY_MB = 128
+"""The instance memory the bootstraps run with (FC_FUNCTION_MEMORY_SIZE): FC's smallest."""
+MIB = 1024 * 1024
 
 
 @dataclass
@@ -71,6 +86,8 @@ class Bootstrap:
     port: int
     code_dir: Path
     output_lines: int = 0
+    last_lines: deque[bytes] = field(default_factory=lambda: deque(maxlen=2000))
+    """The last lines of its output, as read."""
 
     @property
     def pid(self) -> int:
@@ -81,6 +98,13 @@ class Bootstrap:
         """Resident memory of the bootstrap, from /proc."""
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def peak_rss_kb(self) -> int:
+        """The most resident memory the bootstrap has used since it started (VmHWM)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
                 return int(line.split()[1])
         return 0
 
@@ -105,11 +129,16 @@ class Bootstrap:
 
 
 def start(
-    zip_path: Path, env: dict[str, str] | None = None, open_files: int | None = None
+    zip_path: Path,
+    env: dict[str, str] | None = None,
+    open_files: int | None = None,
+    *,
+    drain: bool = True,
 ) -> Bootstrap:
     """Unpack `zip_path` and exec its `bootstrap` with FC's variables; wait for the port.
 
     `open_files` lowers the bootstrap's file-descriptor limit (its connection cap is half of it).
+    Without `drain`, nobody reads its stdout (a pipe that fills up).
     """
     code_dir = Path(tempfile.mkdtemp(prefix="fc-stress-"))
     with zipfile.ZipFile(zip_path) as archive:
@@ -120,7 +149,7 @@ def start(
         "PATH": "/usr/bin:/bin",
         "FC_CUSTOM_LISTEN_PORT": str(port),
         "FC_FUNCTION_NAME": zip_path.parent.name,
-        "FC_FUNCTION_MEMORY_SIZE": "128",
+        "FC_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
         "FC_REGION": "cn-hangzhou",
         **(env or {}),
     }
@@ -138,7 +167,8 @@ def start(
         preexec_fn=limit_files,  # noqa: PLW1509 - only setrlimit, before exec
     )
     bootstrap = Bootstrap(process, port, code_dir)
-    threading.Thread(target=_drain, args=(bootstrap,), daemon=True).start()
+    if drain:
+        threading.Thread(target=_drain, args=(bootstrap,), daemon=True).start()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and bootstrap.alive():
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
@@ -152,8 +182,9 @@ def start(
 def _drain(bootstrap: Bootstrap) -> None:
     """Read the bootstrap's output as FC's log collector would, keeping only a count."""
     assert bootstrap.process.stdout is not None  # noqa: S101 - Popen was given a pipe
-    for _ in bootstrap.process.stdout:
+    for line in bootstrap.process.stdout:
         bootstrap.output_lines += 1
+        bootstrap.last_lines.append(line)
 
 
 def raw_exchange(port: int, request: bytes, timeout: float = 15.0) -> bytes:
@@ -537,6 +568,314 @@ def _summary(body: bytes) -> list[dict[str, object]]:
     return []
 
 
+# -- held resources -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Meanwhile:
+    """Normal invocations, one after another on fresh connections, while an attack runs."""
+
+    port: int
+    ok: int = 0
+    failed: int = 0
+    slowest: float = 0.0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            begun = time.perf_counter()
+            try:
+                answer = invoke(self.port, b'{"name": "meanwhile"}', timeout=10)
+            except (TimeoutError, OSError):
+                answer = (0, None)
+            self.slowest = max(self.slowest, time.perf_counter() - begun)
+            if answer == (200, "200"):
+                self.ok += 1
+            else:
+                self.failed += 1
+            self.stop.wait(0.05)
+
+    def said(self) -> str:
+        """The figure: served, failed, slowest."""
+        return (
+            f"{self.ok} invocations served meanwhile ({self.failed} failed), "
+            f"slowest {self.slowest * 1000:.0f} ms"
+        )
+
+
+@contextlib.contextmanager
+def meanwhile(port: int) -> Iterator[_Meanwhile]:
+    """Invocations in a thread of their own for the duration of the block."""
+    served = _Meanwhile(port)
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        served.stop.set()
+        thread.join(15)
+
+
+def _connect_all(port: int, count: int, first: bytes) -> list[socket.socket]:
+    """`count` connections that each sent `first` (as much of it as the server took)."""
+    sockets = []
+    for _ in range(count):
+        connection = socket.create_connection(("127.0.0.1", port), 5)
+        with contextlib.suppress(OSError):
+            connection.sendall(first)
+        connection.setblocking(False)  # noqa: FBT003 - socket's own API
+        sockets.append(connection)
+    return sockets
+
+
+def stalled_bodies(zip_path: Path, figures: Figures, count: int, cap: int) -> None:
+    """Connections with a complete head promising 100 bytes, then one byte and silence.
+
+    Beyond the cap each new connection closes the oldest of them; within it, the body-read
+    timeout does. Normal invocations must pass throughout.
+    """
+    bootstrap = start(zip_path, open_files=2 * cap)
+    head = _invoke_request(b"{" + b" " * 99, "stalled")[:-99]
+    try:
+        with meanwhile(bootstrap.port) as served:
+            sockets = _connect_all(bootstrap.port, count, head)
+            started = time.monotonic()
+            shed: set[int] = set()
+            while len(shed) < count and time.monotonic() - started < BODY_TIMEOUT_S + 20:
+                shed.update(
+                    i for i in range(count) if i not in shed and _closed_by_server(sockets[i])
+                )
+                time.sleep(0.05)
+            waited = time.monotonic() - started
+        for connection in sockets:
+            connection.close()
+    finally:
+        bootstrap.stop()
+    figures.say(
+        f"stalled bodies (cap {cap}): {count} connections with a complete head and 1 of 100 "
+        f"body bytes: {len(shed)} shed within {waited:.1f} s (body-read timeout "
+        f"{BODY_TIMEOUT_S} s); {served.said()}"
+    )
+    figures.lost += served.failed + (len(shed) < count)
+
+
+def _peak_under(
+    zip_path: Path, attack: Callable[[int], list[socket.socket]], settle_s: float
+) -> tuple[int, int, _Meanwhile]:
+    """Idle RSS and peak RSS (KB) of a fresh bootstrap under `attack`, held for `settle_s`."""
+    bootstrap = start(zip_path)
+    idle = bootstrap.rss_kb()
+    try:
+        with meanwhile(bootstrap.port) as served:
+            sockets = attack(bootstrap.port)
+            time.sleep(settle_s)
+            peak = bootstrap.peak_rss_kb()
+        for connection in sockets:
+            connection.close()
+    finally:
+        bootstrap.stop()
+    return idle, peak, served
+
+
+def _senders(
+    port: int, count: int, request: bytes, rcvbuf: int | None = None
+) -> list[socket.socket]:
+    """`count` clients, each sending `request` from a thread; none reads anything.
+
+    A client stops sending when the server has taken nothing for 2 s.
+    """
+    sockets = []
+    for _ in range(count):
+        connection = socket.socket()
+        if rcvbuf is not None:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        connection.connect(("127.0.0.1", port))
+        connection.settimeout(2)
+        sockets.append(connection)
+    view = memoryview(request)
+
+    def send(connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            for at in range(0, len(view), MIB):
+                connection.sendall(view[at : at + MIB])
+
+    threads = [threading.Thread(target=send, args=(c,), daemon=True) for c in sockets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return sockets
+
+
+def held_memory(zip_path: Path, figures: Figures, *, quick: bool) -> None:
+    """Peak RSS under incomplete heads, stalled large bodies and unread answers."""
+    limit_kb = MEMORY_MB * 1024
+    heads = 500
+
+    def head_attack(size: int) -> Callable[[int], list[socket.socket]]:
+        head = b"POST /invoke HTTP/1.1\r\nHost: fc\r\nX-Pad: " + b"p" * size
+        return lambda port: _connect_all(port, heads, head)
+
+    body = 32 * MIB
+    big = (
+        b"POST /invoke HTTP/1.1\r\nHost: fc\r\nx-fc-request-id: big\r\n"
+        + f"Content-Length: {body}\r\n\r\n".encode()
+        + b"x" * (30 * MIB)
+    )
+    name = 31 * MIB
+    greeting = _invoke_request(b'{"name": "' + b"n" * name + b'"}', "unread")
+    attacks = (
+        (f"{heads} incomplete heads of 371 KB (431 past 32 KiB)", head_attack(371_000), 1.0),
+        (f"{heads} incomplete heads of 31 KB, held", head_attack(31_000), 1.0),
+        (
+            "20 bodies declaring 32 MiB, 30 MiB sent, then silence",
+            lambda port: _senders(port, 20, big),
+            1.0,
+        ),
+        (
+            f"{4 if quick else 8} clients sending 31 MiB names, never reading the answer",
+            lambda port: _senders(port, 4 if quick else 8, greeting, rcvbuf=4096),
+            2.0,
+        ),
+    )
+    figures.say(f"held memory (instance {MEMORY_MB} MB, body memory {MEMORY_MB // 4} MiB):")
+    for title, attack, settle in attacks:
+        idle, peak, served = _peak_under(zip_path, attack, settle)
+        figures.say(
+            f"  {title}: RSS {idle / 1024:.1f} -> peak {peak / 1024:.1f} MB; {served.said()}"
+        )
+        figures.lost += served.failed + (peak >= limit_kb)
+
+
+def half_closed(bootstrap: Bootstrap, figures: Figures, count: int) -> None:
+    """Clients that shut down their sending side right after the request still get the answer."""
+    answered = 0
+    for index in range(count):
+        request = _invoke_request(b'{"sleep_ms": 50}', f"half-closed-{index}")
+        with socket.create_connection(("127.0.0.1", bootstrap.port), 10) as connection:
+            connection.sendall(request)
+            connection.shutdown(socket.SHUT_WR)
+            answer = b""
+            with contextlib.suppress(OSError):
+                while chunk := connection.recv(65536):
+                    answer += chunk
+        answered += answer.startswith(b"HTTP/1.1 200")
+    figures.say(f"half-closed clients: {answered}/{count} answered")
+    figures.lost += count - answered
+
+
+def blocked_stdout(zip_path: Path, figures: Figures, invocations: int) -> None:
+    """A stdout nobody reads: the pipe fills up, invocations must go on."""
+    bootstrap = start(zip_path, drain=False)
+    body = b'{"name": "' + b"n" * 4000 + b'"}'
+    answered, slowest = 0, 0.0
+    began = time.perf_counter()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
+        for index in range(invocations):
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/invoke", body, {"x-fc-request-id": f"b-{index}"})
+                response = connection.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
+                continue
+            slowest = max(slowest, time.perf_counter() - started)
+            answered += response.getheader("x-fc-status") == "200"
+        connection.close()
+    finally:
+        bootstrap.stop()
+    figures.say(
+        f"stdout nobody reads: {answered}/{invocations} invocations answered in "
+        f"{time.perf_counter() - began:.1f} s ({invocations * 4} KB of log lines), slowest "
+        f"{slowest * 1000:.0f} ms"
+    )
+    figures.lost += invocations - answered
+
+
+FORGERIES = (
+    b'{"a\\nFC Invoke End RequestId: forged-1":1}',
+    b'{"name": "x\\r\\nFC Invoke End RequestId: forged-2"}',
+    b'{"name": "main\\u202egnp.exe\\u200b\\u2028FC Invoke End RequestId: forged-3"}',
+)
+"""Payloads whose text would print a forged End line if it reached the log raw."""
+
+
+def log_forging(bootstrap: Bootstrap, figures: Figures) -> None:
+    """Newlines, bidi and zero-width characters in payloads: every log line stays one line."""
+    for index, body in enumerate(FORGERIES):
+        raw_exchange(bootstrap.port, _invoke_request(body, f"forging-{index}"))
+    last = f"FC Invoke End RequestId: forging-{len(FORGERIES) - 1}\n".encode()
+    deadline = time.monotonic() + 10
+    while last not in bootstrap.last_lines and time.monotonic() < deadline:
+        time.sleep(0.02)
+    lines = [line.decode(errors="replace") for line in bootstrap.last_lines]
+    forged = [line for line in lines if "RequestId: forged-" in line and line.startswith("FC ")]
+    split = [line for line in lines if not re.match(r"FC |\d{4}-\d\d-\d\dT", line)]
+    hidden = [line for line in lines if any(c in line for c in "\u202e\u200b\u2028")]
+    figures.say(
+        f"log forging: {len(FORGERIES)} payloads with newlines, bidi and zero-width "
+        f"characters: {len(forged)} forged lines, {len(split)} split lines, {len(hidden)} "
+        "with raw invisible characters"
+    )
+    figures.lost += len(forged) + len(split) + len(hidden) + (last not in bootstrap.last_lines)
+
+
+# -- sibling crates -------------------------------------------------------------------------------
+
+SIBLINGS = {
+    "stuck": "fn main() {\n    loop {\n        std::thread::park();\n    }\n}\n",
+    "failing": 'fn main() {\n    panic!("this build script fails");\n}\n',
+}
+
+
+def sibling_crates(figures: Figures) -> None:
+    """Package tiny beside a function whose build script never ends, then one that fails."""
+    fixture = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tiny-workspace"
+    timeout_s = "5"
+    with tempfile.TemporaryDirectory(prefix="fc-stress-siblings-") as tmp:
+        for name, build_rs in SIBLINGS.items():
+            workspace = Path(tmp) / name
+            shutil.copytree(fixture, workspace, ignore=shutil.ignore_patterns("target", "dist"))
+            crate = workspace / "functions" / name
+            (crate / "src").mkdir(parents=True)
+            (crate / "src" / "main.rs").write_text("fn main() {}\n")
+            (crate / "build.rs").write_text(build_rs)
+            (crate / "Cargo.toml").write_text(
+                f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\n'
+            )
+            subprocess.run(
+                ["cargo", "update", "--workspace", "--offline", "--quiet"],
+                cwd=workspace,
+                check=True,
+            )
+            builder = Builder(
+                workspace,
+                cache_dir=Path(tmp) / "cache",
+                target_dir=Path(tmp) / "cargo",
+                log=io.StringIO(),
+            )
+            started = time.monotonic()
+            os.environ["FCRUST_BUILD_SCRIPT_TIMEOUT_S"] = timeout_s
+            try:
+                builder.package("tiny")
+                outcome = "packaged: the sibling was not noticed"
+            except BuildError as error:
+                named = f"crate {name}" in str(error)
+                outcome = "an error naming it" if named else f"an error not naming it: {error}"
+            finally:
+                del os.environ["FCRUST_BUILD_SCRIPT_TIMEOUT_S"]
+            left = builder.cargo_pid is not None and group_alive(builder.cargo_pid)
+            figures.say(
+                f"sibling crate whose build script is {name} (build-script timeout {timeout_s} s): "
+                f"{outcome} after {time.monotonic() - started:.1f} s; "
+                f"{'cargo left running' if left else 'no process left'}"
+            )
+            figures.lost += outcome != "an error naming it" or left
+
+
 def main() -> int:
     """Run every part, print figures and the `lost` line; 1 when anything was lost."""
     parser = argparse.ArgumentParser(prog="python -m bench.stress")
@@ -553,6 +892,8 @@ def main() -> int:
     try:
         hostile_requests(bootstrap, figures)
         soak(bootstrap, figures, 3_000 if args.quick else 100_000)
+        log_forging(bootstrap, figures)
+        half_closed(bootstrap, figures, 20 if args.quick else 200)
     finally:
         bootstrap.stop()
     slow_and_idle(
@@ -562,8 +903,12 @@ def main() -> int:
         idle=50 if args.quick else 200,
         cap=100 if args.quick else 500,
     )
+    stalled_bodies(hello, figures, count=200 if args.quick else 520, cap=100 if args.quick else 500)
+    held_memory(hello, figures, quick=args.quick)
+    blocked_stdout(hello, figures, 2_000 if args.quick else 20_000)
     github_faults(sync_forks, figures, timeout_s=40)
     build_faults(figures)
+    sibling_crates(figures)
     figures.say(f"lost: {figures.lost}")
     return 1 if figures.lost else 0
 

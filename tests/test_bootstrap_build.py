@@ -1103,3 +1103,36 @@ def test_a_workspace_manifest_that_is_not_utf8_is_a_clear_error(tmp_path: Path) 
     with pytest.raises(BuildError) as error:
         Workspace(workspace)
     assert str(error.value).startswith(f"{manifest.resolve()} is not UTF-8 text (byte 0xe9 at ")
+
+
+def test_a_build_script_past_its_time_is_stopped_without_cargo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What cargo runs for a crate's build.rs: .../build/<crate>-<hash>/build-script-build.
+    script = tmp_path / "build" / "slowpoke-0123abcd" / "build-script-build"
+    script.parent.mkdir(parents=True)
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", script)
+    monkeypatch.setenv("FCRUST_BUILD_SCRIPT_TIMEOUT_S", "1")
+    started = time.monotonic()
+    with pytest.raises(BuildError) as error:
+        build_module._stream_cargo(  # noqa: SLF001
+            ["sh", "-c", f"'{script}' 60; echo done"], tmp_path, dict(os.environ), io.StringIO()
+        )
+    assert str(error.value).startswith("the build script (build.rs) of crate slowpoke has run")
+    assert time.monotonic() - started < 10
+
+
+def test_a_quiet_build_says_what_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(process_module, "QUIET_NOTICE_S", 1.0)
+    log = io.StringIO()
+    build_module._stream_cargo(  # noqa: SLF001
+        ["sh", "-c", "echo start; sleep 2.5; echo end"], tmp_path, dict(os.environ), log
+    )
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "start"
+    assert lines[-1] == "end"
+    notices = [line for line in lines if line.startswith("fc-rust: cargo has printed nothing for ")]
+    assert notices, lines
+    assert notices[0].endswith(" s; running: cargo itself (resolving or downloading dependencies?)")

@@ -33,11 +33,12 @@ import pytest
 from conftest import CloudMocks, ContractViolationError
 from provider_contract import CONTRACT, fc2, fc3, identity_access, logs, monitoring, registry
 from provider_contract import storage as storage_contract
+from provider_contract.model import Field
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    from provider_contract.model import Field, Resource, Rule
+    from provider_contract.model import Resource, Rule
 
 pytestmark = pytest.mark.unit
 
@@ -435,6 +436,80 @@ def test_an_input_breaking_a_cross_field_rule_is_refused_naming_it(case: RuleCas
         assert f"{problem} ({case.rule.source})" in refused, refused
 
 
+def _value_for(resource: Resource, path: str) -> object:
+    """A value the field at `path` takes by its own rules (text when the contract lacks it)."""
+    fields = [f for f in resource.fields if f.path == path]
+    return _typical(resource, fields[0])[0] if fields else "x"
+
+
+def _set(resource: Resource, *paths: str) -> dict[str, Any]:
+    """An input with each of `paths` set to a value of its own kind."""
+    inputs: dict[str, Any] = {}
+    for path in paths:
+        inputs = merge(inputs, nest(path, _value_for(resource, path)))
+    return inputs
+
+
+def _outside(pattern: str) -> str:
+    """A string `pattern` does not match as a whole."""
+    texts = _strings(Field("", "string", ""))
+    return next(t for t in texts if re.fullmatch(pattern, t) is None)
+
+
+def builder_ways(  # noqa: PLR0911 - one return per builder
+    resource: Resource, rule: Rule
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """For a rule made by a builder of `provider_contract.rules`, the inputs its kind says must
+    break it and those at its limits that must not, from the builder's own arguments.
+
+    This reading is the module's own: a builder made more lenient (`exactly one` taking two)
+    fails here even though the search above only finds what the check still refuses.
+    """
+    builder = rule.check.__qualname__.split(".")[0]
+    given = inspect.getclosurevars(rule.check).nonlocals
+    if builder == "exactly_one":
+        first, second = given["paths"][:2]
+        return [{}, _set(resource, first, second)], [_set(resource, first)]
+    if builder == "at_least_one":
+        return [{}], [_set(resource, given["paths"][0])]
+    if builder == "conflicts":
+        path = given["path"]
+        return [_set(resource, path, other) for other in given["others"]], [_set(resource, path)]
+    if builder == "together":
+        first, second = given["first"], given["second"]
+        return [_set(resource, first), _set(resource, second)], [_set(resource, first, second)]
+    path = given.get("path", "")
+    if builder == "is_json":
+        good = "{}" if given["object_only"] else "[]"
+        bad = ["not json {", *(["[]"] if given["object_only"] else [])]
+        return [nest(path, b) for b in bad], [nest(path, good)]
+    if builder == "matches":
+        return [nest(path, _outside(given.get("pattern", "")))], []
+    low, high = given.get("low", 0), given.get("high", 0)
+    if builder == "length":
+        bad = ["a" * (low - 1)] * (low > 0) + ["a" * (high + 1)]
+        return [nest(path, b) for b in bad], [nest(path, "a" * low), nest(path, "a" * high)]
+    if builder == "between":
+        return [nest(path, low - 1), nest(path, high + 1)], [nest(path, low), nest(path, high)]
+    return [], []
+
+
+BUILT = [c for c in RULE_CASES if builder_ways(c.resource, c.rule)[0]]
+
+
+@pytest.mark.parametrize("case", BUILT, ids=str)
+def test_a_builder_rule_refuses_every_way_its_kind_names_and_takes_its_limits(
+    case: RuleCase,
+) -> None:
+    refused, taken = builder_ways(case.resource, case.rule)
+    for inputs in refused:
+        problem = case.rule.check(inputs)
+        assert problem is not None, (str(case), inputs)
+        assert f"{problem} ({case.rule.source})" in refusal(case.resource, inputs)
+    for inputs in taken:
+        assert case.rule.check(inputs) is None, (str(case), inputs)
+
+
 def test_every_rule_table_entry_is_reached() -> None:
     """Every per-field rule and every cross-field rule of every type gets a breaking input."""
     unreached = [str(c) for c in FIELD_CASES if c.inputs() is None]
@@ -442,3 +517,4 @@ def test_every_rule_table_entry_is_reached() -> None:
     assert unreached == []
     assert {c.resource.type for c in FIELD_CASES} == set(CONTRACT)
     assert len(RULE_CASES) == sum(len(r.rules) for r in CONTRACT.values())
+    assert len(BUILT) > len(RULE_CASES) / 2, "the builders' rules are read from their arguments"

@@ -323,3 +323,60 @@ def test_names_with_a_trailing_newline_are_refused(check: Callable[[str], list[s
 def test_a_version_id_with_a_trailing_newline_is_refused() -> None:
     assert limits.check_version_id("3") == []
     assert limits.check_version_id("3\n") != []
+
+
+# -- Edges the mutation campaign found untested (mutants/REPORT.md) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "ok"),
+    [(0, False), (1, True), (3650, True), (3651, False), ("7", False), (True, False)],
+)
+def test_log_retention_is_1_to_3650_days_inclusive(days: object, *, ok: bool) -> None:
+    """Mutations caught: either bound moved by one, `<=` made `<` or `!=`; a bool taken as 1."""
+    problems = limits.check_log_names(None, None, days)
+    assert problems == ([] if ok else [f"logs.retention_days must be 1-3650 days, got {days!r}"])
+
+
+@pytest.mark.parametrize(
+    ("retries", "age", "fc_version", "ok"),
+    [
+        (0, 1, "3.0", True),
+        (8, 86400, "3.0", True),
+        (-1, None, "3.0", False),
+        (9, None, "3.0", False),
+        (None, 0, "3.0", False),
+        (None, 86401, "3.0", False),
+        (None, 2592000, "2.0", True),
+        (None, 2592001, "2.0", False),
+        (3, 600, "2.0", True),
+    ],
+)
+def test_async_retries_and_event_age_are_inclusive_ranges(
+    retries: object, age: object, fc_version: str, *, ok: bool
+) -> None:
+    """Mutations caught: a bound of ASYNC_RETRIES or ASYNC_EVENT_AGE_S moved by one, a `<=` made
+    `<`, `>` or `!=`, the `not` of the range check dropped."""
+    problems = limits.check_async_invoke(retries, age, fc_version=fc_version)
+    assert (problems == []) is ok, problems
+
+
+@pytest.mark.parametrize("alias", ["ALPHA", "Aardvark", "LATESTS", "live", "_LATEST"])
+def test_only_latest_itself_is_the_reserved_alias(alias: str) -> None:
+    """Mutation caught: `alias == RESERVED_QUALIFIER` made `<=` (every alias sorting before it)."""
+    assert limits.check_alias_name(alias) == []
+    assert limits.check_alias_name("LATEST") != []
+
+
+def test_an_invalid_name_on_fc2_is_one_problem_not_two() -> None:
+    """Mutation caught: `fc_version == "2.0" and not problems` made `or`: an invalid function
+    name on FC 2.0 would also be reported as an invalid service name."""
+    assert len(limits.check_function_name("1st", fc_version="2.0")) == 1
+    assert limits.check_function_name("ok_name", fc_version="2.0") == []
+
+
+def test_a_cpu_that_is_not_a_number_is_a_problem_not_an_exception() -> None:
+    """Mutation caught: `except InvalidOperation` replaced, so "abc" would raise."""
+    assert limits.check_cpu("abc", 512) == [  # type: ignore[arg-type]
+        "cpu must be a multiple of 0.05 between 0.05 and 16 vCPU, got 'abc'"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -123,11 +124,27 @@ class Echo:
             return found()[:count]
 
 
+def packaging_digest() -> str:
+    """sha256 of the code that makes a package from a binary: every module of infra/bootstrap."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "infra" / "bootstrap").glob("*.py")):
+        digest.update(b"%s\0%d\0" % (path.name.encode(), path.stat().st_size))
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The real hello and sync-forks zips, built once (copied: other builds may replace dist/)."""
+    """The real hello and sync-forks zips, built once (copied: other builds may replace dist/).
+
+    From a build cache keyed by the packaging code (archive.py and the rest of infra/bootstrap),
+    not only by BUILDER_VERSION: a change to how the zip is made reaches these tests even when
+    the version is not bumped. Mutation caught: a package made by a changed archive.py (say,
+    `bootstrap` stored 0644) read from the cache of the unchanged one.
+    """
     directory = tmp_path_factory.mktemp("packages")
-    builder = Builder()
+    cache = ROOT / "target" / "fc-rust" / "test-packages" / packaging_digest()
+    builder = Builder(ROOT, cache_dir=cache)
     zips = {}
     for crate in ("hello", "sync-forks"):
         zips[crate] = directory / f"{crate}.zip"

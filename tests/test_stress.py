@@ -1,5 +1,7 @@
-"""The quick part of `make stress`: hostile HTTP, slow and idle connections, a soak, GitHub and
-build faults, against the real packages on loopback. Nothing may be lost."""
+"""The quick part of `make stress`: hostile HTTP, slow and idle connections, a soak, held
+resources (stalled bodies, memory, half-closed clients, a blocked stdout, forged log lines),
+GitHub and build faults and broken sibling crates, against the real packages on loopback.
+Nothing may be lost."""
 
 from __future__ import annotations
 
@@ -29,3 +31,10 @@ def test_quick_stress_loses_nothing() -> None:
     assert "3000 answered as expected" in figures
     assert "no status" not in figures
     assert "injected and recovered" in figures
+    assert "200 shed within" in figures
+    assert "(0 failed)" in figures
+    assert "(1 failed)" not in figures
+    assert "half-closed clients: 20/20 answered" in figures
+    assert "stdout nobody reads: 2000/2000 invocations answered" in figures
+    assert "0 forged lines, 0 split lines, 0 with raw invisible characters" in figures
+    assert figures.count("an error naming it after") == 2

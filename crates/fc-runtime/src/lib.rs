@@ -32,8 +32,8 @@
 //! - bounds what clients can hold: a request head must arrive within 10 s of its first byte and
 //!   fit in 32 KiB, a request body may wait at most 10 s for its next byte and an answer 10 s
 //!   for the client to take more, a connection with no request in flight is closed after 10
-//!   idle minutes (frozen time not counted), the request bodies being read share half the
-//!   instance's memory, and at most 512 connections (fewer under a low open-file limit) are
+//!   idle minutes (frozen time not counted), the request bodies being read share a quarter
+//!   of the instance's memory, and at most 512 connections (fewer under a low open-file limit) are
 //!   served at once, closing idle ones or ones whose request is still arriving to make room;
 //! - writes every log line as one line (control and invisible characters in it escaped),
 //!   through a bounded queue: a stdout nobody reads drops lines instead of stopping the server;

@@ -287,22 +287,67 @@ fn write_line_to(emit: impl FnOnce(&[u8]), build: impl FnOnce(&mut Vec<u8>)) {
 /// paragraph separators, and the invisible formatting characters (bidi overrides and isolates,
 /// zero-width spaces and joiners, the byte-order mark) as `\u{..}`. Everything else, other
 /// non-ASCII text included, is kept.
-pub(crate) struct Escaped<'a>(pub(crate) &'a mut Vec<u8>);
+///
+/// A log line is cut at [`MAX_LINE_BYTES`] (see there), [`Escaped::finish`] saying how much.
+pub(crate) struct Escaped<'a> {
+    pub(crate) line: &'a mut Vec<u8>,
+    limit: usize,
+    cut: usize,
+}
+
+/// The longest log line: 1 MiB; the rest of a longer one is dropped (the line says how many
+/// bytes). A handler that logs a 31 MiB payload would otherwise hold it twice more (the line
+/// being built, and the line queued). SLS, behind FC's logstore, keeps far shorter log lines
+/// whole (its own limit for one log was not confirmed).
+const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+impl<'a> Escaped<'a> {
+    /// Escapes into `line`, without a limit (text for a function, not a log line).
+    fn all(line: &'a mut Vec<u8>) -> Self {
+        Self {
+            line,
+            limit: usize::MAX,
+            cut: 0,
+        }
+    }
+
+    /// Escapes into the log line `line`, up to [`MAX_LINE_BYTES`].
+    pub(crate) fn log_line(line: &'a mut Vec<u8>) -> Self {
+        Self {
+            line,
+            limit: MAX_LINE_BYTES,
+            cut: 0,
+        }
+    }
+
+    /// Says how much of the line was cut, if any.
+    pub(crate) fn finish(self) {
+        if self.cut > 0 {
+            let _ = write!(self.line, "... ({} more bytes not logged)", self.cut);
+        }
+    }
+}
 
 impl fmt::Write for Escaped<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        let mut rest = text;
+        let room = self.limit.saturating_sub(self.line.len());
+        let mut end = room.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.cut += text.len() - end;
+        let mut rest = &text[..end];
         while let Some((at, c)) = rest.char_indices().find(|&(_, c)| needs_escape(c)) {
-            self.0.extend_from_slice(&rest.as_bytes()[..at]);
+            self.line.extend_from_slice(&rest.as_bytes()[..at]);
             let _ = match c {
-                '\n' => write!(self.0, "\\n"),
-                '\r' => write!(self.0, "\\r"),
-                '\t' => write!(self.0, "\\t"),
-                _ => write!(self.0, "\\u{{{:04x}}}", u32::from(c)),
+                '\n' => write!(self.line, "\\n"),
+                '\r' => write!(self.line, "\\r"),
+                '\t' => write!(self.line, "\\t"),
+                _ => write!(self.line, "\\u{{{:04x}}}", u32::from(c)),
             };
             rest = &rest[at + c.len_utf8()..];
         }
-        self.0.extend_from_slice(rest.as_bytes());
+        self.line.extend_from_slice(rest.as_bytes());
         Ok(())
     }
 }
@@ -334,14 +379,16 @@ pub fn escape_line(text: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut escaped = Vec::with_capacity(text.len() + 8);
-    let _ = fmt::Write::write_str(&mut Escaped(&mut escaped), text);
+    let _ = fmt::Write::write_str(&mut Escaped::all(&mut escaped), text);
     std::borrow::Cow::Owned(String::from_utf8_lossy(&escaped).into_owned())
 }
 
 /// Writes `line` (formatted) as one line on stdout; see [`write_line`].
 pub(crate) fn print_line(line: fmt::Arguments<'_>) {
     write_line(|buffer| {
-        let _ = fmt::Write::write_fmt(&mut Escaped(buffer), line);
+        let mut escaped = Escaped::log_line(buffer);
+        let _ = fmt::Write::write_fmt(&mut escaped, line);
+        escaped.finish();
     });
 }
 
@@ -402,12 +449,13 @@ pub(crate) fn format_line(
 ) {
     line.extend_from_slice(&rfc3339(time));
     line.push(b' ');
-    let mut escaped = Escaped(line);
+    let mut escaped = Escaped::log_line(line);
     let _ = fmt::Write::write_str(&mut escaped, request_id);
-    escaped.0.extend_from_slice(b" [");
-    escaped.0.extend_from_slice(level.as_str().as_bytes());
-    escaped.0.extend_from_slice(b"] ");
+    escaped.line.extend_from_slice(b" [");
+    escaped.line.extend_from_slice(level.as_str().as_bytes());
+    escaped.line.extend_from_slice(b"] ");
     let _ = fmt::Write::write_fmt(&mut escaped, *message);
+    escaped.finish();
 }
 
 /// `time` as RFC 3339 in UTC with milliseconds, e.g. `2023-12-26T07:49:00.000Z` (years past
@@ -552,6 +600,30 @@ mod tests {
         );
         assert_eq!(escape_line("plain"), std::borrow::Cow::Borrowed("plain"));
         assert_eq!(escape_line("a\u{2066}b\n"), "a\\u{2066}b\\n");
+    }
+
+    #[test]
+    fn a_log_line_is_cut_at_1_mib_and_says_so() {
+        let mut line = Vec::new();
+        let huge = "é".repeat(MAX_LINE_BYTES);
+        format_line(
+            &mut line,
+            UNIX_EPOCH,
+            "req-1",
+            Level::Info,
+            &format_args!("greeting {huge}"),
+        );
+        let line = String::from_utf8(line).unwrap();
+        assert!(line.len() <= MAX_LINE_BYTES + 64, "{}", line.len());
+        let room = MAX_LINE_BYTES - "1970-01-01T00:00:00.000Z req-1 [INFO] greeting ".len();
+        // Cut on a character boundary: whole `é`s (2 bytes) only.
+        let cut = huge.len() - (room - room % 2);
+        let end = format!("é... ({cut} more bytes not logged)");
+        assert!(
+            line.ends_with(&end),
+            "{}",
+            line.chars().rev().take(60).collect::<String>()
+        );
     }
 
     /// A stdout that blocks every write until it is let go.

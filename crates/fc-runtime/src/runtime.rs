@@ -260,9 +260,11 @@ impl Runtime {
     /// never wait. Never less than [`Runtime::max_body_bytes`], so that the largest accepted
     /// body is always read.
     ///
-    /// Default: half the instance's memory (`FC_FUNCTION_MEMORY_SIZE`, in MB; 128 MB, FC's
-    /// smallest, when unset): 64 MiB on a 128 MB instance, two bodies of FC's 32 MB at once.
-    /// The other half is the handler's (a body is decoded into a payload as large again).
+    /// Default: a quarter of the instance's memory (`FC_FUNCTION_MEMORY_SIZE`, in MB; 128 MB,
+    /// FC's smallest, when unset), at least one body of FC's 32 MB: a 32 MiB body at a time on
+    /// a 128 MB instance. The rest is the handler's, which commonly holds a body's data three
+    /// times more (the decoded payload, the answer, the encoded answer): `make stress` measured
+    /// hello at 271 MB with half the memory for bodies under 31 MiB requests, 93 MB with this.
     pub fn max_body_memory(mut self, bytes: usize) -> Self {
         self.body_memory_bytes = bytes;
         self
@@ -529,14 +531,14 @@ pub(crate) fn default_max_connections(limits: Option<&str>) -> usize {
     }
 }
 
-/// Half the instance's memory, from `FC_FUNCTION_MEMORY_SIZE` (MB), [`DEFAULT_MEMORY_MB`] when
-/// it is unset or not a number.
+/// A quarter of the instance's memory, from `FC_FUNCTION_MEMORY_SIZE` (MB), [`DEFAULT_MEMORY_MB`]
+/// when it is unset or not a number (see [`Runtime::max_body_memory`]).
 pub(crate) fn default_body_memory(memory_mb: Option<&str>) -> usize {
     let mb = memory_mb
         .and_then(|mb| mb.trim().parse::<u64>().ok())
         .filter(|&mb| mb > 0)
         .unwrap_or(DEFAULT_MEMORY_MB);
-    usize::try_from(mb.saturating_mul(1024 * 1024) / 2).unwrap_or(usize::MAX)
+    usize::try_from(mb.saturating_mul(1024 * 1024) / 4).unwrap_or(usize::MAX)
 }
 
 /// The port from `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000.

@@ -301,6 +301,10 @@ pub(crate) struct Connection {
     write_waiting: AtomicU64,
     /// The connection is to close even with a request in flight: that request cannot go on.
     stalled: AtomicBool,
+    /// The body memory share of a request whose answer hyper has taken but not written out
+    /// yet: the answer holds as much memory as its body did, and a client that does not read
+    /// it must not let the next large body in meanwhile. Given back at the next flush.
+    answer_share: Mutex<Option<OwnedSemaphorePermit>>,
     /// [`Clock`] time the connection opened or its last request ended.
     idle_since: AtomicU64,
     /// Asks the connection's task to close it, which it does only with no request in flight.
@@ -351,6 +355,7 @@ impl Connections {
             body_waiting: AtomicU64::new(0),
             write_waiting: AtomicU64::new(0),
             stalled: AtomicBool::new(false),
+            answer_share: Mutex::new(None),
             idle_since: AtomicU64::new(self.clock.now()),
             close: Notify::new(),
         });
@@ -486,6 +491,9 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.received();
+        if let Some(share) = lock(&self.share).take() {
+            *lock(&self.connection.answer_share) = Some(share);
+        }
         let now = self.connections.clock.now();
         self.connection.idle_since.store(now, Ordering::Relaxed);
         self.connection.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -561,8 +569,14 @@ impl AsyncWrite for Watched {
         self.stream.is_write_vectored()
     }
 
+    /// hyper flushes once it has written all it had: an answer is out.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_flush(cx);
+        if polled.is_ready() {
+            drop(lock(&this.connection.answer_share).take());
+        }
+        polled
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {

@@ -51,6 +51,7 @@ on_both_runtime_flavours!(
     stalled_bodies_beyond_the_cap_do_not_lock_out_invocations,
     a_large_body_waits_for_body_memory_but_a_small_one_does_not,
     an_unread_answer_is_dropped_after_the_write_timeout,
+    an_unread_answer_keeps_its_body_memory_until_it_is_dropped,
     a_client_that_half_closes_after_its_request_gets_the_answer,
     a_head_up_to_32_kib_is_served_and_a_larger_one_refused,
 );
@@ -79,6 +80,8 @@ struct Server {
     address: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// One message each time an invocation reaches the handler.
+    started: mpsc::UnboundedReceiver<()>,
 }
 
 impl Server {
@@ -86,7 +89,11 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let settings = runtime.settings();
-        let app = runtime.app(echo);
+        let (started_tx, started) = mpsc::unbounded_channel();
+        let app = runtime.app(move |event: Event<Value>| {
+            let _ = started_tx.send(());
+            echo(event)
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = stopped.await;
@@ -96,6 +103,17 @@ impl Server {
             address,
             stop: Some(stop),
             task,
+            started,
+        }
+    }
+
+    /// Waits until `count` more invocations have reached the handler.
+    async fn invocations_started(&mut self, count: usize) {
+        for _ in 0..count {
+            tokio::time::timeout(Duration::from_secs(5), self.started.recv())
+                .await
+                .expect("an invocation reached the handler within 5 s")
+                .unwrap();
         }
     }
 
@@ -303,7 +321,7 @@ async fn slow_clients_beyond_the_cap_do_not_lock_out_invocations() {
 }
 
 async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
-    let server = Server::start(Runtime::new().max_connections(2)).await;
+    let mut server = Server::start(Runtime::new().max_connections(2)).await;
     let mut busy = Vec::new();
     for _ in 0..2 {
         let mut stream = server.connect().await;
@@ -313,8 +331,8 @@ async fn at_the_cap_with_every_request_in_flight_a_new_connection_waits() {
             .unwrap();
         busy.push(stream);
     }
-    // Let both requests start before the third connection arrives.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Both requests run before the third connection arrives.
+    server.invocations_started(2).await;
     let started = Instant::now();
     let mut third = server.connect().await;
     third
@@ -385,7 +403,8 @@ async fn shutdown_closes_idle_connections_at_once_and_waits_for_work_only_the_gr
         .write_all(&invoke_request(&json!({"sleep_ms": 60_000})))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The idle connection's request, then the working one.
+    server.invocations_started(2).await;
     let stopping = Instant::now();
     server.stop();
     let limit = Duration::from_millis(500);
@@ -594,6 +613,38 @@ async fn an_unread_answer_is_dropped_after_the_write_timeout() {
     );
 }
 
+async fn an_unread_answer_keeps_its_body_memory_until_it_is_dropped() {
+    let timeout = Duration::from_secs(1);
+    let request = invoke_request(&json!({ "pad": "x".repeat(8 * 1024 * 1024) }));
+    // The body memory holds exactly this one request's body.
+    let memory = request.len();
+    let server = Server::start(
+        Runtime::new()
+            .max_body_bytes(memory)
+            .max_body_memory(memory)
+            .write_timeout(timeout),
+    )
+    .await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut unread = socket.connect(server.address).await.unwrap();
+    unread.write_all(&request).await.unwrap();
+    // The echo (8 MiB) has started to come, and waits for a client that reads nothing.
+    unread.peek(&mut [0; 1]).await.unwrap();
+    let started = Instant::now();
+    // A body over 32 KiB needs a share of the body memory: it is read once the unread answer is
+    // dropped (the write timeout), not as soon as hyper has taken that answer.
+    let mut next = server.connect().await;
+    next.write_all(&invoke_request(&json!({ "pad": "y".repeat(100 * 1024) })))
+        .await
+        .unwrap();
+    let (head, _) = read_answer(&mut next).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let waited = started.elapsed();
+    assert!(waited >= timeout / 2, "answered after {waited:?}");
+    drop(unread);
+}
+
 async fn a_client_that_half_closes_after_its_request_gets_the_answer() {
     let server = Server::start(Runtime::new()).await;
     let mut stream = server.connect().await;
@@ -632,13 +683,13 @@ async fn a_head_up_to_32_kib_is_served_and_a_larger_one_refused() {
 }
 
 #[test]
-fn body_memory_is_half_the_instance_memory() {
+fn body_memory_is_a_quarter_of_the_instance_memory() {
     use crate::runtime::default_body_memory;
     const MIB: usize = 1024 * 1024;
-    assert_eq!(default_body_memory(Some("128")), 64 * MIB);
-    assert_eq!(default_body_memory(Some("3072")), 1536 * MIB);
-    assert_eq!(default_body_memory(None), 64 * MIB);
-    assert_eq!(default_body_memory(Some("lots")), 64 * MIB);
+    assert_eq!(default_body_memory(Some("128")), 32 * MIB);
+    assert_eq!(default_body_memory(Some("3072")), 768 * MIB);
+    assert_eq!(default_body_memory(None), 32 * MIB);
+    assert_eq!(default_body_memory(Some("lots")), 32 * MIB);
     // Never less than the largest body accepted.
     let settings = Runtime::new()
         .max_body_memory(MIB)

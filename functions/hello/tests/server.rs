@@ -395,7 +395,13 @@ async fn sigterm_lets_the_inflight_invocation_finish_then_exits_0() {
             .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGTERM once the invocation runs, not before it arrives.
+    function
+        .wait_for_line(
+            "FC Invoke Start RequestId: req-slow",
+            Duration::from_secs(5),
+        )
+        .await;
     function.terminate();
     let answer = inflight.await.unwrap().unwrap();
     assert_eq!(answer.status, 200);

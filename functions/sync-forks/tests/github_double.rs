@@ -10,6 +10,7 @@ use std::net::{SocketAddr, TcpListener as StdListener};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -287,6 +288,8 @@ struct Function {
     url: String,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
+    /// The threads copying stdout and stderr: each ends when the process's side closes.
+    readers: Vec<JoinHandle<()>>,
 }
 
 impl Function {
@@ -326,17 +329,17 @@ impl Function {
         let capture = |stream: Box<dyn Read + Send>| {
             let text = Arc::new(Mutex::new(String::new()));
             let sink = Arc::clone(&text);
-            std::thread::spawn(move || {
+            let reader = std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     let mut text = sink.lock().unwrap();
                     text.push_str(&line);
                     text.push('\n');
                 }
             });
-            text
+            (text, reader)
         };
-        let stdout = capture(Box::new(child.stdout.take().unwrap()));
-        let stderr = capture(Box::new(child.stderr.take().unwrap()));
+        let (stdout, stdout_reader) = capture(Box::new(child.stdout.take().unwrap()));
+        let (stderr, stderr_reader) = capture(Box::new(child.stderr.take().unwrap()));
         let started = Instant::now();
         let ready = format!("listening on 0.0.0.0:{port}");
         while !stdout.lock().unwrap().contains(&ready) {
@@ -354,6 +357,7 @@ impl Function {
             url: format!("http://127.0.0.1:{port}/invoke"),
             stdout,
             stderr,
+            readers: vec![stdout_reader, stderr_reader],
         })
     }
 
@@ -413,7 +417,10 @@ impl Function {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(100));
+        // Every line the process wrote is read once its pipes close.
+        for reader in self.readers.drain(..) {
+            reader.join().unwrap();
+        }
         let stdout = self.stdout.lock().unwrap().clone();
         let stderr = self.stderr.lock().unwrap().clone();
         assert!(
