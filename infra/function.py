@@ -154,7 +154,7 @@ class RustFunction(pulumi.ComponentResource):
             package=package,
         ).package
         bucket_name = self._bucket(spec)
-        key = artifacts.object_key(package, stack=spec.stack, function_name=spec.function_name)
+        key = artifacts.object_key(package, stack=spec.stack, function_name=spec.name)
         code = artifacts.code_object(spec.name, bucket_name, key, package, self)
         return Source(revision=package.sha256[:16], package=package, code=code)
 

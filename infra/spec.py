@@ -110,6 +110,15 @@ def resource_name(*parts: str, limit: int = 63) -> str:
     return text[:limit].rstrip("-")
 
 
+def default_function_name(name: str, stack: str) -> str:
+    """`<name>-<stack>`, the FC function name of an entry that sets none.
+
+    FC function names are unique in the account's region, so two stacks of one project there
+    (dev and staging) must not both name a function `hello`.
+    """
+    return f"{name}-{re.sub(r'[^A-Za-z0-9_-]+', '-', stack)}"
+
+
 def default_cpu(memory_size: int) -> float:
     """The least vCPU that FC 3.0 allows with `memory_size` MB, and at least 0.1.
 
@@ -123,18 +132,18 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
     name: str, args: RustFunctionArgs, *, project: str, stack: str, region: str, cwd: Path
 ) -> FunctionSpec:
     """`args` with every default applied; no rule checked (`problems` does that)."""
-    function_name = args.get("function_name", name)
+    function_name = args.get("function_name", default_function_name(name, stack))
     variant = args.get("variant", "zip")
     memory_size = args.get("memory_size", MEMORY_SIZE)
     role = cast("RoleArgs", _copy(args.get("role", {})))
     if creates("role", role):
-        role.setdefault("role_name", resource_name(project, stack, function_name, limit=64))
+        role.setdefault("role_name", resource_name(project, stack, name, limit=64))
     logs = cast("LogsArgs", _copy(args.get("logs", {})))
     per_account = creates("logs", logs) and "project_name" not in logs
     if creates("logs", logs):
         logs.setdefault(
             "project_name",
-            resource_name(project, stack, function_name, limit=63 - ACCOUNT_SUFFIX_LENGTH),
+            resource_name(project, stack, name, limit=63 - ACCOUNT_SUFFIX_LENGTH),
         )
         logs.setdefault("logstore_name", LOGSTORE)
         logs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)

@@ -39,10 +39,16 @@ def test_off_by_default(fc_version: str) -> None:
 @pytest.mark.parametrize(
     ("fc_version", "dimensions"),
     [
-        ("3.0", [{"functionName": "sync-forks", "region": "cn-hangzhou"}]),
+        ("3.0", [{"functionName": "sync-forks-dev", "region": "cn-hangzhou"}]),
         (
             "2.0",
-            [{"functionName": "sync-forks", "region": "cn-hangzhou", "serviceName": "sync-forks"}],
+            [
+                {
+                    "functionName": "sync-forks-dev",
+                    "region": "cn-hangzhou",
+                    "serviceName": "sync-forks-dev",
+                }
+            ],
         ),
     ],
 )

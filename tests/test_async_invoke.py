@@ -45,11 +45,11 @@ def test_fc3_timer_function_gets_no_retries_on_its_alias_and_on_latest() -> None
     evaluation = deploy({"crate": "hello", "timers": [DAILY]})
     latest, on_alias = evaluation.of_type(V3)
     assert on_alias.plain() == {
-        "functionName": "hello",
+        "functionName": "hello-dev",
         "qualifier": "live",
         "maxAsyncRetryAttempts": 0,
     }
-    assert latest.plain() == {"functionName": "hello", "maxAsyncRetryAttempts": 0}
+    assert latest.plain() == {"functionName": "hello-dev", "maxAsyncRetryAttempts": 0}
     # The alias's config is written after LATEST's, so its Read sees LATEST's new values; a new
     # alias gets a new config, since the provider's Update sends nothing for a qualifier.
     assert latest.urn in on_alias.dependencies
@@ -62,8 +62,8 @@ def test_fc2_timer_function_gets_no_retries_on_latest() -> None:
     evaluation = deploy({"crate": "hello", "fc_version": "2.0", "timers": [DAILY]})
     (config,) = evaluation.of_type(V2)
     assert config.plain() == {
-        "serviceName": "hello",
-        "functionName": "hello",
+        "serviceName": "hello-dev",
+        "functionName": "hello-dev",
         "qualifier": "LATEST",
         "maximumRetryAttempts": 0,
     }
@@ -119,7 +119,7 @@ def test_the_stack_sets_sync_forks_retries_from_its_entry() -> None:
     evaluation = run_main(functions=entry("sync-forks", asyncInvoke=settings))
     for config in evaluation.of_type(V3):
         inputs = config.plain()
-        assert inputs["functionName"] == "sync-forks"
+        assert inputs["functionName"] == "sync-forks-dev"
         assert (inputs["maxAsyncRetryAttempts"], inputs["maxAsyncEventAgeInSeconds"]) == (1, 600)
         assert inputs["destinationConfig"] == {"onFailure": {"destination": destination}}
     # The committed entry sets none: its timer alone gives it no retries; hello keeps FC's.
@@ -127,4 +127,4 @@ def test_the_stack_sets_sync_forks_retries_from_its_entry() -> None:
     assert [
         (c.plain()["functionName"], c.plain().get("qualifier"), c.plain()["maxAsyncRetryAttempts"])
         for c in default
-    ] == [("sync-forks", None, 0), ("sync-forks", "live", 0)]
+    ] == [("sync-forks-dev", None, 0), ("sync-forks-dev", "live", 0)]

@@ -101,7 +101,8 @@ def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire
         assert evaluation.ancestors(function.name) == [crate]
         assert evaluation.by_name(crate).type == "fcrust:index:RustFunction"
         inputs = function.plain()
-        assert inputs["functionName"] == crate
+        # Named for the stack too: another stack in this region has its own `hello`.
+        assert inputs["functionName"] == f"{crate}-dev"
         assert inputs["runtime"] == "custom.debian10"
         assert inputs["customRuntimeConfig"] == {"port": 9000, "commands": ["/code/bootstrap"]}
         assert inputs["code"]["checksum"] == crc64
@@ -153,7 +154,7 @@ def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire
         }
         alias = evaluation.by_name(f"{crate}-alias").plain()
         assert alias["aliasName"] == "live"
-        assert alias["functionName"] == crate
+        assert alias["functionName"] == f"{crate}-dev"
         version = evaluation.by_name(f"{crate}-version")
         assert alias["versionId"] == evaluation.outputs[crate]["version"]
         assert not version.retain_on_delete
@@ -214,7 +215,7 @@ def test_dev_stack_fc2_graph() -> None:
         assert function.type == "alicloud:fc/function:Function"
         assert evaluation.ancestors(function.name) == [crate]
         inputs = function.plain()
-        assert inputs["service"] == crate
+        assert inputs["service"] == f"{crate}-dev"
         assert inputs["runtime"] == "custom.debian10"
         assert inputs["caPort"] == 9000
         assert inputs["codeChecksum"] == crc64
@@ -225,8 +226,8 @@ def test_dev_stack_fc2_graph() -> None:
     trigger = evaluation.by_name("sync-forks-timer-daily")
     assert trigger.type == "alicloud:fc/trigger:Trigger"
     assert trigger.plain() == {
-        "service": "sync-forks",
-        "function": "sync-forks",
+        "service": "sync-forks-dev",
+        "function": "sync-forks-dev",
         "name": "daily",
         "type": "timer",
         "config": '{"cronExpression":"0 0 0 * * *","enable":true,"payload":""}',

@@ -51,11 +51,15 @@ def spec(found: StackFunctions, name: str) -> FunctionSpec:
 
 
 def test_an_entry_takes_its_name_as_crate_and_function_name() -> None:
+    """The FC name carries the stack: FC names are unique in a region, stacks share regions."""
     found = read({"hello": {}, "greeter": {"crate": "hello"}})
-    assert (spec(found, "hello").crate, spec(found, "hello").function_name) == ("hello", "hello")
+    assert (spec(found, "hello").crate, spec(found, "hello").function_name) == (
+        "hello",
+        "hello-dev",
+    )
     assert (spec(found, "greeter").crate, spec(found, "greeter").function_name) == (
         "hello",
-        "greeter",
+        "greeter-dev",
     )
 
 
@@ -360,4 +364,4 @@ def test_a_misspelt_timer_setting_is_refused_not_ignored(
 def test_an_upper_case_function_name_deploys() -> None:
     """FC allows upper case in a function name; what the library derives from it is lower case."""
     evaluation = run_main(functions=json.dumps({"Greeter": {"crate": "hello"}}))
-    assert evaluation.by_name("Greeter-function").plain()["functionName"] == "Greeter"
+    assert evaluation.by_name("Greeter-function").plain()["functionName"] == "Greeter-dev"
