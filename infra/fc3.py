@@ -67,7 +67,7 @@ def version_description(description: str, revision: str, config: str) -> str:
     FC 3.0 allows 256 characters (CreateFunctionInput `description`); the user's part is checked
     against the room left (`limits.DESCRIPTION_ROOM`).
     """
-    return f"{description} [code {revision} config {config[:16]}]"
+    return f"{description} [code {revision[:16]} config {config[:16]}]"
 
 
 def _function(
