@@ -34,6 +34,8 @@ def main() -> None:
                 "trigger_names": function.trigger_names,
                 "log_project": function.log_project,
                 "logstore": function.logstore,
+                "http_url": function.http_url,
+                "http_internal_url": function.http_internal_url,
             },
         )
 

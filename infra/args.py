@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from infra.alerts import AlertArgs
     from infra.container import RegistryArgs
+    from infra.http_trigger import HttpArgs
     from infra.timer import TimerArgs
 
 
@@ -111,6 +112,8 @@ class RustFunctionArgs(TypedDict):
     """Environment variables whose values are Pulumi secrets (tokens): encrypted in state."""
     timers: NotRequired[Sequence[TimerArgs]]
     """Timer triggers; each fires the alias (FC 3.0) or the function (FC 2.0)."""
+    http: NotRequired[HttpArgs]
+    """An HTTP trigger on the alias (FC 3.0) or the function (FC 2.0); default: none."""
     role: NotRequired[RoleArgs]
     """The execution role; default: create one that may write the function's logstore."""
     logs: NotRequired[LogsArgs]

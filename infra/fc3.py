@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_alicloud as alicloud
 
-from infra import alerts, container, limits, timer
+from infra import alerts, container, http_trigger, limits, timer
 from infra.plan import (
     BOOTSTRAP_COMMAND,
     HANDLER,
@@ -227,6 +227,21 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
             trigger_config=timer.trigger_config(settings),
             opts=options,
         )
+    http_url = http_internal_url = pulumi.Output.from_input("")
+    if spec.http is not None:
+        trigger = alicloud.fc.V3Trigger(
+            f"{spec.name}-http",
+            function_name=function.function_name,
+            trigger_name=http_trigger.TRIGGER_NAME,
+            trigger_type="http",
+            qualifier=alias.alias_name,
+            trigger_config=http_trigger.trigger_config(spec.http, fc_version="3.0"),
+            # One HTTP trigger per alias, and its name is taken until it is gone.
+            opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
+        )
+        urls = trigger.http_trigger
+        http_url = urls.apply(lambda found: (found.url_internet if found else None) or "")
+        http_internal_url = urls.apply(lambda found: (found.url_intranet if found else None) or "")
     if spec.alert is not None:
         alerts.failure_alarm(
             spec.name,
@@ -241,4 +256,6 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
         alias=alias.alias_name,
         version=known(alias.version_id, pinned or ""),
         published_version=known(published.version_id, ""),
+        http_url=http_url,
+        http_internal_url=http_internal_url,
     )

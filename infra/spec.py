@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, cast
 from infra import alerts, container, limits, timer
 from infra.bootstrap.build import DEFAULT_SIZE_BUDGET
 from infra.errors import ConfigError
+from infra.http_trigger import TRIGGER_NAME as HTTP_TRIGGER_NAME
+from infra.http_trigger import check_http
 from infra.logs import ACCOUNT_SUFFIX_LENGTH, DEFAULT_RETENTION_DAYS
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import pulumi
 
     from infra.args import AsyncInvokeArgs, BucketArgs, LogsArgs, RoleArgs, RustFunctionArgs
+    from infra.http_trigger import HttpArgs
 
 MEMORY_SIZE = 128
 """MB: the smallest function FC accepts (`limits.MEMORY_MIN_MB`)."""
@@ -62,6 +65,8 @@ class FunctionSpec:
     environment: Mapping[str, str]
     secret_environment: Mapping[str, pulumi.Input[str]]
     timers: tuple[timer.TimerArgs, ...]
+    http: HttpArgs | None
+    """The HTTP trigger's settings, or None for no HTTP trigger."""
     async_invoke: AsyncInvokeArgs | None
     """The asynchronous invocation config to declare, or None to leave FC's defaults."""
     alias: str
@@ -174,6 +179,7 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
         environment=dict(args.get("environment", {})),
         secret_environment=dict(args.get("secret_environment", {})),
         timers=timers,
+        http=args.get("http"),
         async_invoke=async_invoke,
         alias=args.get("alias", ALIAS),
         pinned_version=args.get("pinned_version"),
@@ -426,6 +432,10 @@ def _field_problems(spec: FunctionSpec, args: RustFunctionArgs) -> list[tuple[st
         limits.check_environment(dict(spec.environment), valid_secret_keys, **on),
     )
     add("timers", timer.check_timers(list(spec.timers)))
+    if spec.http is not None:
+        add("http", check_http(spec.http, fc_version=spec.fc_version))
+        if any(t.get("name") == HTTP_TRIGGER_NAME for t in spec.timers):
+            add("timers", [f"timer name {HTTP_TRIGGER_NAME!r} is the HTTP trigger's; rename it"])
     if spec.alert is not None:
         add("alert", alerts.check_alert(spec.alert))
     async_invoke = cast("dict[str, object]", args.get("async_invoke", {}))

@@ -157,7 +157,14 @@ class CloudMocks(pulumi.runtime.Mocks):
             # A new description is a new published version; derive a stable number from it.
             outputs = {"versionId": str(1 + int(_short(str(state.get("description"))), 16) % 997)}
         elif args.typ == "alicloud:fc/v3Trigger:V3Trigger":
+            host = f"{state['functionName'].lower()}-{_short(name)}"
             outputs = {
+                "httpTrigger": {
+                    "urlInternet": f"https://{host}.{REGION}.fcapp.run",
+                    "urlIntranet": f"https://{host}.{REGION}-vpc.fcapp.run",
+                }
+                if state.get("triggerType") == "http"
+                else None,
                 "triggerId": f"{_short(name)}-trigger-id",
                 "targetArn": f"acs:fc:{REGION}:{self.account_id}:functions/{state['functionName']}",
             }

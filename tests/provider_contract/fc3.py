@@ -24,7 +24,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from provider_contract.model import PROVIDER, Field, Resource, Rule
-from provider_contract.rules import between, exactly_one, load_json_object, matches, number
+from provider_contract.rules import (
+    between,
+    exactly_one,
+    http_trigger_config,
+    load_json_object,
+    matches,
+    number,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -666,6 +673,14 @@ V3_TRIGGER = Resource(
             "test (resource_alicloud_fcv3_trigger_test.go:320)",
             _TIMER_TRIGGER_CONFIG + "; " + _TIME_TRIGGERS,
             _timer_config,
+        ),
+        http_trigger_config(
+            "triggerType",
+            "triggerConfig",
+            frozenset({"authType", "authConfig", "methods", "disableURLInternet"}),
+            "FC 3.0 HTTPTriggerConfig (alibabacloud.com/help/en/functioncompute/fc/"
+            "developer-reference/api-fc-2023-03-30-struct-httptriggerconfig); the provider's "
+            "test (resource_alicloud_fcv3_trigger_test.go:257); not checked by the provider",
         ),
     ),
 )
