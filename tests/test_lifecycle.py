@@ -76,6 +76,7 @@ TIMERS: RustFunctionArgs = {
 
 SHANGHAI_DAILY = {"name": "daily", "cron": "CRON_TZ=Asia/Shanghai 0 0 8 * * *"}
 PINNED = entry("hello", pinnedVersion="3")
+HTTP = {"authType": "anonymous", "methods": ["GET", "POST"]}
 
 
 def forks(text: str) -> str:
@@ -108,6 +109,8 @@ ALERTS = {
     "functions": entry("sync-forks", alert=True),
 }
 UNCHANGED.append(("dev", ALERTS))
+UNCHANGED.append(("dev", {"functions": entry("hello", http=HTTP)}))
+UNCHANGED.append(("dev", {**FC2, "functions": entry("hello", http=HTTP)}))
 """Every committed stack, on both FC versions and both variants, and dev with an alert."""
 
 
@@ -116,7 +119,9 @@ def unchanged(workspace: Path) -> list[Change]:
     rows = []
     for name, overrides in UNCHANGED:
         parts = [name, f"FC {overrides.get('fcVersion', '3.0')}", overrides.get("variant", "zip")]
-        label = ", ".join(parts + (["alert"] if "alertEmails" in overrides else []))
+        parts += ["alert"] if "alertEmails" in overrides else []
+        parts += ["http"] if '"http"' in overrides.get("functions", "") else []
+        label = ", ".join(parts)
         program = stack(workspace, name, **overrides)
         rows.append(Change(f"unchanged after up ({label})", program, program, {}))
     return rows
@@ -204,6 +209,30 @@ def changes(workspace: Path) -> list[Change]:
             base,
             stack(workspace, functions=forks("octocat/Spoon-Knife:main")),
             {"sync-forks-function": "update", "sync-forks-timer-daily": "same"},
+        ),
+        Change(
+            "http added",
+            base,
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            {"hello-http": "create", "hello-function": "same", "hello-alias": "same"},
+        ),
+        Change(
+            "http auth changed",
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            stack(workspace, functions=entry("hello", http={**HTTP, "authType": "function"})),
+            {"hello-http": "update"},
+        ),
+        Change(
+            "http methods changed",
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            stack(workspace, functions=entry("hello", http={**HTTP, "methods": ["GET"]})),
+            {"hello-http": "update"},
+        ),
+        Change(
+            "http removed",
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            base,
+            {"hello-http": "delete", "hello-function": "same"},
         ),
         Change(
             "a function added to the stack",
