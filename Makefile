@@ -5,13 +5,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup local test test-rust test-python lint fmt package bench bench-build stress lifecycle clean
+.PHONY: setup local test test-rust test-python lint fmt package bench bench-build bench-watch stress lifecycle clean \
+	mutants mutants-diff mutants-tools
 
 # Idempotent: re-installs Python packages only when pyproject.toml changes.
 setup: $(VENV)/.installed
+	@echo "setup: fetching the crates Cargo.lock pins (cargo fetch; quick once cached)"
 	cargo fetch --locked --quiet
 
 $(VENV)/.installed: pyproject.toml
+	@echo "setup: creating $(VENV) and installing the Python packages (Pulumi SDKs, zig, cargo-zigbuild; a minute or so, once)"
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=25.1'
 	$(PY) -m pip install --quiet --disable-pip-version-check --group dev -e .
@@ -62,9 +65,39 @@ bench: setup
 bench-build: setup
 	$(PY) -m bench.build_scale
 
+# serve --watch: from saving a change to the first answer of the new code, beside cargo's own
+# incremental build of the same change (3 interleaved rounds; the first build is untimed).
+bench-watch: setup
+	$(PY) -m bench.watch
+
 # The real packages under hostile load, on loopback (under 10 minutes); last line `lost: 0`.
 stress: setup
 	$(PY) -m bench.stress
+
+# Mutation testing, never part of `make test`: cosmic-ray on infra/ (score and survivors in
+# mutants/REPORT.md) and cargo-mutants on the Rust crates (target/mutants/rust/mutants.out).
+# Hours on 2 cores; mutants-diff mutates only the lines changed since BASE (default: main's
+# merge-base, or HEAD~1 on main) in minutes. See the README's "Mutation testing".
+MUTANTS_RUN := nice -n 15
+CARGO_MUTANTS := cargo mutants -j 1 --timeout 120 --build-timeout 900
+
+mutants: setup mutants-tools
+	$(MUTANTS_RUN) $(PY) -m mutants
+	$(MUTANTS_RUN) $(CARGO_MUTANTS) --workspace -o target/mutants/rust
+
+mutants-diff: setup mutants-tools
+	base=$${BASE:-$$(git merge-base main HEAD)}; \
+	[ "$$base" != "$$(git rev-parse HEAD)" ] || base=HEAD~1; \
+	$(MUTANTS_RUN) $(PY) -m mutants --diff "$$base"; \
+	mkdir -p target/mutants; git diff "$$base" -- crates functions > target/mutants/rust.diff; \
+	if [ -s target/mutants/rust.diff ]; then \
+	  $(MUTANTS_RUN) $(CARGO_MUTANTS) --workspace --in-diff target/mutants/rust.diff \
+	    -o target/mutants/rust-diff; \
+	else echo "no Rust change since $$base"; fi
+
+mutants-tools:
+	$(PY) -m pip install --quiet --disable-pip-version-check --group mutants
+	command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants@27.1.0
 
 clean:
 	rm -rf dist target/fc-rust

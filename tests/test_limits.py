@@ -380,3 +380,11 @@ def test_a_cpu_that_is_not_a_number_is_a_problem_not_an_exception() -> None:
     assert limits.check_cpu("abc", 512) == [  # type: ignore[arg-type]
         "cpu must be a multiple of 0.05 between 0.05 and 16 vCPU, got 'abc'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("memory", "cpu"), [(128, "0.05"), (4096, "1"), (4160, "1.05"), (32768, "8")]
+)
+def test_the_least_cpu_is_a_quarter_vcpu_per_gb_rounded_up_to_a_step(memory: int, cpu: str) -> None:
+    """Mutation caught: the 1024 MB per GB made 1023 (4096 MB would need 1.05 vCPU)."""
+    assert limits.least_cpu(memory) == Decimal(cpu)

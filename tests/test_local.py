@@ -823,6 +823,8 @@ def test_serve_fires_every_second_and_stops_cleanly_on_ctrl_c(packages: dict[str
                 str(packages["sync-forks"]),
                 "--cron",
                 "@every 1s",
+                "--port",
+                "0",
                 "--env",
                 f"GITHUB_API_URL={double.url}",
                 "--env",

@@ -35,6 +35,16 @@ if TYPE_CHECKING:
 
 # Bumped whenever the packaging itself changes, so old cache entries are not reused.
 BUILDER_VERSION = "3"
+SIZE_PROFILE = {
+    "OPT_LEVEL": "z",
+    "LTO": "true",
+    "CODEGEN_UNITS": "1",
+    "STRIP": "symbols",
+    "PANIC": "unwind",
+}
+"""The release profile of this repository's Cargo.toml (see the README, "Binary size"), given to
+a workspace that sets no `[profile.release]` as `CARGO_PROFILE_RELEASE_*` (cargo's environment
+form of a profile setting: https://doc.rust-lang.org/cargo/reference/config.html#profile)."""
 TARGET = "x86_64-unknown-linux-gnu"
 DEFAULT_RUNTIME = "custom.debian10"
 DEFAULT_SIZE_BUDGET = 8 * 1024 * 1024
@@ -422,16 +432,7 @@ class Builder:
         unknown = sorted(set(budgets) - set(crates))
         if unknown:
             raise BuildError(f"size_budgets names crates not being built: {', '.join(unknown)}")
-        glibc = RUNTIME_GLIBC[runtime]
-        kind = _Kind(
-            flavour=glibc,
-            subcommand=("zigbuild", "--target", f"{TARGET}.{glibc}"),
-            rustflags=(),
-            file="bootstrap.zip",
-            mode=0o644,
-            keys=ZIP_KEYS,
-            zig=True,
-        )
+        kind = _zip_kind(runtime)
 
         def make(
             crate: Crate, binary: bytes, versions: dict[str, str]
@@ -472,6 +473,16 @@ class Builder:
             for entry in entries:
                 self._publish(packages[entry.crate.name], entry.data)
         return packages
+
+    def binary(self, crate_name: str, *, runtime: str = DEFAULT_RUNTIME) -> bytes:
+        """The function's bootstrap for `runtime` straight from cargo: the bytes `package` zips.
+
+        Neither packaged nor cached: `serve --watch` runs it without waiting for zopfli.
+        """
+        crate = self.workspace.crate(crate_name)
+        run = self.run_crates([crate_name])
+        _check_binaries(run)
+        return self._cargo_build(run, [crate], _zip_kind(runtime))[crate.name]
 
     def static_binary(self, crate_name: str) -> StaticBinary:
         """A statically linked binary (glibc's crt-static) for a `FROM scratch` image."""
@@ -524,6 +535,8 @@ class Builder:
             unwinder = stub_library(self.target_dir / "unwind", env)
             rustflags = [*rustflags, "-C", f"link-arg={unwinder}"]
         env.update(self.cargo_env)
+        for key, value in self.release_profile()[1].items():
+            env.setdefault(f"CARGO_PROFILE_RELEASE_{key}", value)
         env["CARGO_TARGET_DIR"] = str(target_dir)
         outside = {
             directory
@@ -535,6 +548,17 @@ class Builder:
         env["CARGO_ENCODED_RUSTFLAGS"] = encoded
         env["SOURCE_DATE_EPOCH"] = "315532800"
         return env
+
+    def release_profile(self) -> tuple[str, dict[str, str]]:
+        """Which release profile cargo builds with, and the settings the build adds for it.
+
+        The workspace's own `[profile.release]` when its Cargo.toml has one (nothing added),
+        else `SIZE_PROFILE`: without it a workspace's packages come out half again as big.
+        """
+        if self.workspace.release_profile:
+            return "the workspace's [profile.release]", {}
+        settings = ", ".join(f"{k.lower().replace('_', '-')} {v}" for k, v in SIZE_PROFILE.items())
+        return f"fc-rust's size profile ({settings}): the workspace sets none", SIZE_PROFILE
 
     def run_crates(self, names: Sequence[str]) -> list[Crate]:
         """What one cargo run builds for `names`: those and every function, by name.
@@ -560,6 +584,8 @@ class Builder:
         run = self.run_crates(names)
         _check_binaries(run)
         versions = toolchain_versions(zig=kind.zig, workspace=self.workspace.root)
+        if self.release_profile()[1]:  # the binaries differ: so must the fingerprints
+            versions |= {"profile": "fc-rust size profile"}
         flavour = f"{TARGET}.{kind.flavour}"
         together = run_digest(self.workspace, run)
         prints = {
@@ -660,6 +686,7 @@ class Builder:
         others = len(crates) - len(wanted)
         also = f", in one cargo run with {others} more functions" if others else ""
         self.log.write(f"fc-rust: building {names} ({' '.join(kind.subcommand[1:])}){also}\n")
+        self.log.write(f"fc-rust: release profile: {self.release_profile()[0]}\n")
         release = Path(env["CARGO_TARGET_DIR"]) / TARGET / "release"
         # Another builder's run rewrites these binaries too: the same bytes, but not while
         # they are read.
@@ -700,6 +727,20 @@ class Builder:
                 f"cannot write the package to {package.zip_path.parent} ({_reason(error)}): make "
                 "it a writable directory and build again; the previous package there is unchanged"
             ) from error
+
+
+def _zip_kind(runtime: str) -> _Kind:
+    """A zip package for `runtime`: cargo zigbuild against the runtime's glibc."""
+    glibc = RUNTIME_GLIBC[runtime]
+    return _Kind(
+        flavour=glibc,
+        subcommand=("zigbuild", "--target", f"{TARGET}.{glibc}"),
+        rustflags=(),
+        file="bootstrap.zip",
+        mode=0o644,
+        keys=ZIP_KEYS,
+        zig=True,
+    )
 
 
 def _check_binaries(crates: list[Crate]) -> None:

@@ -105,6 +105,8 @@ class Workspace:
                 f"{self.root / 'Cargo.lock'} is missing: builds are --locked, "
                 "run `cargo generate-lockfile` and commit it"
             )
+        self.release_profile = "release" in manifest.get("profile", {})
+        """Whether the workspace's Cargo.toml sets `[profile.release]`."""
         self._shared_deps: dict[str, Any] = workspace.get("dependencies", {})
         self.crates: dict[str, Crate] = {}
         for member in workspace.get("members", []):

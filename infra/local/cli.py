@@ -21,7 +21,7 @@ from infra.errors import BuildError, ConfigError, StackError
 from infra.local.instance import FC_HEALTH_CHECK_S
 from infra.local.invocation import read_event, refused_payload, timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
-from infra.local.serve import serve
+from infra.local.serve import DEFAULT_PORT, serve
 from infra.local.stack import LocalFunction, load_function
 
 if TYPE_CHECKING:
@@ -122,6 +122,19 @@ def _parser() -> argparse.ArgumentParser:
         "--timer-name", default="local", help="trigger name for --cron (default: local)"
     )
     serve_cmd.add_argument("--payload", default="", help="timer payload for --cron")
+    serve_cmd.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"POST /invoke on 127.0.0.1:PORT invokes the function (default: {DEFAULT_PORT}; "
+        "0: a free port)",
+    )
+    serve_cmd.add_argument(
+        "--watch",
+        action="store_true",
+        help="rebuild when the function's sources change and swap the new build in, "
+        "losing no call in flight",
+    )
     common(serve_cmd)
     return parser
 
@@ -210,6 +223,8 @@ def _report(args: argparse.Namespace, invocation: Invocation, result: IO[bytes])
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.watch and (args.zip or args.image):
+        raise StackError("--watch rebuilds from the sources: drop --zip and --image")
     function = _function(args)
     if args.cron is not None:
         function = replace(
@@ -223,6 +238,8 @@ def _serve(args: argparse.Namespace) -> int:
         image=args.image,
         start_timeout=args.start_timeout,
         initializer=args.initializer,
+        port=args.port,
+        watch=args.watch,
     )
 
 

@@ -180,16 +180,18 @@ def refused_payload(
 ) -> Invocation | None:
     """The invocation FC refuses for an event over its payload limit; None when within it.
 
-    `size` is the event's whole size when only its first bytes were read (`read_event`);
-    None means `event` is all of it, or, past the limit, that the rest is of unknown length.
+    `size` is the event's whole size when only its first bytes were read (`read_event`), or
+    none of them; None means `event` is all of it, or, past the limit, that the rest is of
+    unknown length.
     """
     limit = payload_limit(asynchronous=asynchronous)
-    if len(event) <= limit:
+    whole = len(event) if size is None else size
+    if whole <= limit:
         return None
     if size is None and len(event) == limit + 1:
         told = f"more than {size_text(limit)} (reading stopped there)"
     else:
-        told = size_text(len(event) if size is None else size)
+        told = size_text(whole)
     refused = Invocation("Invoke", str(uuid.uuid4()), memory_size)
     refused.error_type = PAYLOAD_ERROR
     refused.error_message = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import replace
@@ -13,6 +14,7 @@ from infra.errors import StackError
 from infra.local.instance import FunctionStartError, Instance
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from infra.local.invocation import Invocation
@@ -28,6 +30,40 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
+def builder(function: LocalFunction) -> Builder:
+    """The builder of the function's workspace, once its crate is known to be there."""
+    found = Builder(function.workspace)
+    if function.crate not in found.workspace.crates:
+        known = ", ".join(sorted(found.workspace.crates)) or "none"
+        raise StackError(
+            f"{function.name}: crate {function.crate!r} is not in the Cargo workspace at "
+            f"{found.workspace.root} (crates: {known}); set by the stack key "
+            f"functions.{function.name}.crate (default: the entry's name): change it with "
+            f"`pulumi config set --path 'functions.{function.name}.crate' <crate>`, or create "
+            f"the crate with `python -m infra new {function.name}`"
+        )
+    return found
+
+
+@contextlib.contextmanager
+def cargo_said_it() -> Iterator[None]:
+    """A failed cargo run's error says what failed, once: cargo's own output was streamed above.
+
+    (The build's error repeats cargo's error lines without their source lines, for a log where
+    cargo's output does not show; the emulator's terminal shows it.)
+    """
+    try:
+        yield
+    except BuildError as error:
+        failed = error if isinstance(error, CommandFailedError) else error.__cause__
+        if not isinstance(failed, CommandFailedError):
+            raise
+        said = str(failed)
+        what = said.splitlines()[0].rstrip(":")
+        advice = str(error).removeprefix(said).strip()  # what the build adds to cargo's words
+        raise BuildError(f"{what}; cargo's output is above\n{advice}".strip()) from None
+
+
 def package_zip(function: LocalFunction, zip_path: Path | None) -> Path:
     """The given zip, or the function's package from the build (a cache hit when unchanged)."""
     if zip_path is not None:
@@ -36,26 +72,13 @@ def package_zip(function: LocalFunction, zip_path: Path | None) -> Path:
                 f"code package {zip_path} does not exist: build it with `make package`"
             )
         return zip_path
-    builder = Builder(function.workspace)
-    if function.crate not in builder.workspace.crates:
-        known = ", ".join(sorted(builder.workspace.crates)) or "none"
-        raise StackError(
-            f"{function.name}: crate {function.crate!r} is not in the Cargo workspace at "
-            f"{builder.workspace.root} (crates: {known}); set by the stack key "
-            f"functions.{function.name}.crate (default: the entry's name): change it with "
-            f"`pulumi config set --path 'functions.{function.name}.crate' <crate>`, or create "
-            f"the crate with `python -m infra new {function.name}`"
-        )
+    found = builder(function)
     say(
         f"packaging {function.crate} for {function.runtime} "
         "(the first build compiles; later ones hit the cache)"
     )
-    try:
-        return builder.package(function.crate, runtime=function.runtime).zip_path
-    except CommandFailedError as error:
-        # cargo's whole output, source lines and all, was streamed above: say it once.
-        what = str(error).splitlines()[0].rstrip(":")
-        raise BuildError(f"{what}; cargo's output is above") from None
+    with cargo_said_it():
+        return found.package(function.crate, runtime=function.runtime).zip_path
 
 
 def with_overrides(

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
 import signal
+import tempfile
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.local.invocation import timer_event
-from infra.local.runner import print_invocation, say, start_instance
+from infra.bootstrap import BuildError
+from infra.errors import StackError
+from infra.local.invocation import (
+    PAYLOAD_ERROR,
+    refused_payload,
+    timer_event,
+)
+from infra.local.runner import builder, cargo_said_it, print_invocation, say, start_instance
+from infra.local.watch import Live, Watcher, quick_package
 from infra.timer import next_fire_times, parse_every
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from types import FrameType
 
+    from infra.bootstrap import Builder
     from infra.local.instance import Instance
+    from infra.local.invocation import Invocation
     from infra.local.stack import LocalFunction
     from infra.timer import TimerArgs
+
+DEFAULT_PORT = 9000
+"""The front's port unless told (FC's own default CAPort; the instance itself gets a free one)."""
 
 
 def _short_every(cron: str) -> timedelta | None:
@@ -62,15 +81,21 @@ class _Stop:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def serve(  # noqa: C901 - one loop: start, fire, restart, stop
+def serve(  # noqa: PLR0913 - one option each
     function: LocalFunction,
     *,
     zip_path: Path | None = None,
     image: str | None = None,
     start_timeout: float,
     initializer: bool = False,
+    port: int | None = None,
+    watch: bool = False,
 ) -> int:
-    """Run until SIGINT/SIGTERM; 0 after a clean stop, 1 when the instance cannot start."""
+    """Run until SIGINT/SIGTERM; 0 after a clean stop, 1 when the instance cannot start.
+
+    With `port`, `POST /invoke` on 127.0.0.1:`port` invokes the function (0: a free port). With
+    `watch`, a change to the function's sources is built and swapped in (`infra.local.watch`).
+    """
     timers: list[TimerArgs] = [t for t in function.timers if t.get("enabled", True)]
     for timer in timers:
         try:
@@ -86,47 +111,252 @@ def serve(  # noqa: C901 - one loop: start, fire, restart, stop
         instance = _start(function, zip_path, image, start_timeout, initializer=initializer)
         if instance is None:
             return 1
+        live = Live(instance)
+        starter = _Starter(function, zip_path, image, start_timeout, initializer=initializer)
+        front = _front(live, starter, port) if port is not None else None
+        rebuild = _Rebuild(function, live, starter, stop)
+        watcher = Watcher(function, rebuild, stop, say) if watch else None
         try:
-            now = datetime.now(UTC)
-            schedule = {t["name"]: next_fire(t["cron"], now) for t in timers}
-            if not timers:
-                say(f"{function.name} has no enabled timer: serving until Ctrl-C")
-            for timer in timers:
+            if front is not None:
+                threading.Thread(target=front.serve_forever, daemon=True).start()
                 say(
-                    f"timer {timer['name']!r} ({timer['cron']}) fires first at "
-                    f"{_iso(schedule[timer['name']])}"
+                    f"serving {function.name} on http://127.0.0.1:{front.server_address[1]}/invoke"
+                    " (POST the event)"
                 )
-            while not stop.is_set():
-                if not timers:
-                    stop.wait()
-                    break
-                timer = min(timers, key=lambda t: schedule[t["name"]])
-                due = schedule[timer["name"]]
-                if stop.wait(max(0.0, (due - datetime.now(UTC)).total_seconds())):
-                    break
-                if not instance.alive():
-                    say(
-                        "the instance is gone (timeout or memory breach): "
-                        "starting a new one, as FC does"
-                    )
-                    instance.stop(pre_stop=False)
-                    replacement = _start(
-                        function, zip_path, image, start_timeout, initializer=initializer
-                    )
-                    if replacement is None:
-                        return 1
-                    instance = replacement
-                say(f"timer {timer['name']!r} fires ({_iso(due)})")
-                invocation = instance.invoke(
-                    timer_event(timer["name"], timer.get("payload", ""), due),
-                    stop,
-                    asynchronous=True,  # a timer invokes asynchronously: FC's 128 KB limit
-                )
-                print_invocation(invocation)
-                schedule[timer["name"]] = next_fire(timer["cron"], max(due, datetime.now(UTC)))
+            if watcher is not None:
+                watcher.thread.start()
+                say(f"watching {function.name}'s sources: a saved change is built and swapped in")
+            return _fire_timers(function, timers, live, starter, stop)
         finally:
-            _shutdown(instance)
+            stop.set()
+            if front is not None:
+                front.shutdown()
+            if watcher is not None:
+                rebuild.cancel()
+                watcher.thread.join()
+            live.idle(float(function.timeout))
+            _shutdown(live.current)
+            rebuild.close()
+
+
+def _fire_timers(
+    function: LocalFunction,
+    timers: list[TimerArgs],
+    live: Live,
+    starter: _Starter,
+    stop: threading.Event,
+) -> int:
+    """Fire each timer on its schedule until `stop`; 1 when a dead instance cannot be replaced."""
+    now = datetime.now(UTC)
+    schedule = {t["name"]: next_fire(t["cron"], now) for t in timers}
+    if not timers:
+        say(f"{function.name} has no enabled timer: serving until Ctrl-C")
+    for timer in timers:
+        say(
+            f"timer {timer['name']!r} ({timer['cron']}) fires first at "
+            f"{_iso(schedule[timer['name']])}"
+        )
+    while not stop.is_set():
+        if not timers:
+            stop.wait()
+            break
+        timer = min(timers, key=lambda t: schedule[t["name"]])
+        due = schedule[timer["name"]]
+        if stop.wait(max(0.0, (due - datetime.now(UTC)).total_seconds())):
+            break
+        if not starter.revive(live):
+            return 1
+        say(f"timer {timer['name']!r} fires ({_iso(due)})")
+        with live.use() as instance:
+            invocation = instance.invoke(
+                timer_event(timer["name"], timer.get("payload", ""), due),
+                stop,
+                asynchronous=True,  # a timer invokes asynchronously: FC's 128 KB limit
+            )
+        print_invocation(invocation)
+        schedule[timer["name"]] = next_fire(timer["cron"], max(due, datetime.now(UTC)))
     return 0
+
+
+class _Starter:
+    """Starts instances of the function: the first, after a death, after a rebuild."""
+
+    def __init__(
+        self,
+        function: LocalFunction,
+        zip_path: Path | None,
+        image: str | None,
+        start_timeout: float,
+        *,
+        initializer: bool,
+    ) -> None:
+        self.function = function
+        self.zip_path = zip_path
+        self.image = image
+        self.start_timeout = start_timeout
+        self.initializer = initializer
+        self._reviving = threading.Lock()
+
+    def start(self) -> Instance | None:
+        """A new instance of the current package, or None after saying why it did not start."""
+        return _start(
+            self.function,
+            self.zip_path,
+            self.image,
+            self.start_timeout,
+            initializer=self.initializer,
+        )
+
+    def revive(self, live: Live) -> bool:
+        """Replace a dead instance (timeout or memory breach) as FC does; False if none starts."""
+        with self._reviving:
+            if live.current.alive():
+                return True
+            say("the instance is gone (timeout or memory breach): starting a new one, as FC does")
+            replacement = self.start()
+            if replacement is None:
+                return False
+            live.swap(replacement).stop(pre_stop=False)
+            return True
+
+
+class _Rebuild:
+    """Build the changed sources and swap the new instance in; a failure keeps the old one."""
+
+    def __init__(
+        self, function: LocalFunction, live: Live, starter: _Starter, stop: threading.Event
+    ) -> None:
+        self.function = function
+        self.live = live
+        self.starter = starter
+        self.stop = stop
+        self.directory = Path(tempfile.mkdtemp(prefix=f"fc-local-{function.name}-builds-"))
+        """The packages of the builds: the one serving, the one starting."""
+        self._builds = 0
+        self._builder: Builder | None = None
+
+    def __call__(self) -> None:
+        """Run in the watcher's thread, one at a time."""
+        started = time.monotonic()
+        name = self.function.name
+        self._builds += 1
+        try:
+            self._builder = builder(self.function)
+            with cargo_said_it():
+                zip_path = quick_package(
+                    self.function, self._builder, self.directory / f"build-{self._builds}.zip"
+                )
+        except (BuildError, StackError) as error:
+            if not self.stop.is_set():
+                say(f"{error}\nfc-local: the build failed: {name} keeps serving the last build")
+            return
+        finally:
+            self._builder = None
+        previous, self.starter.zip_path = self.starter.zip_path, zip_path
+        replacement = None if self.stop.is_set() else self.starter.start()
+        if replacement is None:
+            self.starter.zip_path = previous
+            zip_path.unlink()
+            if not self.stop.is_set():
+                say(f"the new build did not start: {name} keeps serving the last build")
+            return
+        old = self.live.swap(replacement)
+        say(
+            f"swapped in the new build of {name} (pid {replacement.pid}), "
+            f"{time.monotonic() - started:.2f} s after the change was seen"
+        )
+        _shutdown(old)
+        if previous is not None and previous.is_relative_to(self.directory):
+            previous.unlink()
+
+    def cancel(self) -> None:
+        """Stop the build under way, if any: cargo's whole process group."""
+        building = self._builder
+        if building is not None and building.cargo_pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(building.cargo_pid, signal.SIGTERM)
+
+    def close(self) -> None:
+        """Remove the builds' packages (every instance unpacked its own copy)."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _Server(ThreadingHTTPServer):
+    """The front: `POST /invoke` on loopback invokes the instance that `live` holds now."""
+
+    daemon_threads = True
+
+    def __init__(self, port: int, live: Live, starter: _Starter) -> None:
+        self.live = live
+        self.starter = starter
+        super().__init__(("127.0.0.1", port), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_POST(self) -> None:
+        """One invocation: the event is the body; the answer is the function's."""
+        live, starter = self.server.live, self.server.starter
+        if self.path.split("?", 1)[0] != "/invoke":
+            self._answer(404, b'{"errorType":"NotFound","errorMessage":"POST /invoke"}', {})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        refused = refused_payload(
+            b"", live.current.function.memory_size, asynchronous=False, size=length
+        )
+        if refused is not None:  # refused unread, as FC does
+            self.close_connection = True
+            self._failed(refused)
+            return
+        event = self.rfile.read(length)
+        if not starter.revive(live):
+            self._answer(502, b'{"errorType":"FunctionNotStarted"}', {})
+            return
+        with live.use() as instance:
+            invocation = instance.invoke(event)
+        print_invocation(invocation, body=False)
+        if invocation.status is None:
+            self._failed(invocation)
+            return
+        headers = {"x-fc-request-id": invocation.request_id}
+        if invocation.fc_status is not None:
+            headers["x-fc-status"] = str(invocation.fc_status)
+        self._answer(invocation.status, invocation.body, headers)
+
+    def _failed(self, invocation: Invocation) -> None:
+        """The platform's failure (timeout, payload, crash) as JSON, its type in a header."""
+        error = invocation.error() or {}
+        status = 413 if error.get("errorType") == PAYLOAD_ERROR else 502
+        headers = {
+            "x-fc-request-id": invocation.request_id,
+            "x-fc-error-type": error.get("errorType", ""),
+        }
+        self._answer(status, json.dumps(error).encode(), headers)
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - its signature
+        """Quiet: each invocation is reported by `print_invocation`."""
+        del format, args
+
+
+def _front(live: Live, starter: _Starter, port: int) -> _Server:
+    """The HTTP front on 127.0.0.1:`port` (0: a free port)."""
+    try:
+        return _Server(port, live, starter)
+    except OSError as error:
+        raise StackError(
+            f"cannot serve on 127.0.0.1:{port} ({error.strerror}): choose another --port "
+            "(0 picks a free one)"
+        ) from error
 
 
 def _start(

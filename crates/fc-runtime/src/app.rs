@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Body;
@@ -189,11 +189,35 @@ where
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(Error::PayloadTooLarge { limit });
     }
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => Err(Error::PayloadTooLarge { limit }),
-        Err(error) => Err(Error::BodyRead(error.to_string())),
+    let mut body = std::pin::pin!(Limited::new(request.into_body(), limit));
+    // One frame is kept as it came (no copy); more are gathered in one buffer of the declared
+    // length, not collected in pieces and then copied whole: a large body is held once, not
+    // twice (hyper reads a body in pieces of its 32 KiB buffer).
+    let mut first: Option<Bytes> = None;
+    let mut gathered: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| match error {
+            error if error.is::<LengthLimitError>() => Error::PayloadTooLarge { limit },
+            error => Error::BodyRead(error.to_string()),
+        })?;
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        // The data as `Bytes`: no copy when it is (hyper's is).
+        let data = data.copy_to_bytes(data.remaining());
+        if let Some(gathered) = &mut gathered {
+            gathered.extend_from_slice(&data);
+        } else if let Some(first) = first.take() {
+            let expected = declared.map_or(0, |length| usize::try_from(length).unwrap_or(0));
+            let mut buffer = BytesMut::with_capacity(expected.max(first.len() + data.len()));
+            buffer.extend_from_slice(&first);
+            buffer.extend_from_slice(&data);
+            gathered = Some(buffer);
+        } else {
+            first = Some(data);
+        }
     }
+    Ok(gathered.map_or_else(|| first.unwrap_or_default(), BytesMut::freeze))
 }
 
 /// A 200 answer with `x-fc-status: 200`.

@@ -263,8 +263,9 @@ impl Runtime {
     /// Default: a quarter of the instance's memory (`FC_FUNCTION_MEMORY_SIZE`, in MB; 128 MB,
     /// FC's smallest, when unset), at least one body of FC's 32 MB: a 32 MiB body at a time on
     /// a 128 MB instance. The rest is the handler's, which commonly holds a body's data three
-    /// times more (the decoded payload, the answer, the encoded answer): `make stress` measured
-    /// hello at 271 MB with half the memory for bodies under 31 MiB requests, 93 MB with this.
+    /// times more (the decoded payload, the answer, the encoded answer). `make stress` measures
+    /// hello's peak under clients sending 31 MiB names and never reading the answer: 98 MB on a
+    /// 128 MB instance (271 MB with half the memory for bodies).
     pub fn max_body_memory(mut self, bytes: usize) -> Self {
         self.body_memory_bytes = bytes;
         self

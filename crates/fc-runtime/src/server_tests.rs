@@ -690,6 +690,7 @@ fn body_memory_is_a_quarter_of_the_instance_memory() {
     assert_eq!(default_body_memory(Some("3072")), 768 * MIB);
     assert_eq!(default_body_memory(None), 32 * MIB);
     assert_eq!(default_body_memory(Some("lots")), 32 * MIB);
+    assert_eq!(default_body_memory(Some("0")), 32 * MIB);
     // Never less than the largest body accepted.
     let settings = Runtime::new()
         .max_body_memory(MIB)

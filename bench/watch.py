@@ -1,0 +1,154 @@
+"""`make bench-watch`: from saving a file to the first answer of the new code, beside cargo.
+
+In a copy of the workspace (edits stay there), each round, interleaved:
+
+- watch: `serve hello --watch` up, a client polling its front every 10 ms; hello's greeting is
+  changed and saved; the time until an answer carries the new greeting.
+- cargo: `serve` stopped; the greeting changed again; the time of cargo's own incremental
+  build of that change, with the command and environment the build uses.
+
+The target is the watch time at most cargo's time plus 1 s. The first build of the copy compiles
+every dependency (its paths differ from the repository's) and is not timed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from infra.bootstrap import Builder
+from infra.bootstrap.build import TARGET
+from infra.bootstrap.elf import RUNTIME_GLIBC
+
+REPO = Path(__file__).resolve().parents[1]
+ROUNDS = int(os.environ.get("BENCH_WATCH_ROUNDS", "3"))
+POLL_S = 0.01
+BUILD_S = 1800.0
+
+
+def _copy(destination: Path) -> Path:
+    """The workspace's manifests and crates, and a dev stack holding hello."""
+    for name in ("Cargo.toml", "Cargo.lock", "Pulumi.yaml"):
+        shutil.copy2(REPO / name, destination / name)
+    ignore = shutil.ignore_patterns("target", "dist", "__pycache__")
+    for tree in ("crates", "functions"):
+        shutil.copytree(REPO / tree, destination / tree, ignore=ignore)
+    (destination / "Pulumi.dev.yaml").write_text("config:\n  fc-rust:functions:\n    hello: {}\n")
+    return destination
+
+
+def _greet(workspace: Path, word: str) -> None:
+    """Change hello's greeting to `word` and save, as an editor does."""
+    main_rs = workspace / "functions" / "hello" / "src" / "main.rs"
+    text = re.sub(
+        r'format!\("\w+, \{name\}!"\)', f'format!("{word}, {{name}}!")', main_rs.read_text()
+    )
+    main_rs.write_text(text)
+
+
+def _answer(port: int) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/invoke", body=b'{"name": "Ada"}')
+        body = connection.getresponse().read()
+    finally:
+        connection.close()
+    return str(json.loads(body).get("message", ""))
+
+
+def _serve(workspace: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`serve hello --watch` on a free port, once it watches; its process and port."""
+    stream = log.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local", "serve", "hello", "--watch", "--port", "0"],
+        cwd=workspace,
+        stdout=stream,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + BUILD_S
+    port = None
+    while time.monotonic() < deadline and process.poll() is None:
+        text = log.read_text(errors="replace")
+        found = re.findall(r"serving hello on http://127\.0\.0\.1:(\d+)/invoke", text)
+        if found and "watching hello's sources" in text.rsplit("serving hello", 1)[-1]:
+            port = int(found[-1])
+            break
+        time.sleep(0.05)
+    if port is None:
+        process.kill()
+        raise SystemExit(f"serve did not come up; its output is in {log}")
+    return process, port
+
+
+def _watch_round(workspace: Path, log: Path, word: str) -> float:
+    process, port = _serve(workspace, log)
+    try:
+        _answer(port)  # the old code answers
+        _greet(workspace, word)
+        saved = time.monotonic()
+        deadline = saved + BUILD_S
+        while time.monotonic() < deadline:
+            try:
+                if _answer(port) == f"{word}, Ada!":
+                    return time.monotonic() - saved
+            except OSError:
+                pass
+            time.sleep(POLL_S)
+        raise SystemExit(f"the new greeting never came; see {log}")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+
+
+def _cargo_round(workspace: Path, word: str) -> float:
+    """Cargo's own build of the change: the command and environment the build runs it with."""
+    builder = Builder(workspace)
+    glibc = RUNTIME_GLIBC["custom.debian10"]
+    env = builder.cargo_environment(glibc)
+    command = ["cargo", "zigbuild", "--target", f"{TARGET}.{glibc}", "--release", "--locked"]
+    for crate in builder.run_crates(["hello"]):
+        command += ["-p", crate.name, "--bin", crate.binary]
+    _greet(workspace, word)
+    started = time.monotonic()
+    subprocess.run(command, cwd=workspace, env=env, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    """Print each round's figures, then the medians and the overhead over cargo."""
+    with tempfile.TemporaryDirectory(prefix="bench-watch-") as directory:
+        workspace = _copy(Path(directory))
+        log = Path(directory) / "serve.log"
+        print(f"workspace copy in {workspace}; first build (untimed)...", flush=True)  # noqa: T201
+        Builder(workspace).package("hello")
+        rows = []
+        for round_ in range(1, ROUNDS + 1):
+            watched = _watch_round(workspace, log, f"Watch{round_}")
+            cargo = _cargo_round(workspace, f"Cargo{round_}")
+            rows.append((watched, cargo))
+            print(  # noqa: T201 - the bench's report
+                f"round {round_}: save to first new answer {watched:.2f} s, "
+                f"cargo alone {cargo:.2f} s, difference {watched - cargo:+.2f} s",
+                flush=True,
+            )
+        watch_median = statistics.median(r[0] for r in rows)
+        cargo_median = statistics.median(r[1] for r in rows)
+        print(  # noqa: T201
+            f"median over {ROUNDS} rounds: save to answer {watch_median:.2f} s, cargo "
+            f"{cargo_median:.2f} s, overhead {watch_median - cargo_median:+.2f} s "
+            f"(target: at most +1.00 s)"
+        )
+
+
+if __name__ == "__main__":
+    main()
