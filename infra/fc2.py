@@ -89,7 +89,7 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
         )
     if spec.http is not None:
         alicloud.fc.Trigger(
-            f"{spec.name}-http",
+            f"{spec.name}-http-trigger",
             service=service.name,
             function=function.name,
             name=http_trigger.TRIGGER_NAME,

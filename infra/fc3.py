@@ -230,7 +230,7 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
     http_url = http_internal_url = pulumi.Output.from_input("")
     if spec.http is not None:
         trigger = alicloud.fc.V3Trigger(
-            f"{spec.name}-http",
+            f"{spec.name}-http-trigger",
             function_name=function.function_name,
             trigger_name=http_trigger.TRIGGER_NAME,
             trigger_type="http",

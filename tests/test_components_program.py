@@ -167,12 +167,12 @@ def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire
         assert evaluation.outputs[crate]["code_checksum"] == crc64
         assert (
             evaluation.outputs[crate]["function_arn"]
-            == f"acs:fc:cn-hangzhou:123456789:functions/{crate}"
+            == f"acs:fc:cn-hangzhou:123456789:functions/{crate}-dev"
         )
     timer = evaluation.by_name("sync-forks-timer-daily")
     assert timer.type == "alicloud:fc/v3Trigger:V3Trigger"
     assert timer.plain() == {
-        "functionName": "sync-forks",
+        "functionName": "sync-forks-dev",
         "triggerName": "daily",
         "triggerType": "timer",
         "qualifier": "live",
@@ -352,7 +352,7 @@ def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
     assert len(problems) == 3
     assert problems[0].startswith("region must be a Function Compute region")
     assert (
-        "sync-forks: memory_size must be a multiple of 64 between 128 and 32768 MB, got 100 "
+        "sync-forks: memorySize must be a multiple of 64 between 128 and 32768 MB, got 100 "
         "(set by fc-rust:functions.sync-forks.memorySize; change it with "
         "`pulumi config set --path 'functions.sync-forks.memorySize' <value>`)"
     ) in problems
@@ -401,8 +401,12 @@ def test_stack_files_are_valid_config(stack: str) -> None:
         values, project="fc-rust", stack=stack, region=region, secret=lambda key: f"<{key}>"
     )
     assert found.problems == forks_problems(found, "fc-rust") == []
-    assert sorted(found.functions) == ["hello", "sync-forks"]
-    assert found.secret_variables == {"sync-forks": {"GITHUB_TOKEN": "githubToken"}, "hello": {}}
+    assert sorted(found.functions) == ["hello", "hello-http", "sync-forks"]
+    assert found.secret_variables == {
+        "sync-forks": {"GITHUB_TOKEN": "githubToken"},
+        "hello": {},
+        "hello-http": {},
+    }
     assert schema["githubToken"]["secret"] is True
 
 

@@ -257,13 +257,16 @@ def test_the_container_variant_takes_the_registry_keys() -> None:
         registryEndpoint="crpi-x.cn-hangzhou.personal.cr.aliyuncs.com",
         registryVpcEndpoint="crpi-x-vpc.cn-hangzhou.personal.cr.aliyuncs.com",
         registryUsername="someone@example.com",
+        registryExisting="true",
     )
     for name in ("hello", "sync"):
         container = spec(found, name)
         assert container.variant == "container"
         assert container.runtime == "custom-container"
+        # A crpi- instance's namespace and repository are made in the console (registryExisting).
         assert container.registry == {
             "namespace": "fcrust",
+            "existing": True,
             "endpoint": "crpi-x.cn-hangzhou.personal.cr.aliyuncs.com",
             "vpc_endpoint": "crpi-x-vpc.cn-hangzhou.personal.cr.aliyuncs.com",
             "username": "someone@example.com",

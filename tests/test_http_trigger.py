@@ -34,7 +34,7 @@ def test_fc3_http_trigger_on_the_alias_with_its_urls_as_outputs() -> None:
     evaluation = run_main(
         functions=entry("hello", http={"authType": "anonymous", "methods": ["POST", "GET"]})
     )
-    trigger = evaluation.by_name("hello-http")
+    trigger = evaluation.by_name("hello-http-trigger")
     assert trigger.plain() == {
         "functionName": "hello-dev",
         "triggerName": "http",
@@ -56,7 +56,7 @@ def test_fc3_http_trigger_on_the_alias_with_its_urls_as_outputs() -> None:
 
 def test_fc2_http_trigger_on_the_function() -> None:
     evaluation = deploy({"crate": "hello", "fc_version": "2.0", "http": {"methods": ["GET"]}})
-    assert evaluation.by_name("web-http").plain() == {
+    assert evaluation.by_name("web-http-trigger").plain() == {
         "service": "web-dev",
         "function": "web-dev",
         "name": "http",
