@@ -52,8 +52,10 @@ package: setup
 lifecycle: setup
 	FCRUST_WRITE_MATRIX=1 $(PY) -m pytest -q -s tests/test_lifecycle.py
 
-# Sizes, preview cost, and hello beside Go, Python and the seed's stack: bench/results.md,
-# results.json, ratios.png (under 7 minutes once built). Installs Go and wrk from Debian if missing.
+# Sizes, preview cost, hello beside Go, Python and the seed's stack on bare cores and in FC's
+# shape (cgroups with a function's vCPU quota and memory limit: needs root), and what a million
+# invocations cost: bench/results.md, results.json, ratios.png (about 15 minutes once built).
+# Installs Go and wrk from Debian if missing.
 bench: setup
 	command -v go >/dev/null && command -v wrk >/dev/null || { \
 	  sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); $$sudo apt-get update -q && \
@@ -79,7 +81,7 @@ stress: setup
 # Hours on 2 cores; mutants-diff mutates only the lines changed since BASE (default: main's
 # merge-base, or HEAD~1 on main) in minutes. See the README's "Mutation testing".
 MUTANTS_RUN := nice -n 15
-CARGO_MUTANTS := cargo mutants -j 1 --timeout 120 --build-timeout 900
+CARGO_MUTANTS := cargo mutants -j 1 --test-workspace=true --timeout 300 --build-timeout 900
 
 mutants: setup mutants-tools
 	$(MUTANTS_RUN) $(PY) -m mutants

@@ -385,26 +385,42 @@ def slow_and_idle(zip_path: Path, figures: Figures, slow: int, idle: int, cap: i
         figures.lost += 1
 
 
+class KeepAlive:
+    """Invocations over one keep-alive connection, opened again after a failed call."""
+
+    def __init__(self, port: int) -> None:
+        """A connection to the bootstrap on `port`."""
+        self.port = port
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    def invoke(self, body: bytes, request_id: str) -> str | None:
+        """One invocation: its x-fc-status, None when it ended without an answer."""
+        try:
+            self.connection.request("POST", "/invoke", body, {"x-fc-request-id": request_id})
+            response = self.connection.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            return None
+        return response.getheader("x-fc-status")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
 def soak(bootstrap: Bootstrap, figures: Figures, invocations: int) -> None:
     """Invocations over one keep-alive connection: greetings, errors and panics in turn."""
     bodies = (b'{"name": "soak"}', b'{"fail": true}', b'{"panic": true}')
     expected = ("200", "404", "404")
     rss_before, fds_before = bootstrap.rss_kb(), bootstrap.open_fds()
-    connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
+    connection = KeepAlive(bootstrap.port)
     answered = 0
     began = time.perf_counter()
     for index in range(invocations):
-        body = bodies[index % 3]
-        try:
-            connection.request("POST", "/invoke", body, {"x-fc-request-id": f"soak-{index}"})
-            response = connection.getresponse()
-            response.read()
-        except (OSError, http.client.HTTPException):
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
-            continue
-        if response.getheader("x-fc-status") == expected[index % 3]:
-            answered += 1
+        fc_status = connection.invoke(bodies[index % 3], f"soak-{index}")
+        answered += fc_status == expected[index % 3]
     elapsed = time.perf_counter() - began
     connection.close()
     figures.lost += invocations - answered
@@ -771,19 +787,11 @@ def blocked_stdout(zip_path: Path, figures: Figures, invocations: int) -> None:
     answered, slowest = 0, 0.0
     began = time.perf_counter()
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
+        connection = KeepAlive(bootstrap.port)
         for index in range(invocations):
             started = time.perf_counter()
-            try:
-                connection.request("POST", "/invoke", body, {"x-fc-request-id": f"b-{index}"})
-                response = connection.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", bootstrap.port, timeout=10)
-                continue
+            answered += connection.invoke(body, f"b-{index}") == "200"
             slowest = max(slowest, time.perf_counter() - started)
-            answered += response.getheader("x-fc-status") == "200"
         connection.close()
     finally:
         bootstrap.stop()

@@ -273,23 +273,37 @@ class RustFile:
         return caught / (caught + self.missed) if caught + self.missed else 1.0
 
 
-def read_rust(output: Path) -> dict[str, RustFile]:
-    """cargo-mutants' outcomes under `output` (its `-o`), by file."""
+def read_rust(output: Path) -> dict[str, dict[str, str]]:
+    """cargo-mutants' outcomes under `output` (its `-o`), by mutant.
+
+    A mutant is named by its file and what it does, without its line, so a later run of the same
+    mutant (say, with the whole workspace's tests) replaces the earlier outcome.
+    """
     outcomes = json.loads((output / "mutants.out" / "outcomes.json").read_text(encoding="utf-8"))
-    explained = _explained()
-    files: dict[str, RustFile] = {}
+    found = {}
     for outcome in outcomes["outcomes"]:
         scenario = outcome["scenario"]
         if not isinstance(scenario, dict) or "Mutant" not in scenario:
             continue  # the unmutated baseline
         mutant = scenario["Mutant"]
-        found = files.setdefault(mutant["file"], RustFile())
+        what = mutant["name"].split(": ", 1)[1]
         kind = RUST_OUTCOMES.get(outcome["summary"], "unviable")
-        setattr(found, kind, getattr(found, kind) + 1)
-        if kind == "missed":
-            what = mutant["name"].split(": ", 1)[1]
-            reason = explained.get((mutant["file"], what, ""), "")
-            found.survivors.append({"name": mutant["name"], "reason": reason})
+        found[f"{mutant['file']}: {what}"] = {"file": mutant["file"], "what": what, "kind": kind}
+    return found
+
+
+def rust_files(mutants: dict[str, dict[str, str]]) -> dict[str, RustFile]:
+    """The outcomes counted by file, each missed mutant with its reason from explained.toml."""
+    explained = _explained()
+    files: dict[str, RustFile] = {}
+    for mutant in mutants.values():
+        found = files.setdefault(mutant["file"], RustFile())
+        setattr(found, mutant["kind"], getattr(found, mutant["kind"]) + 1)
+        if mutant["kind"] == "missed":
+            reason = explained.get((mutant["file"], mutant["what"], ""), "")
+            found.survivors.append(
+                {"name": f"{mutant['file']}: {mutant['what']}", "reason": reason}
+            )
     return files
 
 
@@ -366,7 +380,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.rust is not None:
-        update(HERE / "rust-results.json", {n: asdict(f) for n, f in read_rust(args.rust).items()})
+        update(HERE / "rust-results.json", read_rust(args.rust))
         write_report({})
         return
     modules = args.modules or list(TARGETS)
@@ -397,7 +411,7 @@ def write_report(results: dict[str, Result]) -> None:
     }
     stored = HERE / "rust-results.json"
     rust = json.loads(stored.read_text(encoding="utf-8")) if stored.exists() else {}
-    report = render(everything, {name: RustFile(**f) for name, f in rust.items()})
+    report = render(everything, rust_files(rust))
     (HERE / "REPORT.md").write_text(report, encoding="utf-8")
     sys.stdout.write(report)
 

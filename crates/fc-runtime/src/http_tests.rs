@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::http_trigger::{erase_service, HttpApp};
+use crate::http_trigger::HttpApp;
 use crate::server::serve;
 use crate::{BoxError, Context, Event, RequestBody, Runtime};
 
@@ -118,10 +118,7 @@ impl Server {
         };
         let service = tower::service_fn(move |request| route(probe.clone(), request));
         let settings = runtime.settings();
-        let app = HttpApp {
-            app: runtime.app(echo_event),
-            service: erase_service(service),
-        };
+        let app = HttpApp::new(runtime.app(echo_event), service);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(serve(
             listener,
@@ -210,28 +207,6 @@ async fn read_answer(stream: &mut TcpStream) -> (String, Vec<u8>) {
 async fn ask(stream: &mut TcpStream, request: &[u8]) -> (String, Vec<u8>) {
     stream.write_all(request).await.unwrap();
     read_answer(stream).await
-}
-
-macro_rules! on_both_runtime_flavours {
-    ($($test:ident),* $(,)?) => {
-        mod current_thread {
-            $(
-                #[tokio::test(flavor = "current_thread")]
-                async fn $test() {
-                    super::$test().await;
-                }
-            )*
-        }
-
-        mod multi_thread {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test().await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_runtime_flavours!(

@@ -21,7 +21,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpStream;
 use tower_service::Service;
 
-use crate::app::{catch_unwind, App, BoxError, BoxFuture, Respond};
+use crate::app::{catch_unwind, App, BoxError, Respond};
 use crate::context::FcHeaders;
 use crate::logger::{self, print_line, with_request_id};
 use crate::server::{spawn_connection, Connections};
@@ -30,10 +30,6 @@ use crate::{Context, Diagnostic, Error};
 /// The response body the server writes with the feature on: an event's whole answer, or an
 /// HTTP answer streamed as the service produces it.
 pub(crate) type ServedBody = Either<Full<Bytes>, Streamed>;
-
-/// The type-erased HTTP service.
-pub(crate) type HttpFn =
-    dyn Fn(Request<RequestBody>) -> BoxFuture<Result<Response<BoxBody>, BoxError>> + Send + Sync;
 
 /// A response body of any type.
 type BoxBody = UnsyncBoxBody<Bytes, BoxError>;
@@ -68,6 +64,7 @@ impl Body for RequestBody {
     type Data = Bytes;
     type Error = BoxError;
 
+    #[inline]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
@@ -75,23 +72,44 @@ impl Body for RequestBody {
         Pin::new(&mut self.get_mut().0).poll_frame(cx)
     }
 
+    #[inline]
     fn is_end_stream(&self) -> bool {
         self.0.is_end_stream()
     }
 
+    #[inline]
     fn size_hint(&self) -> SizeHint {
         self.0.size_hint()
     }
 }
 
 impl std::fmt::Debug for RequestBody {
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RequestBody")
     }
 }
 
-/// Wraps a tower service as the type-erased one the app stores.
-pub(crate) fn erase_service<S, B>(service: S) -> Arc<HttpFn>
+/// A tower service that can answer HTTP-trigger requests: every
+/// `Service<Request<RequestBody>>` that is `Clone + Send + Sync + 'static`, with a `Send` future,
+/// an error that converts into [`BoxError`] and responses whose body yields [`Bytes`]. axum's
+/// `Router` is one.
+pub trait HttpService:
+    Service<
+        Request<RequestBody>,
+        Response = Response<Self::ResponseBody>,
+        Error: Into<BoxError>,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// The body of its responses.
+    type ResponseBody: Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static;
+}
+
+impl<S, B> HttpService for S
 where
     S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
@@ -99,33 +117,34 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    Arc::new(move |request| {
-        let mut service = service.clone();
-        Box::pin(async move {
-            poll_fn(|cx| service.poll_ready(cx))
-                .await
-                .map_err(Into::into)?;
-            let response = service.call(request).await.map_err(Into::into)?;
-            Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
-        })
-    })
+    type ResponseBody = B;
 }
 
-/// The function's events and hooks ([`App`]) and its HTTP service, served together.
-pub(crate) struct HttpApp {
-    pub(crate) app: App,
-    pub(crate) service: Arc<HttpFn>,
+/// The function's events and hooks ([`App`]) and its HTTP service `S`, served together.
+///
+/// Generic, as everything of this module that runs per request is (or `#[inline]`): compiled
+/// in the function's crate only, so that fc-runtime's own code, which an event-only function
+/// links, is the same with the feature on as without it.
+pub(crate) struct HttpApp<S> {
+    app: App,
+    service: S,
 }
 
-impl Respond for HttpApp {
+impl<S> HttpApp<S> {
+    pub(crate) fn new(app: App, service: S) -> Self {
+        Self { app, service }
+    }
+}
+
+impl<S: HttpService> Respond for HttpApp<S> {
     type Body = ServedBody;
 
-    fn respond<B>(&self, request: Request<B>) -> impl Future<Output = Response<ServedBody>> + Send
+    fn respond<R>(&self, request: Request<R>) -> impl Future<Output = Response<ServedBody>> + Send
     where
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
+        R: Body<Data = Bytes> + Send + 'static,
+        R::Error: Into<BoxError>,
     {
-        handle(self, request)
+        self.handle(request)
     }
 
     fn spawn(
@@ -138,97 +157,107 @@ impl Respond for HttpApp {
     }
 }
 
-/// Answers one request: an HTTP-trigger request (`x-fc-control-path: /http-invoke`) with the
-/// HTTP service, anything else as [`App::handle`] does.
-async fn handle<B>(http_app: &HttpApp, request: Request<B>) -> Response<ServedBody>
-where
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let HttpApp { app, service } = http_app;
-    let is_http_trigger = request
-        .headers()
-        .get("x-fc-control-path")
-        .is_some_and(|path| path.as_bytes() == b"/http-invoke");
-    if !is_http_trigger {
-        return app.handle(request).await.map(Either::Left);
+impl<S: HttpService> HttpApp<S> {
+    /// Answers one request: an HTTP-trigger request (`x-fc-control-path: /http-invoke`) with
+    /// the HTTP service, anything else as [`App::handle`] does.
+    async fn handle<R>(&self, request: Request<R>) -> Response<ServedBody>
+    where
+        R: Body<Data = Bytes> + Send + 'static,
+        R::Error: Into<BoxError>,
+    {
+        let is_http_trigger = request
+            .headers()
+            .get("x-fc-control-path")
+            .is_some_and(|path| path.as_bytes() == b"/http-invoke");
+        if !is_http_trigger {
+            return self.app.handle(request).await.map(Either::Left);
+        }
+        let environment = &self.app.environment;
+        let context = Context::from_headers(&FcHeaders::find(request.headers()), environment);
+        let request_id = context.request_id.clone();
+        print_line(format_args!("FC Invoke Start RequestId: {request_id}"));
+        let end = InvokeEnd(request_id.clone());
+        let outcome = with_request_id(request_id, async {
+            let outcome = self.call(request, context).await;
+            if let Err((_, error)) = &outcome {
+                log::error!("Invoke failed: {error}");
+            }
+            outcome
+        })
+        .await;
+        let response = match outcome {
+            Ok(mut response) => {
+                strip_reserved(response.headers_mut());
+                response.map(|body| Either::Right(Streamed { body, _end: end }))
+            }
+            Err((status, error)) => {
+                drop(end);
+                let mut response = error.into_response();
+                *response.status_mut() = status;
+                response.headers_mut().remove(crate::error::X_FC_STATUS);
+                response.map(Either::Left)
+            }
+        };
+        // Before the answer, as for an event: FC may freeze the instance once it has it. (The
+        // End line of an answer with a body follows the body.)
+        logger::written().await;
+        response
     }
-    let context = Context::from_headers(&FcHeaders::find(request.headers()), &app.environment);
-    let request_id = context.request_id.clone();
-    print_line(format_args!("FC Invoke Start RequestId: {request_id}"));
-    let end = InvokeEnd(request_id.clone());
-    let limit = app.max_body_bytes;
-    let outcome = with_request_id(request_id, async {
-        let outcome = call(service, request, context, limit).await;
-        if let Err((_, error)) = &outcome {
-            log::error!("Invoke failed: {error}");
-        }
-        outcome
-    })
-    .await;
-    let response = match outcome {
-        Ok(mut response) => {
-            strip_reserved(response.headers_mut());
-            response.map(|body| Either::Right(Streamed { body, _end: end }))
-        }
-        Err((status, error)) => {
-            drop(end);
-            let mut response = error.into_response();
-            *response.status_mut() = status;
-            response.headers_mut().remove(crate::error::X_FC_STATUS);
-            response.map(Either::Left)
-        }
-    };
-    // Before the answer, as for an event: FC may freeze the instance once it has it. (The End
-    // line of an answer with a body follows the body.)
-    logger::written().await;
-    response
-}
 
-/// Calls the service with the request, its [`Context`] as an extension and its body limited;
-/// a declared body over the limit is refused before the service is called. An error is the
-/// status to answer with and what to log.
-async fn call<B>(
-    service: &Arc<HttpFn>,
-    request: Request<B>,
-    context: Context,
-    limit: usize,
-) -> Result<Response<BoxBody>, (StatusCode, Error)>
-where
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Error::PayloadTooLarge { limit },
-        ));
-    }
-    let (mut parts, body) = request.into_parts();
-    for name in CREDENTIAL_HEADERS {
-        parts.headers.remove(name);
-    }
-    parts.extensions.insert(context);
-    let body = RequestBody(Limited::new(body.map_err(Into::into).boxed_unsync(), limit));
-    let request = Request::from_parts(parts, body);
-    let internal = StatusCode::INTERNAL_SERVER_ERROR;
-    match catch_unwind(service(request)).await {
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(error)) => Err((
-            internal,
-            Error::Handler(Diagnostic::new("ServiceError", error.to_string())),
-        )),
-        Err(panic) => Err((internal, panic)),
+    /// Calls the service with the request, its [`Context`] as an extension and its body
+    /// limited; a declared body over the limit is refused before the service is called. An
+    /// error is the status to answer with and what to log.
+    async fn call<R>(
+        &self,
+        request: Request<R>,
+        context: Context,
+    ) -> Result<Response<BoxBody>, (StatusCode, Error)>
+    where
+        R: Body<Data = Bytes> + Send + 'static,
+        R::Error: Into<BoxError>,
+    {
+        let limit = self.app.max_body_bytes;
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Error::PayloadTooLarge { limit },
+            ));
+        }
+        let (mut parts, body) = request.into_parts();
+        for name in CREDENTIAL_HEADERS {
+            parts.headers.remove(name);
+        }
+        parts.extensions.insert(context);
+        let body = RequestBody(Limited::new(body.map_err(Into::into).boxed_unsync(), limit));
+        let request = Request::from_parts(parts, body);
+        let mut service = self.service.clone();
+        let served = catch_unwind(Box::pin(async move {
+            poll_fn(|cx| service.poll_ready(cx))
+                .await
+                .map_err(Into::into)?;
+            let response = service.call(request).await.map_err(Into::into)?;
+            Ok::<_, BoxError>(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+        }));
+        let internal = StatusCode::INTERNAL_SERVER_ERROR;
+        match served.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(error)) => Err((
+                internal,
+                Error::Handler(Diagnostic::new("ServiceError", error.to_string())),
+            )),
+            Err(panic) => Err((internal, panic)),
+        }
     }
 }
 
 /// Removes the response headers FC reserves: `x-fc-*` and [`RESERVED_RESPONSE_HEADERS`].
 /// `content-length` is written again by the server from the body when its size is known.
+#[inline]
 fn strip_reserved(headers: &mut HeaderMap) {
     for name in &RESERVED_RESPONSE_HEADERS {
         headers.remove(name);
@@ -248,6 +277,7 @@ fn strip_reserved(headers: &mut HeaderMap) {
 struct InvokeEnd(String);
 
 impl Drop for InvokeEnd {
+    #[inline]
     fn drop(&mut self) {
         print_line(format_args!("FC Invoke End RequestId: {}", self.0));
     }
@@ -264,6 +294,7 @@ impl Body for Streamed {
     type Data = Bytes;
     type Error = BoxError;
 
+    #[inline]
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
@@ -271,35 +302,13 @@ impl Body for Streamed {
         Pin::new(&mut self.get_mut().body).poll_frame(cx)
     }
 
+    #[inline]
     fn is_end_stream(&self) -> bool {
         self.body.is_end_stream()
     }
 
+    #[inline]
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
-    }
-}
-
-/// Lets axum handlers take FC's [`Context`] as an argument: `async fn handler(context: Context)`.
-///
-/// The runtime puts the context of each HTTP-trigger request in its extensions (so
-/// `axum::Extension<Context>` reads it too). Without it, as when a test calls the router
-/// directly, the context is built from the request's `x-fc-*` headers and the process's
-/// environment, as the runtime would.
-#[cfg(feature = "axum")]
-impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for Context {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(match parts.extensions.get::<Context>() {
-            Some(context) => context.clone(),
-            None => Context::from_headers(
-                &FcHeaders::find(&parts.headers),
-                &crate::context::Environment::from_process(),
-            ),
-        })
     }
 }

@@ -45,11 +45,11 @@
 //! Optional hooks and limits are set with [`Runtime`]; [`Runtime::app`] gives the same service
 //! without a socket for tests.
 //!
-//! HTTP functions (cargo feature `http`, or `axum` for [`Context`] as an axum extractor too):
-//! FC's HTTP trigger and custom domains forward a client's request to the function as it came,
-//! marked `x-fc-control-path: /http-invoke`. `run_http(router)` serves such requests with any
-//! tower `Service` (an axum `Router` above all), and `Runtime::run_with(handler, router)` serves
-//! events and HTTP from one binary. Without the feature nothing of it is compiled in.
+//! HTTP functions (cargo feature `http`): FC's HTTP trigger and custom domains forward a
+//! client's request to the function as it came, marked `x-fc-control-path: /http-invoke`.
+//! `run_http(router)` serves such requests with any tower `Service` (an axum `Router` above
+//! all), with each request's [`Context`] in its extensions (`axum::Extension<Context>`), and
+//! `Runtime::run_with(handler, router)` serves events and HTTP from one binary.
 //!
 //! The runtime serves on whichever tokio runtime `main` starts: the current-thread one (as
 //! above and in the `hello` template, the choice for FC's fractional vCPU) or the multi-thread
@@ -72,7 +72,7 @@ pub use context::{Context, Credentials};
 pub use error::{Diagnostic, Error};
 pub use event::{Event, TimerEvent};
 #[cfg(feature = "http")]
-pub use http_trigger::RequestBody;
+pub use http_trigger::{HttpService, RequestBody};
 pub use logger::escape_line;
 #[cfg(feature = "http")]
 pub use runtime::run_http;
@@ -80,6 +80,32 @@ pub use runtime::{
     run, Runtime, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
 };
+
+/// Runs each of the tests named on both runtime flavours a function may choose: tokio's
+/// current-thread runtime (the template's) and the multi-thread one. The client side of a test
+/// shares the runtime with the server.
+#[cfg(test)]
+macro_rules! on_both_runtime_flavours {
+    ($($test:ident),* $(,)?) => {
+        mod current_thread {
+            $(
+                #[tokio::test(flavor = "current_thread")]
+                async fn $test() {
+                    super::$test().await;
+                }
+            )*
+        }
+
+        mod multi_thread {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test().await;
+                }
+            )*
+        }
+    };
+}
 
 #[cfg(test)]
 #[cfg(feature = "http")]

@@ -16,12 +16,8 @@ use crate::server::{serve, Settings};
 use crate::{logger, Context, Diagnostic, Error, Event};
 #[cfg(feature = "http")]
 use {
-    crate::http_trigger::{erase_service, HttpApp},
-    crate::{BoxError, RequestBody},
+    crate::http_trigger::{HttpApp, HttpService},
     bytes::Bytes,
-    http::{Request, Response},
-    hyper::body::Body,
-    tower_service::Service,
 };
 
 /// How long shutdown (SIGTERM) waits for in-flight invocations by default: 3 s.
@@ -352,25 +348,17 @@ impl Runtime {
     /// # Errors
     /// As [`Runtime::run`].
     #[cfg(feature = "http")]
-    pub async fn run_with<F, Fut, T, R, E, S, B>(self, handler: F, service: S) -> Result<(), Error>
+    pub async fn run_with<F, Fut, T, R, E, S>(self, handler: F, service: S) -> Result<(), Error>
     where
         F: Fn(Event<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
         T: DeserializeOwned + Send + 'static,
         R: Serialize + 'static,
         E: Into<Diagnostic>,
-        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
+        S: HttpService,
     {
         let settings = self.settings();
-        let app = HttpApp {
-            app: self.app(handler),
-            service: erase_service(service),
-        };
-        listen(app, settings).await
+        listen(HttpApp::new(self.app(handler), service), settings).await
     }
 
     /// As [`Runtime::run_with`] for a function that serves HTTP requests only: an event
@@ -379,13 +367,9 @@ impl Runtime {
     /// # Errors
     /// As [`Runtime::run`].
     #[cfg(feature = "http")]
-    pub async fn run_http<S, B>(self, service: S) -> Result<(), Error>
+    pub async fn run_http<S>(self, service: S) -> Result<(), Error>
     where
-        S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
+        S: HttpService,
     {
         self.run_with(no_event_handler, service).await
     }
@@ -468,10 +452,10 @@ where
 /// the default [`Runtime`]; see [`Runtime::run_with`] for what the runtime does around it.
 ///
 /// ```no_run
-/// use axum::{routing::get, Router};
+/// use axum::{routing::get, Extension, Router};
 /// use fc_runtime::Context;
 ///
-/// async fn whoami(context: Context) -> String {
+/// async fn whoami(Extension(context): Extension<Context>) -> String {
 ///     format!("{} ({})", context.function_name.unwrap_or_default(), context.request_id)
 /// }
 ///
@@ -484,13 +468,9 @@ where
 /// # Errors
 /// As [`Runtime::run`].
 #[cfg(feature = "http")]
-pub async fn run_http<S, B>(service: S) -> Result<(), Error>
+pub async fn run_http<S>(service: S) -> Result<(), Error>
 where
-    S: Service<Request<RequestBody>, Response = Response<B>> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     Runtime::new().run_http(service).await
 }

@@ -726,6 +726,11 @@ impl Body for RequestBody {
 
 impl Drop for RequestBody {
     fn drop(&mut self) {
+        if let Some(busy) = &self.busy {
+            // Nobody waits for the body any more: its silence is no stall (what is left of it
+            // is thrown away within the discard bounds).
+            busy.connection.body_waiting.store(0, Ordering::Relaxed);
+        }
         let Some(body) = self.body.take() else {
             return;
         };

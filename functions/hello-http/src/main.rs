@@ -15,11 +15,11 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Path};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, Sse};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Router};
 use fc_runtime::{Context, Event, Runtime};
 use futures_util::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
@@ -68,8 +68,19 @@ fn app() -> Router {
         .layer(DefaultBodyLimit::disable())
 }
 
-async fn hello(Path(name): Path<String>) -> Json<Greeting> {
-    Json(Greeting::to(&name))
+/// `value` as a JSON answer (axum's `Json` without its `json` feature; see Cargo.toml).
+fn json(value: &impl Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let content_type = HeaderValue::from_static("application/json");
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+async fn hello(Path(name): Path<String>) -> Response {
+    json(&Greeting::to(&name))
 }
 
 async fn echo(headers: HeaderMap, body: axum::body::Bytes) -> impl IntoResponse {
@@ -93,8 +104,8 @@ async fn events() -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     Sse::new(events)
 }
 
-async fn context(context: Context) -> Json<Invocation> {
-    Json(Invocation {
+async fn context(Extension(context): Extension<Context>) -> Response {
+    json(&Invocation {
         request_id: context.request_id,
         function_name: context.function_name,
     })
@@ -113,6 +124,7 @@ async fn main() -> Result<(), fc_runtime::Error> {
 mod tests {
     use axum::body::{Body, Bytes};
     use axum::http::{Request, StatusCode};
+    use fc_runtime::Context;
     use http_body_util::BodyExt;
     use serde_json::{json, Value};
     use tower::ServiceExt;
@@ -135,7 +147,7 @@ mod tests {
         Request::get(path).body(Body::empty()).unwrap()
     }
 
-    fn json(body: &Bytes) -> Value {
+    fn parse(body: &Bytes) -> Value {
         serde_json::from_slice(body).unwrap()
     }
 
@@ -144,7 +156,7 @@ mod tests {
         let (status, content_type, body) = send(get("/hello/J%C3%BCrgen%20O%27Neil")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(content_type.as_deref(), Some("application/json"));
-        assert_eq!(json(&body), json!({"message": "Hello, Jürgen O'Neil!"}));
+        assert_eq!(parse(&body), json!({"message": "Hello, Jürgen O'Neil!"}));
     }
 
     #[tokio::test]
@@ -172,16 +184,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn context_comes_from_fc_headers_without_the_runtime() {
+    async fn context_answers_the_request_id_and_function_name() {
+        // The runtime puts each request's Context in its extensions; here the test does.
+        let mut context = Context::default();
+        context.request_id = "req-ctx".to_owned();
+        context.function_name = Some("hello-http".to_owned());
         let request = Request::get("/context")
-            .header("x-fc-request-id", "req-ctx")
-            .header("x-fc-function-name", "hello-http")
+            .extension(context)
             .body(Body::empty())
             .unwrap();
         let (status, _, body) = send(request).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
-            json(&body),
+            parse(&body),
             json!({"request_id": "req-ctx", "function_name": "hello-http"})
         );
     }
@@ -202,6 +217,6 @@ mod tests {
         let response = event.handle(request).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        assert_eq!(json(&body), json!({"message": "Hello, Ada!"}));
+        assert_eq!(parse(&body), json!({"message": "Hello, Ada!"}));
     }
 }
