@@ -43,6 +43,9 @@ RUNNER = textwrap.dedent(
             return f"{args.name}-id", dict(args.inputs)
 
         def call(self, args):
+            # Default log project names carry a digest of the caller's account.
+            if args.token == "alicloud:index/getCallerIdentity:getCallerIdentity":
+                return {"accountId": "123456789"}
             return {}
 
     project = yaml.safe_load(Path("Pulumi.yaml").read_text())["name"]
