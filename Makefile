@@ -54,7 +54,7 @@ lifecycle: setup
 
 # Sizes, preview cost, hello beside Go, Python and the seed's stack on bare cores and in FC's
 # shape (cgroups with a function's vCPU quota and memory limit: needs root), and what a million
-# invocations cost: bench/results.md, results.json, ratios.png (about 15 minutes once built).
+# invocations cost: bench/results.md, results.json, ratios.png (about 10 minutes once built).
 # Installs Go and wrk from Debian if missing.
 bench: setup
 	command -v go >/dev/null && command -v wrk >/dev/null || { \

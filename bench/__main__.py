@@ -122,7 +122,9 @@ def main() -> None:
         "# Benchmark results",
         "",
         (
-            f"`make bench`{' --quick' if args.quick else ''}, {started:%Y-%m-%d %H:%M} UTC, "
+            f"`make bench`{' --quick' if args.quick else ''}"
+            f"{''.join(f' --only {name}' for name in args.only or [])}, "
+            f"{started:%Y-%m-%d %H:%M} UTC, "
             f"{(datetime.now(UTC) - started).total_seconds() / 60:.1f} minutes."
         ),
         "",

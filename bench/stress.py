@@ -820,6 +820,10 @@ def log_forging(bootstrap: Bootstrap, figures: Figures) -> None:
     while last not in bootstrap.last_lines and time.monotonic() < deadline:
         time.sleep(0.02)
     lines = [line.decode(errors="replace") for line in bootstrap.last_lines]
+    # Only what these invocations wrote: earlier ones' panics went through std's panic hook to
+    # stderr (merged into this output), which fc-runtime does not format.
+    first = "FC Invoke Start RequestId: forging-0\n"
+    lines = lines[lines.index(first) :] if first in lines else lines
     forged = [line for line in lines if "RequestId: forged-" in line and line.startswith("FC ")]
     split = [line for line in lines if not re.match(r"FC |\d{4}-\d\d-\d\dT", line)]
     hidden = [line for line in lines if any(c in line for c in "\u202e\u200b\u2028")]

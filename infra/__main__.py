@@ -27,32 +27,27 @@ def _parser() -> argparse.ArgumentParser:
             "--dir", type=Path, default=Path(), help="the Pulumi program (default: here)"
         )
 
-    new = commands.add_parser(
-        "new", help="create functions/NAME from the template and add it to the stack's config"
-    )
-    new.add_argument("name", help="the function's name: its crate, binary and FC function name")
-    program(new)
-    new.add_argument(
-        "--workspace", type=Path, help="the Cargo workspace root (default: the program's)"
-    )
-    new.add_argument(
-        "--stack",
-        action="append",
-        help="stack whose functions map gets the entry (repeatable; default: dev)",
-    )
-    remove = commands.add_parser(
-        "remove", help="the inverse of new: delete functions/NAME and its stack entries"
-    )
-    remove.add_argument("name", help="the function to remove")
-    program(remove)
-    remove.add_argument(
-        "--workspace", type=Path, help="the Cargo workspace root (default: the program's)"
-    )
-    remove.add_argument(
-        "--stack",
-        action="append",
-        help="stack to remove the entry from (repeatable; default: every stack listing it)",
-    )
+    for command, title, what, stacks in (
+        (
+            "new",
+            "create functions/NAME from the template and add it to the stack's config",
+            "the function's name: its crate, binary and FC function name",
+            "stack whose functions map gets the entry (repeatable; default: dev)",
+        ),
+        (
+            "remove",
+            "the inverse of new: delete functions/NAME and its stack entries",
+            "the function to remove",
+            "stack to remove the entry from (repeatable; default: every stack listing it)",
+        ),
+    ):
+        sub = commands.add_parser(command, help=title)
+        sub.add_argument("name", help=what)
+        program(sub)
+        sub.add_argument(
+            "--workspace", type=Path, help="the Cargo workspace root (default: the program's)"
+        )
+        sub.add_argument("--stack", action="append", help=stacks)
     plan = commands.add_parser(
         "plan", help="what the stack declares, evaluated offline (no cloud, no Pulumi CLI)"
     )

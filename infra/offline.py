@@ -32,12 +32,15 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.bootstrap import BuildError
 from infra.config import project_defaults, project_name, read_yaml
 from infra.errors import ConfigError, StackError
+from infra.local.stack import stack_values
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 ACCOUNT = "<account>"
 """The account id in a computed ARN: the plan has no account."""
+CALLER_IDENTITY = "alicloud:index/getCallerIdentity:getCallerIdentity"
+"""The one call the library makes: the account's id, which default SLS project names carry."""
 SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the monitor marks secrets on the wire
 SIG_KEY = rpc._special_sig_key  # noqa: SLF001
 SECURE_PLACEHOLDER = "[secret: set in the stack, not decrypted offline]"
@@ -129,7 +132,14 @@ class CloudMocks(pulumi.runtime.Mocks):
             # A new description is a new published version; derive a stable number from it.
             outputs = {"versionId": str(1 + int(_short(str(state.get("description"))), 16) % 997)}
         elif args.typ == "alicloud:fc/v3Trigger:V3Trigger":
+            host = f"{state['functionName'].lower()}-{_short(name)}"
             outputs = {
+                "httpTrigger": {
+                    "urlInternet": f"https://{host}.{region}.fcapp.run",
+                    "urlIntranet": f"https://{host}.{region}-vpc.fcapp.run",
+                }
+                if state.get("triggerType") == "http"
+                else None,
                 "triggerId": f"{_short(name)}-trigger-id",
                 "targetArn": f"acs:fc:{region}:{account}:functions/{state['functionName']}",
             }
@@ -149,14 +159,23 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "roleId": f"3{int(_short(name), 16)}",
             }
         elif args.typ == "alicloud:oss/bucket:Bucket":
-            outputs = {"bucket": state.get("bucket") or f"{name}-{_short(name)}"}
+            # The provider names an unnamed bucket `tf-oss-bucket-<unique id>` (PrefixedUniqueId,
+            # resource_alicloud_oss_bucket.go:501): lower case, different for every stack.
+            unique = _short(f"{pulumi.get_stack()}/{account}/{name}")
+            outputs = {"bucket": state.get("bucket") or f"tf-oss-bucket-{unique}"}
         state.update(outputs)
         return f"{name}-id", state
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """A data source or provider function needs the cloud: refused, naming it."""
+        """The caller's account (the one lookup the library makes); anything else is refused.
+
+        Default SLS project names carry a digest of the account's id (`logs.account_unique`):
+        offline, that is the digest of `account`.
+        """
+        if args.token == CALLER_IDENTITY:
+            return {"accountId": self.account, "id": self.account}, []
         self.calls.append(args.token)
         message = f"{args.token} reads from the cloud, which an offline plan cannot"
         raise StackError(message)
@@ -240,15 +259,7 @@ def stack_config(root: Path, stack: str) -> tuple[dict[str, str], list[str]]:
     values as JSON. A secure value cannot be decrypted offline: a placeholder, kept secret.
     """
     project = project_name(root)
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
-        stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
-        raise StackError(
-            f"no stack {stack!r}: {stack_file} is missing (stacks: {', '.join(stacks) or 'none'})"
-        )
-    values = read_yaml(stack_file).get("config") or {}
-    if not isinstance(values, dict):
-        raise StackError(f"{stack_file}: `config` must be a mapping")
+    values = stack_values(stack, root)
 
     def full(key: str) -> str:
         return key if ":" in key else f"{project}:{key}"

@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "mutants"
 SCRATCH = ROOT / "target" / "mutants"
 """Where the copies are made: `work` for a full campaign, `diff` for a diff run."""
+CACHE = SCRATCH / "cache"
+"""The packages the tests build, kept from one module's run to the next (seeded from the
+repository's cache): no module waits for a build another already made."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ TARGETS: dict[str, Target] = {
         only=("payload_limit", "refused_payload", "read_event", "size_text"),
     ),
     "infra/bootstrap/archive.py": Target(("tests/test_bootstrap_archive.py",), timeout=120),
-    "infra/fc3.py": Target(("tests/test_async_invoke.py",), timeout=120),
-    "infra/fc2.py": Target(("tests/test_async_invoke.py",), timeout=120),
+    "infra/fc3.py": Target(("tests/test_backend_inputs.py", "tests/test_async_invoke.py"), 120),
+    "infra/fc2.py": Target(("tests/test_backend_inputs.py", "tests/test_async_invoke.py"), 120),
 }
 """The modules mutated, with the tests that must catch each change (fast ones: a mutant runs
 them all)."""
@@ -73,6 +76,30 @@ SKIPPED_OPERATORS = re.compile(
 )
 """Replacements left out: the eleven ways to replace one arithmetic operator differ little, so
 `*` becomes `+`, `-` and `/` only; `<` never becomes `is`. A fifth of the mutants remain."""
+
+
+EQUIVALENT_KINDS = (
+    (
+        re.compile(r"^(?!.*\blambda\b).*(->|: ).*\w & None"),
+        "equivalent: a `|` in an annotation, never evaluated (from __future__ import annotations)",
+    ),
+    (
+        re.compile(r"(^|, )/,"),
+        (
+            "equivalent: `*` makes the parameters after it keyword-only, `/` positional-or-"
+            "keyword, and every caller passes them by keyword"
+        ),
+    ),
+    (
+        re.compile(r"\bkind == (bool|int|float|dict|list|str)\b"),
+        "equivalent: a type is compared with a type, where `==` is `is`",
+    ),
+    (
+        re.compile(r"^if not TYPE_CHECKING:$"),
+        "equivalent: the imports under it are for type hints, and import at run time too",
+    ),
+)
+"""Kinds of mutant that cannot change behaviour, by the mutated line: no entry each needed."""
 
 
 @dataclass
@@ -107,7 +134,7 @@ class Result:
 
 
 def copy_tree(work: Path, *, working: bool) -> None:
-    """The tracked files under `work`, with the build cache.
+    """The tracked files under `work`; the repository's build cache added to CACHE.
 
     As committed (HEAD), or as they are in the working tree when `working`: a diff run checks
     the change being made.
@@ -133,7 +160,7 @@ def copy_tree(work: Path, *, working: bool) -> None:
         subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
     cache = ROOT / "target" / "fc-rust" / "cache"
     if cache.is_dir():
-        shutil.copytree(cache, work / "target" / "fc-rust" / "cache")
+        shutil.copytree(cache, CACHE, dirs_exist_ok=True)
 
 
 def changed_lines(base: str) -> dict[str, set[int]]:
@@ -189,7 +216,7 @@ def run_module(work: Path, module: str, target: Target, lines: set[int] | None) 
     _skip(session, lines)
     env = {
         **os.environ,
-        "FCRUST_CACHE_DIR": str(work / "target" / "fc-rust" / "cache"),
+        "FCRUST_CACHE_DIR": str(CACHE),
         "FCRUST_CARGO_TARGET_DIR": str(ROOT / "target" / "fc-rust" / "cargo"),
     }
     # Unmutated first, without a time limit: the tests must pass, and any package they need is
@@ -233,7 +260,7 @@ def _result(module: str, target: Target, session: Path, seconds: float) -> Resul
                     result.timeouts += 1
             else:
                 original, mutated = _changed(outcome.diff or "")
-                reason = explained.get((module, original, mutated), "")
+                reason = reason_for(explained, module, original, mutated)
                 mutation = item.mutations[0]
                 result.survivors.append(
                     Survivor(
@@ -242,6 +269,14 @@ def _result(module: str, target: Target, session: Path, seconds: float) -> Resul
                 )
     result.survivors.sort(key=lambda s: s.line)
     return result
+
+
+def reason_for(
+    explained: dict[tuple[str, str, str], str], module: str, original: str, mutated: str
+) -> str:
+    """Why a survivor is left: its entry in explained.toml, else its kind; "" if neither."""
+    found = explained.get((module, original, mutated), "")
+    return found or next((why for kind, why in EQUIVALENT_KINDS if kind.search(mutated)), "")
 
 
 def _changed(diff: str) -> tuple[str, str]:
@@ -405,10 +440,14 @@ def main() -> None:
 def write_report(results: dict[str, Result]) -> None:
     """Store `results` beside the modules' earlier ones and write REPORT.md from them all."""
     known = update(HERE / "results.json", {m: asdict(r) for m, r in results.items()})
+    explained = _explained()
     everything = {
         m: Result(**{**v, "survivors": [Survivor(**s) for s in v["survivors"]]})
         for m, v in known.items()
     }
+    for module, result in everything.items():
+        for s in result.survivors:  # explanations written since the run apply too
+            s.reason = reason_for(explained, module, s.original, s.mutated)
     stored = HERE / "rust-results.json"
     rust = json.loads(stored.read_text(encoding="utf-8")) if stored.exists() else {}
     report = render(everything, rust_files(rust))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import json
 import os
 import runpy
@@ -14,83 +13,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pulumi
 import pytest
 import yaml
 from provider_contract import CONTRACT
 from provider_contract.model import identity, violations
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+
+from infra import offline
+from infra.offline import RecordingMonitor, Registered, is_secret, unwrap
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    import pulumi
+
+__all__ = ["Registered", "is_secret", "unwrap"]
+"""The recording mocks are the library's (`infra.offline`, which `python -m infra plan` runs);
+the provider contract is the tests' own."""
+
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789"
 REGION = "cn-hangzhou"
-CALLER_IDENTITY = "alicloud:index/getCallerIdentity:getCallerIdentity"
-"""The one call the library makes: the account's id, which default SLS project names carry."""
+CALLER_IDENTITY = offline.CALLER_IDENTITY
 FAKE_TOKEN = "test-token-not-real"  # noqa: S105 - a fake value, the point of the tests
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the monitor marks secrets on the wire
-SIG_KEY = rpc._special_sig_key  # noqa: SLF001
-
-
-@dataclass
-class Registered:
-    """One resource as the engine would see it: its inputs exactly as serialized, secrets marked."""
-
-    type: str
-    name: str
-    urn: str
-    parent: str
-    inputs: dict[str, Any]
-    retain_on_delete: bool
-    replace_on_changes: list[str]
-    dependencies: list[str]
-    delete_before_replace: bool = False
-    custom: bool = True
-    ignore_changes: list[str] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
-    """Inputs plus what the (mock) cloud computed: a generated bucket name, an ARN."""
-
-    @property
-    def parent_name(self) -> str:
-        """The logical name of the parent (the mock monitor's URNs carry no stack type)."""
-        return self.parent.rsplit("::", 1)[-1]
-
-    def plain(self) -> dict[str, Any]:
-        """The inputs with secret markers removed."""
-        plain: dict[str, Any] = unwrap(self.inputs)
-        return plain
-
-
-def unwrap(value: Any) -> Any:  # noqa: ANN401 - any JSON-like value
-    """`value` with every secret marker replaced by its content."""
-    if isinstance(value, dict):
-        if value.get(SIG_KEY) == SECRET_SIG:
-            return unwrap(value["value"])
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def is_secret(value: Any) -> bool:  # noqa: ANN401 - any JSON-like value
-    """Whether `value` is marked secret on the wire."""
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def _short(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 class ContractViolationError(AssertionError):
     """A resource the provider would refuse: the preview would fail with this."""
 
 
-class CloudMocks(pulumi.runtime.Mocks):
+class CloudMocks(offline.CloudMocks):
     """Answers like Alibaba Cloud would (ARNs, ids, version numbers); refuses every call.
 
     Every custom resource is first held to the provider contract: an input the provider refuses,
@@ -100,9 +51,7 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def __init__(self, account_id: str = ACCOUNT_ID) -> None:
         """Start with no identities taken, as the account `account_id`."""
-        self.account_id = account_id
-        self.calls: list[str] = []
-        """The calls nobody expected (each also failed the program)."""
+        super().__init__(account_id, REGION)
         self.identities: dict[tuple[object, ...], str] = {}
         self.ignored: dict[str, list[str]] = {}
         """Each resource's `ignore_changes` (top-level inputs), by logical name."""
@@ -144,107 +93,17 @@ class CloudMocks(pulumi.runtime.Mocks):
         self._keep_ignored(args)
         if args.custom:
             self._enforce_contract(args)
-        state = dict(args.inputs)
-        name = args.name
-        outputs: dict[str, Any] = {}
-        if args.typ == "alicloud:fc/v3Function:V3Function":
-            function_name = state["functionName"]
-            outputs = {
-                "functionArn": f"acs:fc:{REGION}:{self.account_id}:functions/{function_name}",
-                "functionId": f"{_short(function_name)}-function-id",
-            }
-        elif args.typ == "alicloud:fc/v3FunctionVersion:V3FunctionVersion":
-            # A new description is a new published version; derive a stable number from it.
-            outputs = {"versionId": str(1 + int(_short(str(state.get("description"))), 16) % 997)}
-        elif args.typ == "alicloud:fc/v3Trigger:V3Trigger":
-            host = f"{state['functionName'].lower()}-{_short(name)}"
-            outputs = {
-                "httpTrigger": {
-                    "urlInternet": f"https://{host}.{REGION}.fcapp.run",
-                    "urlIntranet": f"https://{host}.{REGION}-vpc.fcapp.run",
-                }
-                if state.get("triggerType") == "http"
-                else None,
-                "triggerId": f"{_short(name)}-trigger-id",
-                "targetArn": f"acs:fc:{REGION}:{self.account_id}:functions/{state['functionName']}",
-            }
-        elif args.typ == "alicloud:fc/function:Function":
-            outputs = {
-                "functionArn": (
-                    f"acs:fc:{REGION}:{self.account_id}:services/{state['service']}.LATEST"
-                    f"/functions/{state['name']}"
-                ),
-                "functionId": f"{_short(name)}-function-id",
-            }
-        elif args.typ == "alicloud:fc/service:Service":
-            outputs = {"serviceId": f"{_short(name)}-service-id"}
-        elif args.typ == "alicloud:ram/role:Role":
-            outputs = {
-                "arn": f"acs:ram::{self.account_id}:role/{state['roleName']}",
-                "roleId": f"3{int(_short(name), 16)}",
-            }
-        elif args.typ == "alicloud:oss/bucket:Bucket":
-            # The provider names an unnamed bucket `tf-oss-bucket-<unique id>` (PrefixedUniqueId,
-            # resource_alicloud_oss_bucket.go:501): lower case, different for every stack.
-            unique = _short(f"{pulumi.get_stack()}/{self.account_id}/{name}")
-            outputs = {"bucket": state.get("bucket") or f"tf-oss-bucket-{unique}"}
-        state.update(outputs)
-        return f"{name}-id", state
+        return super().new_resource(args)
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         """Who the caller is (the account's id); any other call fails loudly."""
-        if args.token == CALLER_IDENTITY:
-            return {
-                "accountId": self.account_id,
-                "arn": f"acs:ram::{self.account_id}:root",
-                "identityType": "Account",
-                "id": self.account_id,
-            }, []
+        if args.token == offline.CALLER_IDENTITY:
+            return super().call(args)
         self.calls.append(args.token)
         message = f"unexpected call {args.token} with {args.args}"
         raise AssertionError(message)
-
-
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, also keeping each registration's parent, options and stack outputs."""
-
-    def __init__(self, mocks: CloudMocks) -> None:
-        """Record into empty lists."""
-        super().__init__(mocks)
-        self.mocks: CloudMocks = mocks
-        self.registered: list[Registered] = []
-        self.stack_outputs: dict[str, Any] = {}
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
-        """Record, then answer as the plain mock monitor does."""
-        self.mocks.ignored[request.name] = list(request.ignoreChanges)
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
-            self.registered.append(
-                Registered(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    inputs=rpc.deserialize_properties(request.object),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    replace_on_changes=list(request.replaceOnChanges),
-                    dependencies=list(request.dependencies),
-                    delete_before_replace=bool(request.deleteBeforeReplace),
-                    custom=bool(request.custom),
-                    ignore_changes=list(request.ignoreChanges),
-                    state=rpc.deserialize_properties(response.object),
-                )
-            )
-        return response
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
-        """Keep the stack's exports exactly as serialized."""
-        if "pulumi:pulumi:Stack" in request.urn:
-            self.stack_outputs.update(rpc.deserialize_properties(request.outputs))
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 @dataclass
@@ -280,6 +139,20 @@ class Evaluation:
         return chain
 
 
+class PriorMonitor(RecordingMonitor):
+    """The recording monitor, telling the mocks each resource's `ignore_changes` first."""
+
+    def __init__(self, mocks: CloudMocks) -> None:
+        """Record for `mocks`."""
+        super().__init__(mocks)
+        self.cloud = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
+        """Note what the resource ignores, then record it."""
+        self.cloud.ignored[request.name] = list(request.ignoreChanges)
+        return super().RegisterResource(request)
+
+
 PRIOR: dict[str, Registered] = {}
 """The previous evaluation's resources by name, while `prior_state` holds one."""
 
@@ -292,10 +165,6 @@ def prior_state(evaluation: Evaluation) -> Iterator[None]:
         yield
     finally:
         PRIOR.clear()
-
-
-def _discard(_: object) -> None:
-    """Programs return whatever they like; the stack runner wants nothing."""
 
 
 LAST_EVALUATION = Evaluation([], {})
@@ -311,18 +180,18 @@ def evaluate(
 ) -> Evaluation:
     """Run `program` in a fresh stack under the recording mocks and wait for every resource."""
     mocks = CloudMocks(account_id)
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="fc-rust", stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(config or {}, secret_keys or [])
+    monitor = PriorMonitor(mocks)
     global LAST_EVALUATION  # noqa: PLW0603 - lets a test see what a failed run registered
     LAST_EVALUATION = Evaluation(monitor.registered, monitor.stack_outputs, mocks.calls)
-    settings.ROOT.set(None)  # set_mocks made a root stack; run_in_stack makes the real one
-    settings.SETTINGS.rpc_manager.clear()
-    settings.SETTINGS.outputs.clear()
-    try:
-        _sync_await(run_in_stack(lambda: _discard(program())))
-    finally:
-        pulumi.runtime.set_all_config({}, [])
+    offline.evaluate(
+        program,
+        config or {},
+        secret_keys or [],
+        project="fc-rust",
+        stack=stack,
+        mocks=mocks,
+        monitor=monitor,
+    )
     return LAST_EVALUATION
 
 

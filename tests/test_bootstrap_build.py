@@ -1135,4 +1135,7 @@ def test_a_quiet_build_says_what_still_runs(
     assert lines[-1] == "end"
     notices = [line for line in lines if line.startswith("fc-rust: cargo has printed nothing for ")]
     assert notices, lines
-    assert notices[0].endswith(" s; running: cargo itself (resolving or downloading dependencies?)")
+    assert notices[0].endswith(
+        " s; running: cargo itself (resolving or downloading dependencies, or waiting for "
+        "another build's lock on the target directory)"
+    )

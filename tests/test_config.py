@@ -368,3 +368,54 @@ def test_an_upper_case_function_name_deploys() -> None:
     """FC allows upper case in a function name; what the library derives from it is lower case."""
     evaluation = run_main(functions=json.dumps({"Greeter": {"crate": "hello"}}))
     assert evaluation.by_name("Greeter-function").plain()["functionName"] == "Greeter-dev"
+
+
+# -- What the mutation campaign of infra/config.py found untested (mutants/REPORT.md) -------------
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    """Mutation caught: a `continue` past a bad entry or key made `break`."""
+    assert len(read({"a": 5, "b": 6}).problems) == 2
+    assert len(read({"hello": {"memory": 1, "disk": 2}}).problems) == 2
+    assert len(read({"hello": {"memorySize": "x", "timeout": "y"}}).problems) == 2
+
+
+def test_false_given_as_text_is_false() -> None:
+    """Mutations caught: "false" read as true (`== "true"` made `<=`), or the text returned
+    as it is (a non-empty string, so true)."""
+    found = read({"hello": {"alert": "false"}}, alertContactGroup="ops")
+    assert found.problems == []
+    assert spec(found, "hello").alert is None
+
+
+def test_a_problem_names_the_config_key_not_the_argument() -> None:
+    """Mutation caught: the argument names (memory_size) not replaced by the keys (memorySize)."""
+    (problem,) = read({"hello": {"memorySize": 100}}).problems
+    assert problem.startswith("hello: memorySize must be a multiple of 64")
+
+
+def test_a_list_setting_of_the_wrong_type_says_a_list() -> None:
+    """Mutation caught: the kind's name for a list setting ("a list") swapped for "a string"."""
+    (problem,) = read({"hello": {"timers": 5}}).problems
+    assert problem.startswith("hello: timers must be a list, got 5")
+
+
+def test_project_wide_values_empty_or_numbers_and_bad_emails() -> None:
+    """Mutations caught: an empty project-wide value taken (`raw == ""` made `<`), a number
+    compared with text; alertEmails that are not a list raising instead of a problem."""
+    assert read({"hello": {}}, runtime="", logRetentionDays=30).problems == []
+    (problem,) = read({"hello": {}}, alertEmails="not json").problems
+    assert problem.startswith("alertEmails must be a list of addresses, got 'not json'")
+
+
+def test_the_project_wide_alias_reaches_fc3_entries_only() -> None:
+    """Mutation caught: the FC 2.0 test inverted, or the alias exception widened to every key."""
+    found = read(
+        {"old": {"crate": "hello", "fcVersion": "2.0"}, "new": {"crate": "hello"}},
+        alias="live",
+        runtime="custom",
+    )
+    assert found.problems == []
+    assert "alias" not in found.functions["old"]
+    assert found.functions["new"]["alias"] == "live"
+    assert found.functions["old"]["runtime"] == "custom"

@@ -29,10 +29,11 @@ def test_an_event_of_exactly_the_limit_is_taken_and_one_byte_more_is_refused(
     """FC takes a payload of exactly 32 MB (128 KB asynchronous) and refuses a larger one.
 
     Mutations caught: the comparison `len(event) <= limit` made `<` (the limit itself refused) or
-    the limit given as one byte more or less.
+    `==` (every smaller event refused), or the limit given as one byte more or less.
     """
     assert (SYNC_PAYLOAD_MAX_BYTES, ASYNC_PAYLOAD_MAX_BYTES) == (32 * 1024 * 1024, 128 * 1024)
     assert refused_payload(b"x" * limit, 128, asynchronous=asynchronous) is None
+    assert refused_payload(b"{}", 128, asynchronous=asynchronous) is None
     refused = refused_payload(b"x" * (limit + 1), 128, asynchronous=asynchronous)
     assert refused is not None
     assert refused.error_type == PAYLOAD_ERROR

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 BUILD_S = 1200
 """The first build of a copied workspace compiles every dependency (its paths differ)."""
+CALL_MS = 4000
+"""How long each client's call takes in the function: longer than fc-runtime's 3 s shutdown
+grace, so a call still in flight when its instance is stopped would be lost, not finished."""
 
 
 class Output:
@@ -62,7 +65,7 @@ class Output:
 
 
 class Clients:
-    """Threads invoking through the front in a loop, each call taking `sleep_ms` in the function:
+    """Threads invoking through the front in a loop, each call taking `CALL_MS` in the function:
     calls are always in flight, swap or not. Counts what was sent and what came back."""
 
     def __init__(self, port: int, threads: int = 3) -> None:
@@ -78,7 +81,7 @@ class Clients:
 
     def _loop(self) -> None:
         while not self.stop.is_set():
-            event = json.dumps({"name": "Ada", "sleep_ms": 100}).encode()
+            event = json.dumps({"name": "Ada", "sleep_ms": CALL_MS}).encode()
             with self._lock:
                 self.counts["sent"] += 1
             try:
@@ -166,7 +169,7 @@ def test_a_saved_change_is_swapped_in_without_losing_a_call(workspace_copy: Path
         output.wait_for(r"the build failed: hello keeps serving the last build", BUILD_S)
         after_failure = len(clients.messages)
         output.wait_for(r"timer 'local' fires", 30, after=len(output.lines))
-        answers = clients.wait_for_answers(after_failure + 6, 60)
+        answers = clients.wait_for_answers(after_failure + 6, 90)
         assert set(answers[after_failure:]) == {"Howdy, Ada!"}
     finally:
         if clients is not None:

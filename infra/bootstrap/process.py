@@ -283,7 +283,10 @@ def _watch(pgid: int, lines: _Lines, limit: float, quiet_since: list[float]) -> 
     quiet = time.monotonic() - max(lines.last_output, quiet_since[0])
     if quiet >= QUIET_NOTICE_S:
         quiet_since[0] = time.monotonic()
-        running = ", ".join(described) or "cargo itself (resolving or downloading dependencies?)"
+        running = ", ".join(described) or (
+            "cargo itself (resolving or downloading dependencies, or waiting for another "
+            "build's lock on the target directory)"
+        )
         lines.log.write(
             f"fc-rust: cargo has printed nothing for {quiet:.0f} s; running: {running}\n"
         )

@@ -77,12 +77,8 @@ class LocalFunction:
         )
 
 
-def stack_config(stack: str, root: Path) -> dict[str, object]:
-    """The config the stack's program sees: the stack file's values over `Pulumi.yaml`'s defaults.
-
-    Keys lose the project's prefix (`functions`; `alicloud:region` keeps its own). Secure values
-    (`{"secure": ...}`) are dropped: they are ciphertext.
-    """
+def stack_values(stack: str, root: Path) -> dict[str, object]:
+    """The `config` mapping of `Pulumi.<stack>.yaml`, keys as written; a StackError if none."""
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
@@ -92,6 +88,16 @@ def stack_config(stack: str, root: Path) -> dict[str, object]:
     values = read_yaml(stack_file).get("config") or {}
     if not isinstance(values, dict):
         raise StackError(f"{stack_file}: `config` must be a mapping")
+    return values
+
+
+def stack_config(stack: str, root: Path) -> dict[str, object]:
+    """The config the stack's program sees: the stack file's values over `Pulumi.yaml`'s defaults.
+
+    Keys lose the project's prefix (`functions`; `alicloud:region` keeps its own). Secure values
+    (`{"secure": ...}`) are dropped: they are ciphertext.
+    """
+    values = stack_values(stack, root)
     prefix = f"{project_name(root)}:"
     return {
         **{key.removeprefix(prefix): value for key, value in project_defaults(root).items()},
