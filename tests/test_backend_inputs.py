@@ -75,8 +75,8 @@ def test_the_version_description_follows_the_role_the_logstore_and_the_environme
     logstore = description(deploy(logs={"logstore_name": "other-store"}))
     environment = description(deploy(environment={"A": "1"}))
     assert len({base, role, logstore, environment}) == 4
-    assert base.startswith("hello code ")
-    assert len(base.rsplit(" config ", 1)[1]) == 16
+    assert base.startswith("hello (Rust, fc-rust) [code ")
+    assert len(base.rsplit(" config ", 1)[1]) == len("0123456789abcdef]")
 
 
 def test_the_config_digest_does_not_depend_on_the_order_of_the_environment() -> None:
