@@ -32,6 +32,10 @@ def main() -> None:
                 "code_checksum": function.code_checksum,
                 "code_size": function.code_size,
                 "trigger_names": function.trigger_names,
+                "log_project": function.log_project,
+                "logstore": function.logstore,
+                "http_url": function.http_url,
+                "http_internal_url": function.http_internal_url,
             },
         )
 

@@ -16,6 +16,11 @@ IMAGE_PULL_POLICY = "AliyunContainerRegistryReadOnlyAccess"
 """The system policy that lets FC pull a custom-container function's image from ACR."""
 
 
+ROTATE_OLDEST = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
+"""A policy's new version replaces its oldest one once RAM's 5 are kept (RAM CreatePolicyVersion,
+https://www.alibabacloud.com/help/en/ram/developer-reference/api-ram-2015-05-01-createpolicyversion)."""
+
+
 def trust_policy() -> str:
     """The assume-role document: only Function Compute may take this role."""
     return json.dumps(
@@ -103,6 +108,11 @@ class FunctionRole(pulumi.ComponentResource):
                     lambda names: log_write_policy(str(names[0]), str(names[1]))
                 ),
                 description="Write to the function's own logstore only (fc-rust)",
+                # RAM keeps at most 5 versions of a policy, and a changed document is a new
+                # version: without a rotate strategy the sixth change fails (LimitExceeded).
+                # The provider sends RotateStrategy only when it is set
+                # (terraform-provider-alicloud resource_alicloud_ram_policy.go Update).
+                rotate_strategy=ROTATE_OLDEST,
                 opts=child,
             )
             alicloud.ram.RolePolicyAttachment(

@@ -103,16 +103,34 @@ class AlertContactsArgs(TypedDict):
     """The contact group to create."""
 
     group_name: str
-    """Name of the CloudMonitor contact group (unique in the account)."""
+    """Name of the CloudMonitor contact group; the group is created as `<group_name>-<owner>`."""
     emails: list[str]
     """Who is told: one contact per address. CloudMonitor mails each a confirmation first."""
+    owner: str
+    """Whose contacts these are, `<project>/<stack>`: names in the account never collide."""
 
 
-def contact_name(email: str) -> str:
-    """A contact's name from its address: the local part and a short digest, 2-40 characters."""
+def contact_name(email: str, owner: str) -> str:
+    """A contact's name from its address and its owner (project and stack), 2-40 characters.
+
+    CloudMonitor names are the ids, unique in the account, and PutContact overwrites a contact
+    of the same name (terraform-provider-alicloud resource_alicloud_cms_alarm_contact.go Create):
+    two stacks telling the same address must each have their own contact, or one stack's
+    destroy deletes the other's.
+    """
     local = re.sub(r"[^A-Za-z0-9_-]+", "-", email.split("@", 1)[0]).strip("-")[:29] or "contact"
-    digest = hashlib.sha256(email.lower().encode()).hexdigest()[:8]
+    digest = hashlib.sha256(f"{owner}\n{email.lower()}".encode()).hexdigest()[:8]
     return f"{local}-{digest}"
+
+
+def group_name(name: str, owner: str) -> str:
+    """The created contact group's name: `name` and its owner (project and stack).
+
+    The group name is its id in the account and PutContactGroup overwrites by name
+    (resource_alicloud_cms_alarm_contact_group.go Create), so the group a stack creates carries
+    the stack; an existing group is named as given.
+    """
+    return f"{name}-{owner.replace('/', '-')}"
 
 
 class AlertContacts(pulumi.ComponentResource):
@@ -136,20 +154,24 @@ class AlertContacts(pulumi.ComponentResource):
             raise ConfigError(name, problems)
         super().__init__("fcrust:index:AlertContacts", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        owner = args["owner"]
         contacts = [
             alicloud.cms.AlarmContact(
-                f"{name}-{contact_name(email)}",
-                alarm_contact_name=contact_name(email),
-                describe=f"fc-rust alerts: {email}",
+                f"{name}-{contact_name(email, owner)}",
+                alarm_contact_name=contact_name(email, owner),
+                describe=f"fc-rust alerts of {owner}: {email}",
                 channels_mail=email,
                 lang="en",
-                opts=child,
+                # CloudMonitor reads the address back empty until its owner follows the
+                # activation mail (the provider's cms_alarm_contact docs), and each `up` would
+                # send it again, mailing a new link; a new address is a new contact anyway.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["channelsMail"]),
             )
             for email in sorted(set(args["emails"]))
         ]
         group = alicloud.cms.AlarmContactGroup(
             f"{name}-group",
-            alarm_contact_group_name=args["group_name"],
+            alarm_contact_group_name=group_name(args["group_name"], owner),
             describe="Told when an fc-rust function fails",
             contacts=[contact.alarm_contact_name for contact in contacts],
             opts=child,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from infra.alerts import AlertArgs
     from infra.container import RegistryArgs
+    from infra.http_trigger import HttpArgs
     from infra.timer import TimerArgs
 
 
@@ -26,7 +27,7 @@ class RoleArgs(TypedDict, total=False):
     """No role: the function gets no credentials and cannot write logs."""
     role_name: str
     """Name of the role to create (1-64 letters, digits and `-`); default
-    `<project>-<stack>-<function_name>`."""
+    `<project>-<stack>-<component name>`."""
 
 
 class LogsArgs(TypedDict, total=False):
@@ -39,7 +40,8 @@ class LogsArgs(TypedDict, total=False):
     skip: bool
     """No logs: FC discards the function's output."""
     project_name: str
-    """Name of the project to create; default `<project>-<stack>-<function_name>` in lower case."""
+    """Name of the project to create; default `<project>-<stack>-<component name>-<account digest>`
+    in lower case (SLS project names are global)."""
     logstore_name: str
     """Name of the logstore to create; default `function-logs`."""
     retention_days: int
@@ -90,7 +92,7 @@ class RustFunctionArgs(TypedDict):
     size_budget: NotRequired[int]
     """Largest acceptable zip in bytes; the build fails above it."""
     function_name: NotRequired[str]
-    """FC function name; default: the component name."""
+    """FC function name; default `<component name>-<stack>` (`spec.default_function_name`)."""
     runtime: NotRequired[str]
     """`custom.debian10` (default), `custom.debian11`, `custom.debian12` or `custom`."""
     memory_size: NotRequired[int]
@@ -110,6 +112,8 @@ class RustFunctionArgs(TypedDict):
     """Environment variables whose values are Pulumi secrets (tokens): encrypted in state."""
     timers: NotRequired[Sequence[TimerArgs]]
     """Timer triggers; each fires the alias (FC 3.0) or the function (FC 2.0)."""
+    http: NotRequired[HttpArgs]
+    """An HTTP trigger on the alias (FC 3.0) or the function (FC 2.0); default: none."""
     role: NotRequired[RoleArgs]
     """The execution role; default: create one that may write the function's logstore."""
     logs: NotRequired[LogsArgs]

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 def object_key(package: Package, *, stack: str, function_name: str) -> str:
     """`<stack>/<function_name>/<sha256>.zip`: the same bytes land on the same key.
 
+    `function_name` is the function's name in the stack (its entry), unique there.
+
     The object id is bucket + key (`alicloud_oss_bucket_object`), so the key names its owner:
     two functions built from one crate, or two stacks sharing a bucket, never declare the same
     object, and one deleting a superseded package never removes another's current one.

@@ -59,6 +59,7 @@ ENTRY_KEYS: dict[str, tuple[str, type]] = {
     "environment": ("environment", dict),
     "secretEnvironment": ("secret_environment", dict),
     "timers": ("timers", list),
+    "http": ("http", dict),
     "alias": ("alias", str),
     "pinnedVersion": ("pinned_version", str),
     "sizeBudget": ("size_budget", int),
@@ -99,6 +100,11 @@ NESTED: dict[str, dict[str, str]] = {
         "skip": "skip",
     },
     "bucket": {"bucketName": "bucket_name", "existingName": "existing_name", "skip": "skip"},
+    "http": {
+        "authType": "auth_type",
+        "methods": "methods",
+        "disableUrlInternet": "disable_url_internet",
+    },
 }
 """The keys of an entry's nested settings and the argument each sets."""
 REGISTRY_KEYS = {

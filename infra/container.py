@@ -77,6 +77,18 @@ def registry_hosts(registry: RegistryArgs, region: str) -> tuple[str, str]:
     return registry.get("endpoint", public), registry.get("vpc_endpoint", vpc)
 
 
+PERSONAL_INSTANCE_PROBLEM = (
+    "registry.endpoint {endpoint!r} is a personal instance created since 2024-09, whose "
+    "namespaces and repositories the provider cannot create: alicloud_cr_namespace and "
+    "alicloud_cr_repo call ACR's 2016-06-07 API, which serves only the older shared registry "
+    "(terraform-provider-alicloud resource_alicloud_cr_namespace.go Create), and that the "
+    "instance-scoped alicloud_cr_ee_* resources accept a personal instance is unconfirmed. "
+    "Create the namespace and repository in the ACR console and set registry.existing (stack "
+    "key registryExisting: true)"
+)
+"""Why a `crpi-` personal instance needs its namespace and repository made by hand."""
+
+
 def registry_problems(registry: RegistryArgs, crate: str) -> list[tuple[str, str]]:
     """Every problem with the registry settings as (field, message): `registry.username`, ..."""
     problems: list[tuple[str, str]] = []
@@ -94,6 +106,14 @@ def registry_problems(registry: RegistryArgs, crate: str) -> list[tuple[str, str
             continue  # a RegistryNamespace's name, checked where it is declared
         name = f"registry.{field}"
         problems += [(name, p) for p in check_acr_name(name, value, kind=field, edition=edition)]
+    endpoint = registry.get("endpoint", "")
+    if (
+        edition == "personal"
+        and isinstance(endpoint, str)
+        and endpoint.startswith("crpi-")
+        and not registry.get("existing", False)
+    ):
+        problems.append(("registry.existing", PERSONAL_INSTANCE_PROBLEM.format(endpoint=endpoint)))
     if edition == "enterprise":
         if "instance_id" not in registry:
             problems.append(

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pulumi_alicloud as alicloud
 
-from infra import alerts, container, limits, timer
+from infra import alerts, container, http_trigger, limits, timer
 from infra.plan import HANDLER, Declared, Plan, failure_destination, known, trigger_options
 
 
@@ -87,6 +87,16 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
             config=timer.trigger_config(settings),
             opts=options,
         )
+    if spec.http is not None:
+        alicloud.fc.Trigger(
+            f"{spec.name}-http-trigger",
+            service=service.name,
+            function=function.name,
+            name=http_trigger.TRIGGER_NAME,
+            type="http",
+            config=http_trigger.trigger_config(spec.http, fc_version="2.0"),
+            opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
+        )
     if spec.alert is not None:
         alerts.failure_alarm(
             spec.name,
@@ -105,4 +115,8 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
         alias=latest,
         version=latest,
         published_version=latest,
+        # The FC 2.0 trigger resource gives no URL: FC 2.0 serves HTTP triggers at
+        # https://<account>.<region>.fc.aliyuncs.com/2016-08-15/proxy/<service>/<function>/.
+        http_url=pulumi.Output.from_input(""),
+        http_internal_url=pulumi.Output.from_input(""),
     )

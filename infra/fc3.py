@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_alicloud as alicloud
 
-from infra import alerts, container, limits, timer
+from infra import alerts, container, http_trigger, limits, timer
 from infra.plan import (
     BOOTSTRAP_COMMAND,
     HANDLER,
@@ -61,7 +61,18 @@ def config_digest(plan: Plan) -> pulumi.Output[str]:
     )
 
 
-def _function(parent: pulumi.Resource, plan: Plan) -> alicloud.fc.V3Function:
+def version_description(description: str, revision: str, config: str) -> str:
+    """The function's description with the code revision and config digest it was published with.
+
+    FC 3.0 allows 256 characters (CreateFunctionInput `description`); the user's part is checked
+    against the room left (`limits.DESCRIPTION_ROOM`).
+    """
+    return f"{description} [code {revision[:16]} config {config[:16]}]"
+
+
+def _function(
+    parent: pulumi.Resource, plan: Plan, description: pulumi.Input[str]
+) -> alicloud.fc.V3Function:
     spec, source = plan.spec, plan.source
     log_config: alicloud.fc.V3FunctionLogConfigArgsDict | None = None
     if plan.log_project is not None and plan.logstore is not None:
@@ -75,7 +86,7 @@ def _function(parent: pulumi.Resource, plan: Plan) -> alicloud.fc.V3Function:
     return alicloud.fc.V3Function(
         f"{spec.name}-function",
         function_name=spec.function_name,
-        description=spec.description,
+        description=description,
         runtime=spec.runtime,
         handler=HANDLER,
         code=(
@@ -116,39 +127,70 @@ def _function(parent: pulumi.Resource, plan: Plan) -> alicloud.fc.V3Function:
     )
 
 
-def _async_config(
+def _async_configs(
     parent: pulumi.Resource,
     spec: FunctionSpec,
     function_name: pulumi.Input[str],
     alias: pulumi.Input[str],
-) -> alicloud.fc.V3AsyncInvokeConfig | None:
+) -> list[alicloud.fc.V3AsyncInvokeConfig]:
+    """The retry settings on LATEST and on the alias the timers invoke, or none.
+
+    FC keeps one config per qualifier, and timers invoke the alias, so the alias needs its own.
+    The provider cannot manage that one alone: its Read asks for the config of LATEST (no
+    qualifier; terraform-provider-alicloud service_alicloud_fcv3_v2.go
+    DescribeFcv3AsyncInvokeConfig), so a config created only on the alias is "not found" right
+    after its create, and the create fails. With the same settings on LATEST, that Read finds
+    them and writes back exactly what the alias was given. The alias's config is created after
+    LATEST's, so an update reads LATEST's new values; and since the provider's Update sends
+    nothing when only the qualifier changes (resource_alicloud_fcv3_async_invoke_config.go
+    Update), a new alias gets a new config (replace) instead of a silent update.
+    """
     retries = spec.async_invoke
     if retries is None:
-        return None
-    return alicloud.fc.V3AsyncInvokeConfig(
+        return []
+
+    def config(
+        name: str, qualifier: pulumi.Input[str] | None, opts: pulumi.ResourceOptions
+    ) -> alicloud.fc.V3AsyncInvokeConfig:
+        return alicloud.fc.V3AsyncInvokeConfig(
+            name,
+            function_name=function_name,
+            qualifier=qualifier,
+            max_async_retry_attempts=retries.get("max_retries"),
+            max_async_event_age_in_seconds=retries.get("max_event_age"),
+            destination_config=failure_destination(retries),
+            opts=opts,
+        )
+
+    latest = config(f"{spec.name}-async-invoke-latest", None, pulumi.ResourceOptions(parent=parent))
+    on_alias = config(
         f"{spec.name}-async-invoke",
-        function_name=function_name,
-        # Timers invoke the alias, and FC keeps one such config per qualifier.
-        qualifier=alias,
-        max_async_retry_attempts=retries.get("max_retries"),
-        max_async_event_age_in_seconds=retries.get("max_event_age"),
-        destination_config=failure_destination(retries),
-        opts=pulumi.ResourceOptions(parent=parent),
+        alias,
+        pulumi.ResourceOptions(
+            parent=parent, depends_on=[latest], replace_on_changes=["qualifier"]
+        ),
     )
+    return [latest, on_alias]
 
 
 def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
     """Function, published version, alias, asynchronous invocation config, timers, alert."""
     spec = plan.spec
     child = pulumi.ResourceOptions(parent=parent)
-    function = _function(parent, plan)
-    config = config_digest(plan)
+    # What a published version snapshots (code and config) is written into the function's
+    # description, and the version is given that same description: the provider's Read sets a
+    # version's description from the function's at that version (GetFunction?qualifier=<v>;
+    # terraform-provider-alicloud resource_alicloud_fcv3_function_version.go Read,
+    # service_alicloud_fcv3_v2.go DescribeFcv3FunctionVersion), and the field is ForceNew, so
+    # any other text would replace the version at every preview.
+    description = pulumi.Output.all(plan.source.revision, config_digest(plan)).apply(
+        lambda parts: version_description(spec.description, parts[0], parts[1])
+    )
+    function = _function(parent, plan, description)
     published = alicloud.fc.V3FunctionVersion(
         f"{spec.name}-version",
         function_name=function.function_name,
-        description=pulumi.Output.all(plan.source.revision, config).apply(
-            lambda parts: f"{spec.crate} code {parts[0]} config {parts[1][:16]}"
-        ),
+        description=function.description.apply(lambda text: text or ""),
         # A version is immutable: new code or config publishes a new one (replace) and the
         # superseded one is deleted once the alias has moved on. Versions are not retained:
         # the provider's delete sends DeleteFunction alone, and FC refuses a function that
@@ -173,8 +215,8 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
         description=f"pinned to version {pinned}" if pinned else "newest published version",
         opts=child,
     )
-    async_config = _async_config(parent, spec, function.function_name, alias.alias_name)
-    options = trigger_options(parent, async_config)
+    async_configs = _async_configs(parent, spec, function.function_name, alias.alias_name)
+    options = trigger_options(parent, async_configs[-1] if async_configs else None)
     for settings in spec.timers:
         alicloud.fc.V3Trigger(
             f"{spec.name}-timer-{settings['name']}",
@@ -185,6 +227,21 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
             trigger_config=timer.trigger_config(settings),
             opts=options,
         )
+    http_url = http_internal_url = pulumi.Output.from_input("")
+    if spec.http is not None:
+        trigger = alicloud.fc.V3Trigger(
+            f"{spec.name}-http-trigger",
+            function_name=function.function_name,
+            trigger_name=http_trigger.TRIGGER_NAME,
+            trigger_type="http",
+            qualifier=alias.alias_name,
+            trigger_config=http_trigger.trigger_config(spec.http, fc_version="3.0"),
+            # One HTTP trigger per alias, and its name is taken until it is gone.
+            opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True),
+        )
+        urls = trigger.http_trigger
+        http_url = urls.apply(lambda found: (found.url_internet if found else None) or "")
+        http_internal_url = urls.apply(lambda found: (found.url_intranet if found else None) or "")
     if spec.alert is not None:
         alerts.failure_alarm(
             spec.name,
@@ -199,4 +256,6 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
         alias=alias.alias_name,
         version=known(alias.version_id, pinned or ""),
         published_version=known(published.version_id, ""),
+        http_url=http_url,
+        http_internal_url=http_internal_url,
     )

@@ -44,6 +44,10 @@ class RustFunction(pulumi.ComponentResource):
     """The SLS project the function logs to, if any."""
     logstore: pulumi.Output[str | None]
     """The logstore the function logs to, if any."""
+    http_url: pulumi.Output[str]
+    """The HTTP trigger's public URL; "" without an HTTP trigger, and on FC 2.0."""
+    http_internal_url: pulumi.Output[str]
+    """The HTTP trigger's URL inside the region's VPC; "" as `http_url`."""
     trigger_names: pulumi.Output[list[str]]
     """Names of the timer triggers."""
     image: pulumi.Output[str]
@@ -119,6 +123,8 @@ class RustFunction(pulumi.ComponentResource):
         self.alias = declared.alias
         self.version = declared.version
         self.published_version = declared.published_version
+        self.http_url = declared.http_url
+        self.http_internal_url = declared.http_internal_url
         self.register_outputs(
             {
                 "function_name": self.function_name,
@@ -136,6 +142,8 @@ class RustFunction(pulumi.ComponentResource):
                 "log_project": self.log_project,
                 "logstore": self.logstore,
                 "trigger_names": self.trigger_names,
+                "http_url": self.http_url,
+                "http_internal_url": self.http_internal_url,
             }
         )
 
@@ -154,7 +162,7 @@ class RustFunction(pulumi.ComponentResource):
             package=package,
         ).package
         bucket_name = self._bucket(spec)
-        key = artifacts.object_key(package, stack=spec.stack, function_name=spec.function_name)
+        key = artifacts.object_key(package, stack=spec.stack, function_name=spec.name)
         code = artifacts.code_object(spec.name, bucket_name, key, package, self)
         return Source(revision=package.sha256[:16], package=package, code=code)
 
@@ -208,6 +216,7 @@ class RustFunction(pulumi.ComponentResource):
                 "logstore_name": setting["logstore_name"],
                 "retention_days": setting["retention_days"],
                 "tags": dict(spec.tags),
+                "per_account": spec.log_project_per_account,
             },
             opts=pulumi.ResourceOptions(parent=self),
         )

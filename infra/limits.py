@@ -383,6 +383,23 @@ def check_function_name(function_name: str, *, fc_version: str = DEFAULT_FC_VERS
     return problems
 
 
+DESCRIPTION_MAX = 256
+"""FC's function description: at most 256 characters (FC 3.0 CreateFunctionInput `description`,
+https://www.alibabacloud.com/help/en/functioncompute/fc/developer-reference/api-fc-2023-03-30-struct-createfunctioninput;
+the length is from that page as read by an earlier review, not re-checked here)."""
+DESCRIPTION_ROOM = DESCRIPTION_MAX - 48
+"""What is left for the user's description: FC 3.0 functions append the published code and
+config to it (` [code <16> config <16>]`, 48 characters; `fc3.version_description`)."""
+
+
+def check_description(description: str) -> list[str]:
+    """A description that fits beside what the library appends to it."""
+    if isinstance(description, str) and len(description) <= DESCRIPTION_ROOM:
+        return []
+    got = len(description) if isinstance(description, str) else repr(description)
+    return [f"description must be a string of at most {DESCRIPTION_ROOM} characters, got {got}"]
+
+
 def check_service_name(service_name: str) -> list[str]:
     """FC 2.0 service: 1-128 letters, digits, `_` and `-`, starting with a letter or `_`."""
     if isinstance(service_name, str) and _SERVICE_NAME.fullmatch(service_name):

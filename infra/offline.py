@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 ACCOUNT = "<account>"
 """The account id in a computed ARN: the plan has no account."""
+CALLER_IDENTITY = "alicloud:index/getCallerIdentity:getCallerIdentity"
+"""The one call the library makes: the account's id, which default SLS project names carry."""
 SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - how the monitor marks secrets on the wire
 SIG_KEY = rpc._special_sig_key  # noqa: SLF001
 SECURE_PLACEHOLDER = "[secret: set in the stack, not decrypted offline]"
@@ -130,7 +132,14 @@ class CloudMocks(pulumi.runtime.Mocks):
             # A new description is a new published version; derive a stable number from it.
             outputs = {"versionId": str(1 + int(_short(str(state.get("description"))), 16) % 997)}
         elif args.typ == "alicloud:fc/v3Trigger:V3Trigger":
+            host = f"{state['functionName'].lower()}-{_short(name)}"
             outputs = {
+                "httpTrigger": {
+                    "urlInternet": f"https://{host}.{region}.fcapp.run",
+                    "urlIntranet": f"https://{host}.{region}-vpc.fcapp.run",
+                }
+                if state.get("triggerType") == "http"
+                else None,
                 "triggerId": f"{_short(name)}-trigger-id",
                 "targetArn": f"acs:fc:{region}:{account}:functions/{state['functionName']}",
             }
@@ -150,14 +159,23 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "roleId": f"3{int(_short(name), 16)}",
             }
         elif args.typ == "alicloud:oss/bucket:Bucket":
-            outputs = {"bucket": state.get("bucket") or f"{name}-{_short(name)}"}
+            # The provider names an unnamed bucket `tf-oss-bucket-<unique id>` (PrefixedUniqueId,
+            # resource_alicloud_oss_bucket.go:501): lower case, different for every stack.
+            unique = _short(f"{pulumi.get_stack()}/{account}/{name}")
+            outputs = {"bucket": state.get("bucket") or f"tf-oss-bucket-{unique}"}
         state.update(outputs)
         return f"{name}-id", state
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """A data source or provider function needs the cloud: refused, naming it."""
+        """The caller's account (the one lookup the library makes); anything else is refused.
+
+        Default SLS project names carry a digest of the account's id (`logs.account_unique`):
+        offline, that is the digest of `account`.
+        """
+        if args.token == CALLER_IDENTITY:
+            return {"accountId": self.account, "id": self.account}, []
         self.calls.append(args.token)
         message = f"{args.token} reads from the cloud, which an offline plan cannot"
         raise StackError(message)

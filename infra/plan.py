@@ -58,6 +58,10 @@ class Declared:
     alias: pulumi.Output[str]
     version: pulumi.Output[str]
     published_version: pulumi.Output[str]
+    http_url: pulumi.Output[str]
+    """The HTTP trigger's public URL ("" without one, or where the provider gives none)."""
+    http_internal_url: pulumi.Output[str]
+    """Its URL inside the region's VPC."""
 
 
 def failure_destination(retries: AsyncInvokeArgs) -> Any:  # noqa: ANN401 - each FC version types it apart

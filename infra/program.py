@@ -16,6 +16,7 @@ from infra import config as _config
 from infra.alerts import AlertContacts
 from infra.bootstrap import Builder
 from infra.container import RegistryNamespace
+from infra.domains import CustomDomain, CustomDomainArgs, domain_problems
 from infra.errors import ConfigError
 from infra.function import RustFunction
 from infra.limits import check_region
@@ -145,6 +146,8 @@ def from_config(
             )
     for check in checks:
         problems += check(stack_functions)
+    domains, found = _domains(config.get_object(DOMAINS_KEY) or {}, stack_functions, config)
+    problems += found
     if problems:
         raise ConfigError(f"stack {stack}", problems)
     functions = stack_functions.functions
@@ -154,9 +157,112 @@ def from_config(
             {
                 "group_name": str(values["alertContactGroup"]),
                 "emails": stack_functions.alert_emails,
+                "owner": f"{project}/{stack}",
             },
         )
         for args in functions.values():
             if "alert" in args:
                 args["alert"]["contact_group"] = contacts.group_name
-    return declare_functions(functions, f"stack {stack}")
+    declared = declare_functions(functions, f"stack {stack}")
+    for domain, settings in domains.items():
+        routes = [
+            {
+                **route,
+                "function_name": declared[str(route["function_name"])].function_name,
+                "qualifier": declared[str(route["function_name"])].alias,
+            }
+            for route in settings["routes"]
+        ]
+        CustomDomain(f"domain-{domain}", cast("CustomDomainArgs", {**settings, "routes": routes}))
+    return declared
+
+
+DOMAINS_KEY = "domains"
+"""Stack key: custom domains, each `{protocol, routes: [{path, function, methods}], certificate:
+{name, certificate, privateKey}}` (the certificate's two values name secret config keys)."""
+
+
+def _domains(
+    raw: object, stack_functions: _config.StackFunctions, config: pulumi.Config
+) -> tuple[dict[str, CustomDomainArgs], list[str]]:
+    """The stack's custom domains (routes naming entries) and every problem, naming its key."""
+    if not isinstance(raw, dict):
+        return {}, [f"{DOMAINS_KEY} must map each domain name to its settings, got {raw!r}"]
+    domains: dict[str, CustomDomainArgs] = {}
+    problems: list[str] = []
+    for domain, settings in raw.items():
+        key = f"{DOMAINS_KEY}.{domain}"
+        if not isinstance(settings, dict):
+            problems.append(f"{key} must map protocol, routes and certificate")
+            continue
+        args, found = _domain(str(domain), settings, stack_functions.functions, config)
+        problems += [f"{key}{problem}" for problem in found]
+        domains[str(domain)] = args
+    return domains, problems
+
+
+def _route(index: int, route: object, functions: Mapping[str, RustFunctionArgs]) -> list[str]:
+    """Problems of one route (each starting with its key below the domain's)."""
+    where = f".routes[{index}]"
+    if not isinstance(route, dict):
+        return [f"{where} must map path, function and methods"]
+    problems = [f"{where}: unknown setting {k!r}" for k in sorted(set(route) - ROUTE_KEYS)]
+    entry = route.get("function")
+    args = functions.get(str(entry))
+    if args is None:
+        problems.append(f"{where}.function must name an entry of functions, got {entry!r}")
+    elif "http" not in args or args.get("fc_version") == "2.0":
+        problems.append(f"{where}.function {entry!r} needs an http setting, on FC 3.0")
+    return problems
+
+
+def _domain(
+    domain: str,
+    settings: Mapping[str, object],
+    functions: Mapping[str, RustFunctionArgs],
+    config: pulumi.Config,
+) -> tuple[CustomDomainArgs, list[str]]:
+    """One domain's arguments, its routes' `function_name` still naming entries."""
+    problems = [f": unknown setting {k!r}" for k in sorted(set(settings) - DOMAIN_KEYS)]
+    raw_routes = settings.get("routes")
+    routes = raw_routes if isinstance(raw_routes, list) else []
+    for index, route in enumerate(routes):
+        problems += _route(index, route, functions)
+    args: dict[str, object] = {
+        "domain_name": domain,
+        "routes": [
+            {
+                "path": route.get("path"),
+                "function_name": route.get("function"),
+                "qualifier": "",
+                **({"methods": route["methods"]} if "methods" in route else {}),
+            }
+            for route in routes
+            if isinstance(route, dict)
+        ],
+    }
+    if "protocol" in settings:
+        args["protocol"] = settings["protocol"]
+    certificate = settings.get("certificate")
+    if isinstance(certificate, dict):
+        values = {}
+        for part in ("certificate", "privateKey"):
+            secret_key = str(certificate.get(part) or "")
+            values[part] = config.get_secret(secret_key) if secret_key else None
+            if values[part] is None:
+                problems.append(
+                    f".certificate.{part} must name a secret config key the stack sets "
+                    f"(`pulumi config set --secret <key>`), got {secret_key!r}"
+                )
+        args["certificate"] = {
+            "name": str(certificate.get("name") or domain),
+            "certificate": values["certificate"],
+            "private_key": values["privateKey"],
+        }
+    domain_args = cast("CustomDomainArgs", args)
+    problems += [f": {problem}" for problem in domain_problems(domain_args)]
+    return domain_args, problems
+
+
+DOMAIN_KEYS = frozenset({"protocol", "routes", "certificate"})
+ROUTE_KEYS = frozenset({"path", "function", "methods"})

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, cast
 from infra import alerts, container, limits, timer
 from infra.bootstrap.build import DEFAULT_SIZE_BUDGET
 from infra.errors import ConfigError
-from infra.logs import DEFAULT_RETENTION_DAYS
+from infra.http_trigger import TRIGGER_NAME as HTTP_TRIGGER_NAME
+from infra.http_trigger import check_http
+from infra.logs import ACCOUNT_SUFFIX_LENGTH, DEFAULT_RETENTION_DAYS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import pulumi
 
     from infra.args import AsyncInvokeArgs, BucketArgs, LogsArgs, RoleArgs, RustFunctionArgs
+    from infra.http_trigger import HttpArgs
 
 MEMORY_SIZE = 128
 """MB: the smallest function FC accepts (`limits.MEMORY_MIN_MB`)."""
@@ -62,6 +65,8 @@ class FunctionSpec:
     environment: Mapping[str, str]
     secret_environment: Mapping[str, pulumi.Input[str]]
     timers: tuple[timer.TimerArgs, ...]
+    http: HttpArgs | None
+    """The HTTP trigger's settings, or None for no HTTP trigger."""
     async_invoke: AsyncInvokeArgs | None
     """The asynchronous invocation config to declare, or None to leave FC's defaults."""
     alias: str
@@ -72,6 +77,8 @@ class FunctionSpec:
     """As given, with `role_name` filled in when the role is created."""
     logs: LogsArgs
     """As given, with the project, logstore and retention filled in when they are created."""
+    log_project_per_account: bool
+    """The created project's name is the default, to be made unique to the account."""
     bucket: BucketArgs
     registry: container.RegistryArgs | None
     image: pulumi.Input[str] | None
@@ -108,6 +115,15 @@ def resource_name(*parts: str, limit: int = 63) -> str:
     return text[:limit].rstrip("-")
 
 
+def default_function_name(name: str, stack: str) -> str:
+    """`<name>-<stack>`, the FC function name of an entry that sets none.
+
+    FC function names are unique in the account's region, so two stacks of one project there
+    (dev and staging) must not both name a function `hello`.
+    """
+    return f"{name}-{re.sub(r'[^A-Za-z0-9_-]+', '-', stack)}"
+
+
 def default_cpu(memory_size: int) -> float:
     """The least vCPU that FC 3.0 allows with `memory_size` MB, and at least 0.1.
 
@@ -121,15 +137,19 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
     name: str, args: RustFunctionArgs, *, project: str, stack: str, region: str, cwd: Path
 ) -> FunctionSpec:
     """`args` with every default applied; no rule checked (`problems` does that)."""
-    function_name = args.get("function_name", name)
+    function_name = args.get("function_name", default_function_name(name, stack))
     variant = args.get("variant", "zip")
     memory_size = args.get("memory_size", MEMORY_SIZE)
     role = cast("RoleArgs", _copy(args.get("role", {})))
     if creates("role", role):
-        role.setdefault("role_name", resource_name(project, stack, function_name, limit=64))
+        role.setdefault("role_name", resource_name(project, stack, name, limit=64))
     logs = cast("LogsArgs", _copy(args.get("logs", {})))
+    per_account = creates("logs", logs) and "project_name" not in logs
     if creates("logs", logs):
-        logs.setdefault("project_name", resource_name(project, stack, function_name))
+        logs.setdefault(
+            "project_name",
+            resource_name(project, stack, name, limit=63 - ACCOUNT_SUFFIX_LENGTH),
+        )
         logs.setdefault("logstore_name", LOGSTORE)
         logs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)
     timers = tuple(args.get("timers", []))
@@ -159,6 +179,7 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
         environment=dict(args.get("environment", {})),
         secret_environment=dict(args.get("secret_environment", {})),
         timers=timers,
+        http=args.get("http"),
         async_invoke=async_invoke,
         alias=args.get("alias", ALIAS),
         pinned_version=args.get("pinned_version"),
@@ -166,6 +187,7 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
         tags={"project": project, "stack": stack, **args.get("tags", {})},
         role=role,
         logs=logs,
+        log_project_per_account=per_account,
         bucket=cast("BucketArgs", _copy(args.get("bucket", {}))),
         registry=args.get("registry"),
         image=args.get("image"),
@@ -388,6 +410,7 @@ def _field_problems(spec: FunctionSpec, args: RustFunctionArgs) -> list[tuple[st
         add("runtime", limits.check_runtime(spec.runtime, **on))
     add("memory_size", limits.check_memory_size(spec.memory_size, **on))
     add("timeout", limits.check_timeout(spec.timeout))
+    add("description", limits.check_description(spec.description))
     add("instance_concurrency", limits.check_instance_concurrency(spec.instance_concurrency))
     if spec.fc_version == "2.0":
         for key in ("cpu", "disk_size", "alias", "pinned_version"):
@@ -409,6 +432,10 @@ def _field_problems(spec: FunctionSpec, args: RustFunctionArgs) -> list[tuple[st
         limits.check_environment(dict(spec.environment), valid_secret_keys, **on),
     )
     add("timers", timer.check_timers(list(spec.timers)))
+    if spec.http is not None:
+        add("http", check_http(spec.http, fc_version=spec.fc_version))
+        if any(t.get("name") == HTTP_TRIGGER_NAME for t in spec.timers):
+            add("timers", [f"timer name {HTTP_TRIGGER_NAME!r} is the HTTP trigger's; rename it"])
     if spec.alert is not None:
         add("alert", alerts.check_alert(spec.alert))
     async_invoke = cast("dict[str, object]", args.get("async_invoke", {}))

@@ -153,12 +153,24 @@ def check_payload(payload: str) -> list[str]:
     return []
 
 
+TIMER_KEYS = frozenset({"name", "cron", "payload", "enabled"})
+"""A timer's settings (`TimerArgs`); any other key is refused, so a misspelt `enabled` cannot
+leave a timer on."""
+
+
 def check_timers(timers: list[TimerArgs]) -> list[str]:
     """Every timer is valid and no two share a name."""
     problems: list[str] = []
     seen: set[str] = set()
     for timer in timers:
         name = timer.get("name", "")
+        unknown = sorted(set(timer) - TIMER_KEYS)
+        if unknown:
+            hint = " (the schedule's key is `cron`)" if "schedule" in unknown else ""
+            problems.append(
+                f"timer {name!r}: unknown setting {', '.join(map(repr, unknown))}{hint}; "
+                f"allowed: {', '.join(sorted(TIMER_KEYS))}"
+            )
         problems.extend(check_trigger_name(name))
         if name in seen:
             problems.append(f"timer name {name!r} is used twice; trigger names must be unique")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -21,7 +22,7 @@ from infra import offline
 from infra.offline import RecordingMonitor, Registered, is_secret, unwrap
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     import pulumi
 
@@ -32,6 +33,7 @@ the provider contract is the tests' own."""
 REPO = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789"
 REGION = "cn-hangzhou"
+CALLER_IDENTITY = offline.CALLER_IDENTITY
 FAKE_TOKEN = "test-token-not-real"  # noqa: S105 - a fake value, the point of the tests
 
 
@@ -47,10 +49,12 @@ class CloudMocks(offline.CloudMocks):
     the preview would.
     """
 
-    def __init__(self) -> None:
-        """Start with no calls allowed and no identities taken."""
-        super().__init__(ACCOUNT_ID, REGION)
+    def __init__(self, account_id: str = ACCOUNT_ID) -> None:
+        """Start with no identities taken, as the account `account_id`."""
+        super().__init__(account_id, REGION)
         self.identities: dict[tuple[object, ...], str] = {}
+        self.ignored: dict[str, list[str]] = {}
+        """Each resource's `ignore_changes` (top-level inputs), by logical name."""
 
     def _enforce_contract(self, args: pulumi.runtime.MockResourceArgs) -> None:
         resource = CONTRACT.get(args.typ)
@@ -72,8 +76,21 @@ class CloudMocks(offline.CloudMocks):
         if taken is not None:
             self.identities[taken] = args.name
 
+    def _keep_ignored(self, args: pulumi.runtime.MockResourceArgs) -> None:
+        prior = PRIOR.get(args.name)
+        if prior is None:
+            return
+        for path in self.ignored.get(args.name, []):
+            if path in prior.inputs:
+                args.inputs[path] = prior.inputs[path]
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        """Check the contract, then echo the inputs plus the outputs the cloud computes."""
+        """Check the contract, then echo the inputs plus the outputs the cloud computes.
+
+        An input the resource's `ignore_changes` names keeps its value from the prior
+        evaluation (`prior_state`), as the engine keeps it from the state.
+        """
+        self._keep_ignored(args)
         if args.custom:
             self._enforce_contract(args)
         return super().new_resource(args)
@@ -81,7 +98,9 @@ class CloudMocks(offline.CloudMocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        """No data source or function call is expected: fail loudly on any."""
+        """Who the caller is (the account's id); any other call fails loudly."""
+        if args.token == offline.CALLER_IDENTITY:
+            return super().call(args)
         self.calls.append(args.token)
         message = f"unexpected call {args.token} with {args.args}"
         raise AssertionError(message)
@@ -120,6 +139,34 @@ class Evaluation:
         return chain
 
 
+class PriorMonitor(RecordingMonitor):
+    """The recording monitor, telling the mocks each resource's `ignore_changes` first."""
+
+    def __init__(self, mocks: CloudMocks) -> None:
+        """Record for `mocks`."""
+        super().__init__(mocks)
+        self.cloud = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
+        """Note what the resource ignores, then record it."""
+        self.cloud.ignored[request.name] = list(request.ignoreChanges)
+        return super().RegisterResource(request)
+
+
+PRIOR: dict[str, Registered] = {}
+"""The previous evaluation's resources by name, while `prior_state` holds one."""
+
+
+@contextlib.contextmanager
+def prior_state(evaluation: Evaluation) -> Iterator[None]:
+    """Evaluate as an update of `evaluation`: ignored inputs keep their earlier values."""
+    PRIOR.update({r.name: r for r in evaluation.resources})
+    try:
+        yield
+    finally:
+        PRIOR.clear()
+
+
 LAST_EVALUATION = Evaluation([], {})
 """The most recent evaluation, kept also when the program raised."""
 
@@ -129,10 +176,11 @@ def evaluate(
     config: dict[str, str] | None = None,
     secret_keys: list[str] | None = None,
     stack: str = "dev",
+    account_id: str = ACCOUNT_ID,
 ) -> Evaluation:
     """Run `program` in a fresh stack under the recording mocks and wait for every resource."""
-    mocks = CloudMocks()
-    monitor = RecordingMonitor(mocks)
+    mocks = CloudMocks(account_id)
+    monitor = PriorMonitor(mocks)
     global LAST_EVALUATION  # noqa: PLW0603 - lets a test see what a failed run registered
     LAST_EVALUATION = Evaluation(monitor.registered, monitor.stack_outputs, mocks.calls)
     offline.evaluate(
@@ -185,6 +233,17 @@ def dev_config(**overrides: str) -> dict[str, str]:
         "fc-rust:functions": functions(),
     }
     config.update({k if ":" in k else f"fc-rust:{k}": v for k, v in overrides.items()})
+    return config
+
+
+def committed_config(name: str) -> dict[str, str]:
+    """A committed stack's config (`Pulumi.<name>.yaml`) as the CLI hands it over."""
+    text = (REPO / f"Pulumi.{name}.yaml").read_text(encoding="utf-8")
+    values = yaml.safe_load(text)["config"]
+    config = {
+        key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
+    }
+    config["fc-rust:githubToken"] = FAKE_TOKEN
     return config
 
 

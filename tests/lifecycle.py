@@ -22,12 +22,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from conftest import Evaluation, unwrap
 from provider_contract import CONTRACT
+from provider_contract.behaviour import top
+from provider_contract.behaviours import BEHAVIOURS
 from provider_contract.model import force_new_paths, identity
+from provider_contract.rules import get
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from conftest import Registered
+    from provider_contract.behaviour import World
 
 Action = Literal["same", "update", "replace", "create", "delete"]
 
@@ -128,11 +132,65 @@ def changed_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[s
     return sorted(path for path in set(old) | set(new) if old.get(path) != new.get(path))
 
 
-def _step(old: Registered, new: Registered) -> Step:
+def world(evaluation: Evaluation) -> World:
+    """The declared resources of `evaluation`, as the provider's Read may look them up."""
+
+    def find(type_: str, match: Mapping[str, object]) -> Mapping[str, Any] | None:
+        for resource in evaluation.resources:
+            if resource.type == type_ and all(
+                get(resource.plain(), path) == value for path, value in match.items()
+            ):
+                return resource.plain()
+        return None
+
+    return find
+
+
+def read_back(resource: Registered, evaluation: Evaluation) -> dict[str, Any]:
+    """The resource's state after `pulumi up`: its inputs as the provider's Read writes them.
+
+    Read ends every Create and Update, so this is what the next preview diffs against. A path
+    that Read sets to None is left out, as the provider's `d.Set` of nil clears it.
+    """
+    state = resource.plain()
+    behaviour = BEHAVIOURS.get(resource.type)
+    if behaviour is None:
+        return state
+    found = world(evaluation)
+    for read in behaviour.reads:
+        value = read.value(resource.plain(), found)
+        parent, _, leaf = read.path.rpartition(".")
+        holder = get(state, parent) if parent else state
+        if not isinstance(holder, dict):
+            continue
+        if value is None:
+            holder.pop(leaf, None)
+        else:
+            holder[leaf] = value
+    return state
+
+
+def _suppressed(
+    resource_type: str, path: str, state: Mapping[str, Any], new: Mapping[str, Any]
+) -> bool:
+    """Whether the provider's plan suppresses the difference at `path` (DiffSuppressFunc)."""
+    behaviour = BEHAVIOURS.get(resource_type)
+    if behaviour is None:
+        return False
+    return any(
+        equivalent.same(get(state, equivalent.path), get(new, equivalent.path))
+        for equivalent in behaviour.equivalent
+        if equivalent.path in _top_paths(path)
+    )
+
+
+def _step(old: Registered, new: Registered, before: Evaluation) -> Step:
+    state, inputs = read_back(old, before), new.plain()
     changed = [
         path
-        for path in changed_paths(old.plain(), new.plain())
+        for path in changed_paths(state, inputs)
         if not any(p in new.ignore_changes for p in _top_paths(path))
+        and not _suppressed(new.type, path, state, inputs)
     ]
     if not changed:
         return Step(new.name, new.type, "same")
@@ -159,11 +217,50 @@ def plan(before: Evaluation, after: Evaluation) -> list[Step]:
     old = {r.urn: r for r in before.resources if r.custom}
     new = {r.urn: r for r in after.resources if r.custom}
     steps = [
-        _step(old[urn], resource) if urn in old else Step(resource.name, resource.type, "create")
+        _step(old[urn], resource, before)
+        if urn in old
+        else Step(resource.name, resource.type, "create")
         for urn, resource in new.items()
     ]
     steps += [Step(r.name, r.type, "delete") for urn, r in old.items() if urn not in new]
     return steps
+
+
+def silent_updates(steps: Iterable[Step]) -> list[str]:
+    """Updates whose change the provider's Update never sends: the state changes, FC does not.
+
+    A changed input that is neither ForceNew (nor replaced on purpose) nor among the inputs the
+    provider's Update sends (`Behaviour.updates`) would show as an update and do nothing.
+    """
+    problems = []
+    for step in steps:
+        behaviour = BEHAVIOURS.get(step.type)
+        if step.action != "update" or behaviour is None:
+            continue
+        unsent = sorted({top(path) for path in step.changed} - behaviour.updates)
+        if unsent:
+            problems.append(
+                f"{step.name}: {', '.join(unsent)} changed, but the provider's Update sends "
+                f"none of it ({behaviour.update_source}): a silent update"
+            )
+    return problems
+
+
+def read_failures(after: Evaluation, steps: Iterable[Step]) -> list[str]:
+    """Creates whose closing Read would not find what they made: the `up` fails there."""
+    by_name = {r.name: r for r in after.resources if r.custom}
+    found = world(after)
+    problems = []
+    for step in steps:
+        behaviour = BEHAVIOURS.get(step.type)
+        if step.action not in ("create", "replace") or behaviour is None:
+            continue
+        if behaviour.read_after_create is None:
+            continue
+        problem = behaviour.read_after_create(by_name[step.name].plain(), found)
+        if problem is not None:
+            problems.append(f"{step.name} ({step.action}): {problem}")
+    return problems
 
 
 def _identity(resource: Registered) -> tuple[object, ...] | None:

@@ -39,10 +39,16 @@ def test_off_by_default(fc_version: str) -> None:
 @pytest.mark.parametrize(
     ("fc_version", "dimensions"),
     [
-        ("3.0", [{"functionName": "sync-forks", "region": "cn-hangzhou"}]),
+        ("3.0", [{"functionName": "sync-forks-dev", "region": "cn-hangzhou"}]),
         (
             "2.0",
-            [{"functionName": "sync-forks", "region": "cn-hangzhou", "serviceName": "sync-forks"}],
+            [
+                {
+                    "functionName": "sync-forks-dev",
+                    "region": "cn-hangzhou",
+                    "serviceName": "sync-forks-dev",
+                }
+            ],
         ),
     ],
 )
@@ -82,16 +88,18 @@ def test_emails_create_the_group_once_with_a_contact_each() -> None:
         "ops@example.com",
     ]
     assert sorted(group.plain()["contacts"]) == sorted(
-        contact_name(e) for e in ("ops@example.com", "oncall@example.org")
+        contact_name(e, "fc-rust/dev") for e in ("ops@example.com", "oncall@example.org")
     )
+    # The group the stack creates carries the stack: another stack's group is another group.
+    assert group.plain()["alarmContactGroupName"] == "fc-rust-dev-alerts-fc-rust-dev"
     (alarm,) = evaluation.of_type(ALARM)
-    assert alarm.plain()["contactGroups"] == ["fc-rust-dev-alerts"]
+    assert alarm.plain()["contactGroups"] == ["fc-rust-dev-alerts-fc-rust-dev"]
     assert group.urn in alarm.dependencies
 
 
 def _contacts(emails: list[str]) -> dict[str, tuple[str, str]]:
     """Each address's contact: its logical name and its CloudMonitor name."""
-    args: AlertContactsArgs = {"group_name": "ops", "emails": emails}
+    args: AlertContactsArgs = {"group_name": "ops", "emails": emails, "owner": "fc-rust/dev"}
     evaluation = evaluate(lambda: AlertContacts("alerts", args), {"alicloud:region": "cn-hangzhou"})
     return {
         c.plain()["channelsMail"]: (c.name, c.plain()["alarmContactName"])
@@ -108,8 +116,22 @@ def test_contact_names_come_from_the_address_not_its_position() -> None:
     after = _contacts(["new@example.net", "oncall@example.org", "ops@example.com"])
     assert {email: after[email] for email in before} == before
     assert len({name for _, name in after.values()}) == 3
-    assert contact_name("ops@example.com") != contact_name("ops@example.org")
-    assert 2 <= len(contact_name("a" * 80 + "@example.com")) <= 40
+
+
+def test_contact_names_come_from_the_address_and_the_stack_not_a_position() -> None:
+    """Mutation: a name from the address alone lets two stacks overwrite each other's contact."""
+    names = {
+        contact_name(email, owner)
+        for email in ("ops@example.com", "ops@example.org")
+        for owner in ("fc-rust/dev", "fc-rust/prod")
+    }
+    assert len(names) == 4
+    # The digest ignores the address's case, as mail does.
+    assert (
+        contact_name("Ops@Example.com", "fc-rust/dev")[-8:]
+        == (contact_name("ops@example.com", "fc-rust/dev")[-8:])
+    )
+    assert 2 <= len(contact_name("a" * 80 + "@example.com", "fc-rust/dev")) <= 40
 
 
 def test_emails_without_a_group_name_fail_at_preview() -> None:

@@ -36,24 +36,34 @@ def deploy(args: RustFunctionArgs) -> Evaluation:
     return evaluate(lambda: RustFunction("hello", args), {"alicloud:region": "cn-hangzhou"})
 
 
-def test_fc3_timer_function_gets_no_retries_on_its_alias() -> None:
+def test_fc3_timer_function_gets_no_retries_on_its_alias_and_on_latest() -> None:
+    """The alias's config is what timers use; LATEST's is what the provider's Read finds.
+
+    Mutation: declaring the alias's config alone fails the create (the provider's Read asks
+    LATEST), which the lifecycle simulator reports; here the two configs must agree.
+    """
     evaluation = deploy({"crate": "hello", "timers": [DAILY]})
-    (config,) = evaluation.of_type(V3)
-    assert config.plain() == {
-        "functionName": "hello",
+    latest, on_alias = evaluation.of_type(V3)
+    assert on_alias.plain() == {
+        "functionName": "hello-dev",
         "qualifier": "live",
         "maxAsyncRetryAttempts": 0,
     }
+    assert latest.plain() == {"functionName": "hello-dev", "maxAsyncRetryAttempts": 0}
+    # The alias's config is written after LATEST's, so its Read sees LATEST's new values; a new
+    # alias gets a new config, since the provider's Update sends nothing for a qualifier.
+    assert latest.urn in on_alias.dependencies
+    assert on_alias.replace_on_changes == ["qualifier"]
     # The first tick already finds the setting: the trigger waits for it.
-    assert config.urn in evaluation.by_name("hello-timer-daily").dependencies
+    assert on_alias.urn in evaluation.by_name("hello-timer-daily").dependencies
 
 
 def test_fc2_timer_function_gets_no_retries_on_latest() -> None:
     evaluation = deploy({"crate": "hello", "fc_version": "2.0", "timers": [DAILY]})
     (config,) = evaluation.of_type(V2)
     assert config.plain() == {
-        "serviceName": "hello",
-        "functionName": "hello",
+        "serviceName": "hello-dev",
+        "functionName": "hello-dev",
         "qualifier": "LATEST",
         "maximumRetryAttempts": 0,
     }
@@ -76,7 +86,7 @@ def test_retries_event_age_and_failure_destination_as_given(fc_version: str, typ
             "async_invoke": {"max_retries": 2, "max_event_age": 3600, "on_failure": destination},
         }
     )
-    (config,) = evaluation.of_type(type_)
+    config = evaluation.of_type(type_)[-1]
     inputs = config.plain()
     assert inputs["destinationConfig"] == {"onFailure": {"destination": destination}}
     if fc_version == "3.0":
@@ -107,13 +117,14 @@ def test_the_stack_sets_sync_forks_retries_from_its_entry() -> None:
     destination = "acs:fc:cn-hangzhou:123456789:functions/on-failure"
     settings = {"maxRetries": 1, "maxEventAge": 600, "onFailure": destination}
     evaluation = run_main(functions=entry("sync-forks", asyncInvoke=settings))
-    (config,) = evaluation.of_type(V3)
-    inputs = config.plain()
-    assert inputs["functionName"] == "sync-forks"
-    assert (inputs["maxAsyncRetryAttempts"], inputs["maxAsyncEventAgeInSeconds"]) == (1, 600)
-    assert inputs["destinationConfig"] == {"onFailure": {"destination": destination}}
+    for config in evaluation.of_type(V3):
+        inputs = config.plain()
+        assert inputs["functionName"] == "sync-forks-dev"
+        assert (inputs["maxAsyncRetryAttempts"], inputs["maxAsyncEventAgeInSeconds"]) == (1, 600)
+        assert inputs["destinationConfig"] == {"onFailure": {"destination": destination}}
     # The committed entry sets none: its timer alone gives it no retries; hello keeps FC's.
     default = run_main().of_type(V3)
-    assert [(c.plain()["functionName"], c.plain()["maxAsyncRetryAttempts"]) for c in default] == [
-        ("sync-forks", 0)
-    ]
+    assert [
+        (c.plain()["functionName"], c.plain().get("qualifier"), c.plain()["maxAsyncRetryAttempts"])
+        for c in default
+    ] == [("sync-forks-dev", None, 0), ("sync-forks-dev", "live", 0)]

@@ -80,8 +80,10 @@ def test_the_version_description_follows_the_role_the_logstore_and_the_environme
     assert len({base, role, project, logstore, environment}) == 5
     key = evaluation.by_name("hello-function").plain()["code"]["ossObjectName"]
     sha256 = key.rsplit("/", 1)[1].removesuffix(".zip")
-    assert base.startswith(f"hello code {sha256[:16]} config ")
-    assert len(base.rsplit(" config ", 1)[1]) == 16
+    # The version's description is the function's: its own, then the code and config it
+    # publishes (the provider reads a version's description from the function).
+    assert base.startswith(f"hello (Rust, fc-rust) [code {sha256[:16]} config ")
+    assert len(base.rsplit(" config ", 1)[1]) == len("0123456789abcdef]")
 
 
 def test_the_config_digest_does_not_depend_on_the_order_of_the_environment() -> None:

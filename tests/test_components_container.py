@@ -222,6 +222,15 @@ def test_a_prebuilt_image_is_used_as_given() -> None:
             {"namespace": "ok", "edition": "enterprise"},
             "registry.instance_id is required for the enterprise edition",
         ),
+        (
+            {
+                "namespace": "ok",
+                "username": "u",
+                "password": "p",
+                "endpoint": "crpi-abc123.cn-hangzhou.personal.cr.aliyuncs.com",
+            },
+            "is a personal instance created since 2024-09, whose namespaces and repositories",
+        ),
     ],
 )
 def test_bad_registry_settings_fail_before_anything_registers(

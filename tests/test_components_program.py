@@ -17,7 +17,17 @@ import conftest
 import pulumi
 import pytest
 import yaml
-from conftest import FAKE_TOKEN, REPO, Evaluation, dev_config, entry, evaluate, is_secret, run_main
+from conftest import (
+    ACCOUNT_ID,
+    FAKE_TOKEN,
+    REPO,
+    Evaluation,
+    dev_config,
+    entry,
+    evaluate,
+    is_secret,
+    run_main,
+)
 
 from infra import ConfigError
 from infra.bootstrap import BuildError
@@ -81,7 +91,7 @@ def inputs_by_name(evaluation: Evaluation) -> dict[str, tuple[str, Any]]:
     return {r.name: (r.type, r.inputs) for r in evaluation.resources}
 
 
-def test_dev_stack_fc3_graph() -> None:
+def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire of it
     evaluation = run_main()
     assert evaluation.calls == []
     for crate in ("sync-forks", "hello"):
@@ -91,23 +101,23 @@ def test_dev_stack_fc3_graph() -> None:
         assert evaluation.ancestors(function.name) == [crate]
         assert evaluation.by_name(crate).type == "fcrust:index:RustFunction"
         inputs = function.plain()
-        assert inputs["functionName"] == crate
+        # Named for the stack too: another stack in this region has its own `hello`.
+        assert inputs["functionName"] == f"{crate}-dev"
         assert inputs["runtime"] == "custom.debian10"
         assert inputs["customRuntimeConfig"] == {"port": 9000, "commands": ["/code/bootstrap"]}
         assert inputs["code"]["checksum"] == crc64
         assert inputs["code"]["ossObjectName"] == f"dev/{crate}/{sha256}.zip"
         assert "zipFile" not in inputs["code"]
         bucket = evaluation.by_name(f"{crate}-artifacts-bucket")
-        assert (
-            inputs["code"]["ossBucketName"]
-            == f"{bucket.name}-" + inputs["code"]["ossBucketName"].rsplit("-", 1)[1]
-        )
+        assert inputs["code"]["ossBucketName"] == bucket.state["bucket"]
         assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"dev/{crate}/{sha256}.zip"
         # Log wiring: the function logs where the created project and store are, with its role.
         project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
         store = evaluation.by_name(f"{crate}-logs-store").plain()
-        # Named after the project, the stack and the function: two stacks never share one.
-        assert project == f"fc-rust-dev-{crate}"
+        # Named after the project, the stack and the function, and the account: two stacks
+        # never share one, nor two accounts deploying the same template (the name is global).
+        digest = hashlib.sha256(ACCOUNT_ID.encode()).hexdigest()[:6]
+        assert project == f"fc-rust-dev-{crate}-{digest}"
         assert store["projectName"] == project
         assert inputs["logConfig"]["project"] == project
         assert inputs["logConfig"]["logstore"] == store["logstoreName"]
@@ -144,21 +154,25 @@ def test_dev_stack_fc3_graph() -> None:
         }
         alias = evaluation.by_name(f"{crate}-alias").plain()
         assert alias["aliasName"] == "live"
-        assert alias["functionName"] == crate
+        assert alias["functionName"] == f"{crate}-dev"
         version = evaluation.by_name(f"{crate}-version")
         assert alias["versionId"] == evaluation.outputs[crate]["version"]
         assert not version.retain_on_delete
-        assert version.plain()["description"].startswith(f"{crate} code {sha256[:16]} config ")
+        # The version's description is the function's (the provider reads it from there),
+        # and the function's carries the code and config it publishes.
+        description = evaluation.by_name(f"{crate}-function").plain()["description"]
+        assert version.plain()["description"] == description
+        assert description.startswith(f"{crate} (Rust, fc-rust) [code {sha256[:16]} config ")
         assert evaluation.outputs[crate]["code_sha256"] == sha256
         assert evaluation.outputs[crate]["code_checksum"] == crc64
         assert (
             evaluation.outputs[crate]["function_arn"]
-            == f"acs:fc:cn-hangzhou:123456789:functions/{crate}"
+            == f"acs:fc:cn-hangzhou:123456789:functions/{crate}-dev"
         )
     timer = evaluation.by_name("sync-forks-timer-daily")
     assert timer.type == "alicloud:fc/v3Trigger:V3Trigger"
     assert timer.plain() == {
-        "functionName": "sync-forks",
+        "functionName": "sync-forks-dev",
         "triggerName": "daily",
         "triggerType": "timer",
         "qualifier": "live",
@@ -201,7 +215,7 @@ def test_dev_stack_fc2_graph() -> None:
         assert function.type == "alicloud:fc/function:Function"
         assert evaluation.ancestors(function.name) == [crate]
         inputs = function.plain()
-        assert inputs["service"] == crate
+        assert inputs["service"] == f"{crate}-dev"
         assert inputs["runtime"] == "custom.debian10"
         assert inputs["caPort"] == 9000
         assert inputs["codeChecksum"] == crc64
@@ -212,8 +226,8 @@ def test_dev_stack_fc2_graph() -> None:
     trigger = evaluation.by_name("sync-forks-timer-daily")
     assert trigger.type == "alicloud:fc/trigger:Trigger"
     assert trigger.plain() == {
-        "service": "sync-forks",
-        "function": "sync-forks",
+        "service": "sync-forks-dev",
+        "function": "sync-forks-dev",
         "name": "daily",
         "type": "timer",
         "config": '{"cronExpression":"0 0 0 * * *","enable":true,"payload":""}',
@@ -309,7 +323,11 @@ def test_one_byte_in_hello_changes_only_hellos_code(workspace_copy: Path) -> Non
     # The key is the content address; the source is the matching immutable cache entry.
     assert {k for k in code_old if code_old[k] != code_new[k]} == {"key", "source"}
     function_old, function_new = old["hello-function"][1], new["hello-function"][1]
-    assert {k for k in function_old if function_old[k] != function_new[k]} == {"code"}
+    # The description carries the code revision the version publishes (see fc3.declare).
+    assert {k for k in function_old if function_old[k] != function_new[k]} == {
+        "code",
+        "description",
+    }
     assert function_old["code"]["ossBucketName"] == function_new["code"]["ossBucketName"]
     assert function_old["code"]["checksum"] != function_new["code"]["checksum"]
     assert function_old["code"]["ossObjectName"] != function_new["code"]["ossObjectName"]
@@ -334,7 +352,7 @@ def test_misconfigured_stack_fails_before_any_resource_registers() -> None:
     assert len(problems) == 3
     assert problems[0].startswith("region must be a Function Compute region")
     assert (
-        "sync-forks: memory_size must be a multiple of 64 between 128 and 32768 MB, got 100 "
+        "sync-forks: memorySize must be a multiple of 64 between 128 and 32768 MB, got 100 "
         "(set by fc-rust:functions.sync-forks.memorySize; change it with "
         "`pulumi config set --path 'functions.sync-forks.memorySize' <value>`)"
     ) in problems
@@ -383,8 +401,12 @@ def test_stack_files_are_valid_config(stack: str) -> None:
         values, project="fc-rust", stack=stack, region=region, secret=lambda key: f"<{key}>"
     )
     assert found.problems == forks_problems(found, "fc-rust") == []
-    assert sorted(found.functions) == ["hello", "sync-forks"]
-    assert found.secret_variables == {"sync-forks": {"GITHUB_TOKEN": "githubToken"}, "hello": {}}
+    assert sorted(found.functions) == ["hello", "hello-http", "sync-forks"]
+    assert found.secret_variables == {
+        "sync-forks": {"GITHUB_TOKEN": "githubToken"},
+        "hello": {},
+        "hello-http": {},
+    }
     assert schema["githubToken"]["secret"] is True
 
 

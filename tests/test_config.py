@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import conftest
 import pytest
-from conftest import REPO, evaluate
+from conftest import REPO, entry, evaluate, run_main
 
 from infra import ConfigError, from_config
 from infra.config import ENTRY_KEYS, StackFunctions, read_stack
@@ -51,11 +51,15 @@ def spec(found: StackFunctions, name: str) -> FunctionSpec:
 
 
 def test_an_entry_takes_its_name_as_crate_and_function_name() -> None:
+    """The FC name carries the stack: FC names are unique in a region, stacks share regions."""
     found = read({"hello": {}, "greeter": {"crate": "hello"}})
-    assert (spec(found, "hello").crate, spec(found, "hello").function_name) == ("hello", "hello")
+    assert (spec(found, "hello").crate, spec(found, "hello").function_name) == (
+        "hello",
+        "hello-dev",
+    )
     assert (spec(found, "greeter").crate, spec(found, "greeter").function_name) == (
         "hello",
-        "greeter",
+        "greeter-dev",
     )
 
 
@@ -253,13 +257,16 @@ def test_the_container_variant_takes_the_registry_keys() -> None:
         registryEndpoint="crpi-x.cn-hangzhou.personal.cr.aliyuncs.com",
         registryVpcEndpoint="crpi-x-vpc.cn-hangzhou.personal.cr.aliyuncs.com",
         registryUsername="someone@example.com",
+        registryExisting="true",
     )
     for name in ("hello", "sync"):
         container = spec(found, name)
         assert container.variant == "container"
         assert container.runtime == "custom-container"
+        # A crpi- instance's namespace and repository are made in the console (registryExisting).
         assert container.registry == {
             "namespace": "fcrust",
+            "existing": True,
             "endpoint": "crpi-x.cn-hangzhou.personal.cr.aliyuncs.com",
             "vpc_endpoint": "crpi-x-vpc.cn-hangzhou.personal.cr.aliyuncs.com",
             "username": "someone@example.com",
@@ -332,6 +339,35 @@ def test_a_stack_that_still_sets_a_retired_key_fails_at_preview() -> None:
         conftest.run_main(syncMemorySize="256")
     assert "fc-rust:syncMemorySize is no longer read" in str(caught.value)
     assert not conftest.LAST_EVALUATION.resources
+
+
+@pytest.mark.parametrize(
+    ("timer", "message"),
+    [
+        (
+            {"name": "daily", "cron": "0 0 0 * * *", "enabeld": False},
+            "timer 'daily': unknown setting 'enabeld'; allowed: cron, enabled, name, payload",
+        ),
+        (
+            {"name": "daily", "schedule": "0 0 0 * * *"},
+            "timer 'daily': unknown setting 'schedule' (the schedule's key is `cron`)",
+        ),
+    ],
+)
+def test_a_misspelt_timer_setting_is_refused_not_ignored(
+    timer: dict[str, object], message: str
+) -> None:
+    """Mutation: without the check, `enabeld: false` deploys the timer enabled."""
+    with pytest.raises(ConfigError) as caught:
+        run_main(functions=entry("sync-forks", timers=[timer]))
+    assert any(message in problem for problem in caught.value.problems), caught.value.problems
+    assert conftest.LAST_EVALUATION.resources == []
+
+
+def test_an_upper_case_function_name_deploys() -> None:
+    """FC allows upper case in a function name; what the library derives from it is lower case."""
+    evaluation = run_main(functions=json.dumps({"Greeter": {"crate": "hello"}}))
+    assert evaluation.by_name("Greeter-function").plain()["functionName"] == "Greeter-dev"
 
 
 # -- What the mutation campaign of infra/config.py found untested (mutants/REPORT.md) -------------

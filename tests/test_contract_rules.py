@@ -381,6 +381,15 @@ def cross_inputs(resource: Resource) -> Iterator[dict[str, Any]]:
 TAUGHT: dict[str, dict[str, Any]] = {
     # The generator does not derive strings from a check's regular expression.
     "service tag values may not start with aliyun or acs:": {"tags": {"team": "acs:x"}},
+    # An HTTP trigger's config: one input per way (keys, authType, methods).
+    "an http trigger's triggerConfig: authType, methods from FC's": {
+        "triggerType": "http",
+        "triggerConfig": '{"authType":"jwt","methods":["GET"]}',
+    },
+    "an http trigger's config: authType, methods from FC's": {
+        "type": "http",
+        "config": '{"authType":"anonymous","methods":["TRACE"]}',
+    },
 }
 """Breaking inputs for rules no generated input reaches, by rule description."""
 

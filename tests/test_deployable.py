@@ -72,7 +72,7 @@ def test_container_stack_declares_its_namespace_once() -> None:
         ["fc-rust:registryPassword"],
     )
     assert len(evaluation.of_type("alicloud:cr/namespace:Namespace")) == 1
-    assert len(evaluation.of_type("alicloud:cr/repo:Repo")) == 2
+    assert len(evaluation.of_type("alicloud:cr/repo:Repo")) == 3  # one per function
 
 
 def test_container_stack_with_an_existing_namespace_creates_no_registry_resources() -> None:

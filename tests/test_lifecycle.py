@@ -19,12 +19,14 @@ import pytest
 from conftest import (
     REPO,
     Evaluation,
+    committed_config,
     copy_workspace,
     dev_config,
     dev_functions,
     entry,
     evaluate,
     functions,
+    prior_state,
 )
 
 from infra import RustFunction, RustFunctionArgs
@@ -44,12 +46,17 @@ CONTAINER = {
 }
 
 
-def stack(workspace: Path, **overrides: str) -> Callable[[], Evaluation]:
-    """The project's program for the dev stack with `overrides`, as a deferred evaluation."""
-    config = dev_config(workspace=str(workspace), **overrides)
+def stack(workspace: Path, name: str = "dev", **overrides: str) -> Callable[[], Evaluation]:
+    """The project's program for a committed stack with `overrides`, as a deferred evaluation."""
+    config = committed_config(name) if name != "dev" else dev_config()
+    config.update({"fc-rust:workspace": str(workspace)})
+    config.update({k if ":" in k else f"fc-rust:{k}": v for k, v in overrides.items()})
     secrets = ["fc-rust:githubToken", "fc-rust:registryPassword"]
     return lambda: evaluate(
-        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"), config, secrets
+        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        config,
+        secrets,
+        stack=name,
     )
 
 
@@ -69,6 +76,7 @@ TIMERS: RustFunctionArgs = {
 
 SHANGHAI_DAILY = {"name": "daily", "cron": "CRON_TZ=Asia/Shanghai 0 0 8 * * *"}
 PINNED = entry("hello", pinnedVersion="3")
+HTTP = {"authType": "anonymous", "methods": ["GET", "POST"]}
 
 
 def forks(text: str) -> str:
@@ -85,13 +93,45 @@ class Change:
     before: Callable[[], Evaluation]
     after: Callable[[], Evaluation]
     expect: dict[str, lifecycle.Action]
-    """Resource name -> the action the change must cause."""
+    """Resource name -> the action the change must cause; empty: no change anywhere."""
+
+
+FC2 = {"fcVersion": "2.0", "runtime": "custom.debian10"}
+"""FC 2.0, on a runtime it has (the prod stack's debian11 is FC 3.0's)."""
+UNCHANGED = [
+    (name, overrides)
+    for name in ("dev", "prod")
+    for overrides in ({}, FC2, CONTAINER, {**FC2, **CONTAINER})
+]
+ALERTS = {
+    "alertContactGroup": "ops",
+    "alertEmails": '["ops@example.com"]',
+    "functions": entry("sync-forks", alert=True),
+}
+UNCHANGED.append(("dev", ALERTS))
+UNCHANGED.append(("dev", {"functions": entry("hello", http=HTTP)}))
+UNCHANGED.append(("dev", {**FC2, "functions": entry("hello", http=HTTP)}))
+"""Every committed stack, on both FC versions and both variants, and dev with an alert."""
+
+
+def unchanged(workspace: Path) -> list[Change]:
+    """A second preview of each unchanged stack: after the first `up`, no change anywhere."""
+    rows = []
+    for name, overrides in UNCHANGED:
+        parts = [name, f"FC {overrides.get('fcVersion', '3.0')}", overrides.get("variant", "zip")]
+        parts += ["alert"] if "alertEmails" in overrides else []
+        parts += ["http"] if '"http"' in overrides.get("functions", "") else []
+        label = ", ".join(parts)
+        program = stack(workspace, name, **overrides)
+        rows.append(Change(f"unchanged after up ({label})", program, program, {}))
+    return rows
 
 
 def changes(workspace: Path) -> list[Change]:
     """The change matrix over a private copy of the workspace (`new code` edits it)."""
     base = stack(workspace)
     return [
+        *unchanged(workspace),
         Change(
             "new code in hello",
             base,
@@ -171,6 +211,30 @@ def changes(workspace: Path) -> list[Change]:
             {"sync-forks-function": "update", "sync-forks-timer-daily": "same"},
         ),
         Change(
+            "http added",
+            base,
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            {"hello-http-trigger": "create", "hello-function": "same", "hello-alias": "same"},
+        ),
+        Change(
+            "http auth changed",
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            stack(workspace, functions=entry("hello", http={**HTTP, "authType": "function"})),
+            {"hello-http-trigger": "update"},
+        ),
+        Change(
+            "http methods changed",
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            stack(workspace, functions=entry("hello", http={**HTTP, "methods": ["GET"]})),
+            {"hello-http-trigger": "update"},
+        ),
+        Change(
+            "http removed",
+            stack(workspace, functions=entry("hello", http=HTTP)),
+            base,
+            {"hello-http-trigger": "delete", "hello-function": "same"},
+        ),
+        Change(
             "a function added to the stack",
             base,
             stack(workspace, functions=functions(greeter={"crate": "hello"})),
@@ -186,7 +250,8 @@ def changes(workspace: Path) -> list[Change]:
             "a function renamed",
             component({"crate": "hello"}),
             component({"crate": "hello", "function_name": "greeter"}),
-            {"hello-function": "replace", "hello-logs-project": "replace"},
+            # The log project keeps the name it was created with, and its logs.
+            {"hello-function": "replace", "hello-logs-project": "same"},
         ),
         Change(
             "a timer renamed",
@@ -229,17 +294,25 @@ def _after_edit(workspace: Path, **overrides: str) -> Callable[[], Evaluation]:
 
 def plan_lines(change: Change) -> tuple[list[str], list[str]]:
     """The change's plan as table lines, and every problem the simulator finds in it."""
-    before, after = change.before(), change.after()
+    before = change.before()
+    with prior_state(before):
+        after = change.after()
+    # The first `up` of the starting point must succeed too: its creates end in a Read.
+    problems = lifecycle.read_failures(before, lifecycle.plan(Evaluation([], {}), before))
     steps = lifecycle.plan(before, after)
-    problems = lifecycle.collisions(before, after, steps)
+    problems += lifecycle.collisions(before, after, steps)
     problems += lifecycle.forbidden_replacements(before, after, steps)
     problems += lifecycle.update_refusals(before, after, steps)
+    problems += lifecycle.silent_updates(steps)
+    problems += lifecycle.read_failures(after, steps)
     actions = {s.name: s.action for s in steps}
     problems += [
         f"{name}: expected {action}, got {actions.get(name)}"
         for name, action in change.expect.items()
         if actions.get(name) != action
     ]
+    if not change.expect:
+        problems += [f"{line.strip()}: expected no change" for line in lifecycle.table(steps)]
     return lifecycle.table(steps), problems
 
 

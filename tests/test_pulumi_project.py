@@ -17,7 +17,7 @@ import yaml
 
 from infra.limits import DEFAULT_FC_VERSION, DEFAULT_RUNTIME
 from infra.logs import DEFAULT_RETENTION_DAYS
-from infra.program import CONFIG_KEYS
+from infra.program import CONFIG_KEYS, DOMAINS_KEY
 from infra.spec import ALIAS
 
 if TYPE_CHECKING:
@@ -495,7 +495,7 @@ def test_the_declared_keys_are_the_ones_the_program_reads() -> None:
         for key in mapping(mapping(entry).get("secretEnvironment")).values()
     }
     project_keys = {full.partition(":")[2] for full in declared if full.startswith(f"{name}:")}
-    assert project_keys == {*CONFIG_KEYS, "registryPassword", *secrets}
+    assert project_keys == {*CONFIG_KEYS, DOMAINS_KEY, "registryPassword", *secrets}
     assert all(declared[f"{name}:{key}"][1].get("secret") is True for key in secrets)
 
 

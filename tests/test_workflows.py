@@ -441,6 +441,10 @@ REQUIRED_ACTIONS: dict[str, frozenset[str]] = {
     "fc.V3Alias": frozenset({"fc:CreateAlias", "fc:GetAlias", "fc:UpdateAlias", "fc:DeleteAlias"}),
     "fc.V3Trigger": FC_TRIGGER,
     "fc.V3AsyncInvokeConfig": FC_ASYNC,
+    "fc.V3CustomDomain": frozenset(
+        {"fc:CreateCustomDomain", "fc:GetCustomDomain", "fc:UpdateCustomDomain"}
+        | {"fc:DeleteCustomDomain"}
+    ),
     "fc.Service": frozenset(
         {"fc:CreateService", "fc:GetService", "fc:UpdateService", "fc:DeleteService"}
         | {"fc:ListServiceVersions", "fc:DeleteServiceVersion", "ram:PassRole"}
@@ -506,7 +510,7 @@ SCOPES = {
         "acs:oss:*:*:fcrust-state-*",
         "acs:oss:*:*:fcrust-state-*/*",
     ),
-    "fc": ("acs:fc:*:*:functions/*", "acs:fc:*:*:services/*"),
+    "fc": ("acs:fc:*:*:functions/*", "acs:fc:*:*:services/*", "acs:fc:*:*:custom-domains/*"),
     "cr": ("acs:cr:*:*:*",),
 }
 

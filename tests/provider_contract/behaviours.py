@@ -1304,8 +1304,56 @@ _DOCKER_IMAGE = Behaviour(
     ),
 )
 
+_CUSTOM_DOMAIN_GO = "resource_alicloud_fcv3_custom_domain.go"
+_CUSTOM_DOMAIN = Behaviour(
+    type="alicloud:fc/v3CustomDomain:V3CustomDomain",
+    read_source=_at(_CUSTOM_DOMAIN_GO, 500, "resourceAliCloudFcv3CustomDomainRead")
+    + "; "
+    + _at(_FC3_SERVICE_GO, 93, "DescribeFcv3CustomDomain"),
+    update_source=_at(_CUSTOM_DOMAIN_GO, 715, "resourceAliCloudFcv3CustomDomainUpdate"),
+    # One UpdateCustomDomain PUT carries every changed block (:731-:928, sent at :946).
+    updates=frozenset(
+        {
+            "corsConfig",
+            "routeConfig",
+            "protocol",
+            "certConfig",
+            "authConfig",
+            "tlsConfig",
+            "wafConfig",
+        }
+    ),
+    id_format="<custom_domain_name> "
+    + _at(_CUSTOM_DOMAIN_GO, 495, "resourceAliCloudFcv3CustomDomainCreate"),
+    delete_tolerates_missing=True,
+    delete_source=_at(_CUSTOM_DOMAIN_GO, 991, "resourceAliCloudFcv3CustomDomainDelete")
+    + " (DomainNameNotFound and NotFound count as done)",
+    notes=(
+        (
+            "Read keeps the private key it was given: FC never returns it "
+            f"({_at(_CUSTOM_DOMAIN_GO, 546, 'resourceAliCloudFcv3CustomDomainRead')}), so a key "
+            "changed outside Pulumi is not seen."
+        ),
+        (
+            "Read writes each route's rewrite_config as an empty list when FC has none; the "
+            f"field is Optional and Computed ({_at(_CUSTOM_DOMAIN_GO, 158, 'schema')}), so an "
+            "unset one is no diff."
+        ),
+    ),
+)
+
 BEHAVIOURS: dict[str, Behaviour] = {
     behaviour.type: behaviour
-    for behaviour in (*_FC3, *_FC2, *_OSS, *_RAM, *_LOGS, *_MONITORING, *_REGISTRY, _DOCKER_IMAGE)
+    for behaviour in (
+        *_FC3,
+        _CUSTOM_DOMAIN,
+        *_FC2,
+        *_OSS,
+        *_RAM,
+        *_LOGS,
+        *_MONITORING,
+        *_REGISTRY,
+        _DOCKER_IMAGE,
+    )
 }
 """Read, Update, id and Delete of every resource type in `CONTRACT`, by type token."""

@@ -40,7 +40,14 @@ import re
 from typing import TYPE_CHECKING
 
 from provider_contract.model import PROVIDER, Field, Resource
-from provider_contract.rules import conflicts, is_json, is_set, rule, together
+from provider_contract.rules import (
+    conflicts,
+    http_trigger_config,
+    is_json,
+    is_set,
+    rule,
+    together,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -230,6 +237,7 @@ SERVICE_RESOURCE = Resource(
         Field("publish", "bool", SERVICE + "159"),
     ),
     identity=("name",),
+    scope="region",
     identity_source=SERVICE + "250",
     rules=(
         conflicts("name", ("namePrefix",), SERVICE + "35", blank_is_unset=True),
@@ -372,6 +380,14 @@ TRIGGER_RESOURCE = Resource(
         is_json("config", f"{TRIGGER}99; {FC_SERVICE_GO}220", object_only=True),
         is_json("configMns", TRIGGER + "110"),
         _config_for_type,
+        http_trigger_config(
+            "type",
+            "config",
+            frozenset({"authType", "methods"}),
+            "FC 2.0 HTTP trigger configuration (authType, methods; alibabacloud.com/help/en/"
+            "functioncompute/fc-2-0/user-guide/configure-an-http-trigger), not checked by the "
+            "provider",
+        ),
     ),
 )
 

@@ -11,9 +11,9 @@ at create time. Those API rules are `Rule`s sourced from the RAM API reference, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from provider_contract.model import PROVIDER, Field, Resource
+from provider_contract.model import PROVIDER, Field, Resource, Rule
 from provider_contract.rules import at_least_one, between, conflicts, is_json, length, matches
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ ROLE_RESOURCE = Resource(
         Field("force", "bool", ROLE + "118 (delete detaches all policies first)"),
     ),
     identity=("roleName",),
+    scope="account",
     identity_source=ROLE + "202 d.SetId(RoleName): a role name is unique in the account",
     rules=(
         conflicts(
@@ -123,6 +124,17 @@ ROLE_RESOURCE = Resource(
     ),
     refuses_delete=_role_refuses_delete,
 )
+
+
+ROTATE_OLDEST = "DeleteOldestNonDefaultVersionWhenLimitExceeded"
+
+
+def _policy_rotates(inputs: Mapping[str, Any]) -> str | None:
+    strategy = inputs.get("rotateStrategy")
+    if strategy == ROTATE_OLDEST:
+        return None
+    return f"rotateStrategy must be {ROTATE_OLDEST}, got {strategy!r}"
+
 
 POLICY_RESOURCE = Resource(
     type="alicloud:ram/policy:Policy",
@@ -167,6 +179,7 @@ POLICY_RESOURCE = Resource(
         Field("statements[].resources[]", "string", POLICY + "134"),
     ),
     identity=("policyName",),
+    scope="account",
     identity_source=POLICY + "209 d.SetId(PolicyName): a policy name is unique in the account",
     rules=(
         conflicts("policyDocument", ("document", "version", "statements"), POLICY + "48"),
@@ -190,6 +203,15 @@ POLICY_RESOURCE = Resource(
             "the older page says 2048); not checked by the provider",
         ),
         length("description", 1, 1024, POLICY_API),
+        Rule(
+            "a policy whose document changes with the stack sets rotateStrategy "
+            "DeleteOldestNonDefaultVersionWhenLimitExceeded: RAM keeps 5 versions and Update "
+            "sends RotateStrategy only when set, so the sixth change would fail",
+            POLICY + '302 (Update: `if v, ok := d.GetOk("rotate_strategy")`); RAM '
+            "CreatePolicyVersion (alibabacloud.com/help/en/ram/developer-reference/"
+            "api-ram-2015-05-01-createpolicyversion: at most 5 versions)",
+            _policy_rotates,
+        ),
     ),
     refuses_delete=_policy_refuses_delete,
 )

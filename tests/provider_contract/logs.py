@@ -83,6 +83,7 @@ PROJECT_RESOURCE = Resource(
         ),
     ),
     identity=("projectName",),
+    scope="global",
     identity_source=(
         PROJECT + "116 d.SetId(projectName): the name is unique in the region across all "
         "accounts (the message at :44: 'globally unique in Alibaba Cloud')"

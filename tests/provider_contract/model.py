@@ -9,9 +9,15 @@ FC documentation page.
 
 Source of the provider rules: `aliyun/terraform-provider-alicloud` at commit 81c43b6 (the
 1.290.0 development head of 2026-08-21), the newest source reachable here. pulumi-alicloud 4.0.0
-bridges a later release (its docs mention resources "available since v1.295.0"); the fields this
-project uses are older than that, and `git log` shows no schema change to them between 1.280.0
-and that commit.
+bridges a later release that cannot be named exactly from here: its SDK's docstrings mention
+resources "available since v1.295.0" and none later, and the newest pulumi-alicloud source
+reachable here is v3.105.0, which bridges v1.285.0 (provider/go.mod). So every rule, and every
+Read and Update rule in `behaviours`, is checked at 81c43b6 and unconfirmed at the bridged
+release. One change after 81c43b6 is known by its title only: PR #10298 (merged 2026-08-26,
+"alicloud_fcv3_async_invoke_config: Fixed the create error caused by field destination_config");
+its diff is not reachable here. The library does not depend on the behaviour it fixed: it
+declares a config on LATEST beside the alias's (see `infra.fc3`), which the Read at 81c43b6
+needs, and which stays correct if a later Read asks for the config's own qualifier.
 
 Paths use Pulumi's input names (camelCase), `.` into a nested object and `[]` into list items:
 `code.ossBucketName`, `lifecycleRules[].expirations[].days`. A field of kind `map` (tags,
@@ -72,6 +78,12 @@ class Resource:
     """Input paths whose values make the resource's id or unique name; empty: provider-made."""
     identity_source: str
     rules: tuple[Rule, ...] = ()
+    identity_defaults: tuple[tuple[str, object], ...] = ()
+    """Values an identity path takes when the input leaves it unset (a qualifier's LATEST)."""
+    scope: Literal["global", "account", "region", "parent"] = "parent"
+    """Where the identity must be unique: across Alibaba Cloud (an SLS project, an OSS bucket),
+    in the account (a RAM role), in the account's region (an FC function), or only inside the
+    resource that holds it (a trigger in its function, a logstore in its project)."""
     refuses_delete: Callable[[Mapping[str, Any], int], str | None] | None = None
     """Given the inputs and the number of resources still inside it (e.g. objects in a bucket)
     when it is deleted, the reason the provider's delete fails, or None."""
@@ -175,11 +187,14 @@ def identity(resource: Resource, inputs: Mapping[str, Any]) -> tuple[object, ...
     if not resource.identity:
         return None
     values = []
+    defaults = dict(resource.identity_defaults)
     for path in resource.identity:
         value: object = inputs
         for part in path.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
         if value is None or value == "":
+            value = defaults.get(path)
+        if value is None:
             return None
         values.append(value)
     return (resource.type, *values)

@@ -118,6 +118,7 @@ ALARM_CONTACT_GROUP = Resource(
         Field("enableSubscribed", "bool", GROUP + "41 (Optional, Computed)"),
     ),
     identity=("alarmContactGroupName",),
+    scope="account",
     identity_source=(
         GROUP + "91 d.SetId(ContactGroupName): a name is unique in the account; PutContactGroup "
         "creates or modifies, so a second group of the same name takes the first one over"
@@ -155,6 +156,7 @@ ALARM_CONTACT = Resource(
         ),
     ),
     identity=("alarmContactName",),
+    scope="account",
     identity_source=(
         CONTACT + "95 d.SetId(ContactName): a name is unique in the account; PutContact creates "
         "or modifies, so a second contact of the same name takes the first one over"

@@ -95,6 +95,10 @@ NAMESPACE_RESOURCE = Resource(
         ),
     ),
     identity=("name",),
+    # A personal namespace is a path on the region's shared registry host
+    # (registry.<region>.aliyuncs.com/<namespace>/...), so its name is taken for every account
+    # there; unconfirmed in ACR's docs, which say only that a name must be unique.
+    scope="global",
     identity_source=NAMESPACE + "65 d.SetId(namespaceName); Create has no 'already exists' case",
     rules=(
         matches(

@@ -177,6 +177,36 @@ def length(path: str, low: int, high: int, source: str, *, note: str = "") -> Ru
     return Rule(_described(f"{path} is {low}-{high} characters", note), source, check)
 
 
+HTTP_METHODS = ("HEAD", "DELETE", "POST", "GET", "OPTIONS", "PUT", "PATCH")
+"""FC's HTTP trigger methods (FC 3.0 HTTPTriggerConfig; FC 2.0 "HTTP trigger")."""
+
+
+def http_trigger_config(
+    type_path: str, config_path: str, keys: frozenset[str], source: str
+) -> Rule:
+    """An HTTP trigger's config: a JSON object of `keys`, `authType` anonymous or function, and
+    `methods` a non-empty list of FC's methods."""
+
+    def check(inputs: Mapping[str, Any]) -> str | None:
+        text = get(inputs, config_path)
+        if get(inputs, type_path) != "http" or not isinstance(text, str):
+            return None
+        config, problem = load_json_object(f"http {config_path}", text)
+        if config is None:
+            return problem
+        unknown = sorted(set(config) - keys)
+        methods = config.get("methods")
+        if unknown:
+            return f"http {config_path} has keys {unknown} besides {sorted(keys)}"
+        if config.get("authType") not in ("anonymous", "function"):
+            return f"http {config_path}.authType must be anonymous or function"
+        if not isinstance(methods, list) or not methods or set(methods) - set(HTTP_METHODS):
+            return f"http {config_path}.methods must list some of {list(HTTP_METHODS)}"
+        return None
+
+    return Rule(f"an http trigger's {config_path}: authType, methods from FC's", source, check)
+
+
 def between(path: str, low: int, high: int, source: str, *, note: str = "") -> Rule:
     """A number `path` lies in [low, high]."""
 

@@ -309,6 +309,7 @@ BUCKET_RESOURCE = Resource(
     ),
     # The id is the name (:591), unique across all OSS users, not only this account (:518).
     identity=("bucket",),
+    scope="global",
     identity_source=BUCKET + "591",
     rules=(
         _first_only("expirations", BUCKET + "1346"),
