@@ -348,6 +348,8 @@ def test_log_retention_is_1_to_3650_days_inclusive(days: object, *, ok: bool) ->
         (None, 0, "3.0", False),
         (None, 86401, "3.0", False),
         (None, 2592000, "2.0", True),
+        (None, 1, "2.0", True),
+        (None, 0, "2.0", False),
         (None, 2592001, "2.0", False),
         (3, 600, "2.0", True),
     ],
