@@ -7,8 +7,9 @@ program's own checks run as under `pulumi preview`: a misconfigured stack fails 
 errors, and the functions are built (their packages' hashes are part of the plan).
 
 Values the cloud computes (ARNs, ids, generated names) are shown with placeholders, as in
-`acs:ram::<account>:role/<name>`; secrets as `[secret]` (a secure value of the stack file cannot
-be decrypted offline: the program sees a placeholder).
+`acs:ram::<account>:role/<name>` (a default SLS project name ends with the digest of the text
+`<account>`, where `pulumi up` puts your account's); secrets as `[secret]` (a secure value of
+the stack file cannot be decrypted offline: the program sees a placeholder).
 """
 
 from __future__ import annotations
