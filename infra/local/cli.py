@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from infra.errors import BuildError, ConfigError, StackError
+from infra.local.http_invoke import Forwarded, refusal
 from infra.local.instance import FC_HEALTH_CHECK_S
 from infra.local.invocation import read_event, refused_payload, timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
@@ -27,6 +29,7 @@ from infra.local.stack import LocalFunction, load_function
 if TYPE_CHECKING:
     from infra.local.invocation import Invocation
 
+HTTP_SERVER_ERROR = 500
 _ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -96,6 +99,20 @@ def _parser() -> argparse.ArgumentParser:
     event = invoke.add_mutually_exclusive_group()
     event.add_argument("--event", help="event file, or - for stdin (default: empty event)")
     event.add_argument("--timer", help="send the event of this timer of the stack (e.g. daily)")
+    event.add_argument(
+        "--http",
+        metavar="'METHOD /PATH'",
+        help="send one request through the function's HTTP trigger (e.g. 'GET /hello/Ada'): "
+        "the answer's body on stdout, its status and headers on stderr",
+    )
+    invoke.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="with --http: a request header (repeatable)",
+    )
+    invoke.add_argument("--data", default="", help="with --http: the request body")
     invoke.add_argument(
         "--output",
         choices=("text", "json"),
@@ -178,9 +195,63 @@ def _event(args: argparse.Namespace, function: LocalFunction) -> tuple[bytes, in
     return b"", None
 
 
+def _http_request(args: argparse.Namespace) -> tuple[str, str, list[tuple[str, str]]]:
+    """`--http 'GET /path'` and `--header`s: the method, the path with its query, the headers."""
+    method, _, target = args.http.strip().partition(" ")
+    target = target.strip()
+    if not target.startswith("/") or " " in target:
+        raise StackError(f"--http takes 'METHOD /PATH', e.g. 'GET /hello/Ada'; got {args.http!r}")
+    headers = []
+    for header in args.header:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise StackError(f"--header takes 'NAME: VALUE', got {header!r}")
+        headers.append((name.strip(), value.strip()))
+    return method.upper(), target, headers
+
+
+def _invoke_http(args: argparse.Namespace, function: LocalFunction, result: IO[bytes]) -> int:
+    """One request through the HTTP trigger; 1 when refused, unanswered or answered 5xx."""
+    if function.http is None:
+        raise StackError(
+            f"{function.name} has no HTTP trigger: set its `http` in the stack config, "
+            "e.g. `http: {authType: anonymous}`"
+        )
+    method, target, headers = _http_request(args)
+    body = args.data.encode()
+    refused = refusal(function, method, target, headers, len(body))
+    if refused is not None:
+        say(f"{method} {target}: refused, HTTP {refused.status}")
+        result.write(refused.body() + b"\n")
+        return 1
+    zip_path = None if args.image else package_zip(function, args.zip)
+    instance = start_instance(
+        function, zip_path=zip_path, image=args.image, start_timeout=args.start_timeout
+    )
+    if instance is None:
+        return 1
+    try:
+        forwarded = Forwarded(instance, method, target, headers, body)
+        say(f"HTTP {forwarded.invocation.status}")
+        for name, value in forwarded.headers():
+            say(f"{name}: {value}")
+        for piece in forwarded.pieces():
+            result.write(piece)
+            result.flush()
+        forwarded.report(method, target)
+    except (OSError, http.client.HTTPException) as error:
+        say(f"{method} {target}: the connection to the bootstrap failed: {error}")
+        return 1
+    finally:
+        instance.stop(pre_stop=False)
+    return 1 if (forwarded.invocation.status or 500) >= HTTP_SERVER_ERROR else 0
+
+
 def _invoke(args: argparse.Namespace, result: IO[bytes]) -> int:
     """Everything but the result goes to stderr (this runs with stdout redirected there)."""
     function = _function(args)
+    if args.http is not None:
+        return _invoke_http(args, function, result)
     asynchronous = args.asynchronous or args.timer is not None
     event, size = _event(args, function)
     refused = refused_payload(event, function.memory_size, asynchronous=asynchronous, size=size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from infra.bootstrap import BuildError
 from infra.errors import StackError
+from infra.local.http_invoke import Forwarded, refusal
 from infra.local.invocation import (
     PAYLOAD_ERROR,
     refused_payload,
@@ -119,10 +121,13 @@ def serve(  # noqa: PLR0913 - one option each
         try:
             if front is not None:
                 threading.Thread(target=front.serve_forever, daemon=True).start()
-                say(
-                    f"serving {function.name} on http://127.0.0.1:{front.server_address[1]}/invoke"
-                    " (POST the event)"
-                )
+                url = f"http://127.0.0.1:{front.server_address[1]}"
+                say(f"serving {function.name} on {url}/invoke (POST the event)")
+                if function.http is not None:
+                    say(
+                        f"serving {function.name}'s HTTP trigger on {url}/ (auth type "
+                        f"{function.http.get('auth_type', 'function')}; any path but POST /invoke)"
+                    )
             if watcher is not None:
                 watcher.thread.start()
                 say(f"watching {function.name}'s sources: a saved change is built and swapped in")
@@ -300,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
         """One invocation: the event is the body; the answer is the function's."""
         live, starter = self.server.live, self.server.starter
         if self.path.split("?", 1)[0] != "/invoke":
-            self._answer(404, b'{"errorType":"NotFound","errorMessage":"POST /invoke"}', {})
+            self._trigger()
             return
         length = int(self.headers.get("Content-Length") or 0)
         refused = refused_payload(
@@ -324,6 +329,65 @@ class _Handler(BaseHTTPRequestHandler):
         if invocation.fc_status is not None:
             headers["x-fc-status"] = str(invocation.fc_status)
         self._answer(invocation.status, invocation.body, headers)
+
+    def _trigger(self) -> None:
+        """A client's request to the HTTP trigger, forwarded as FC forwards it, answer streamed."""
+        live, starter = self.server.live, self.server.starter
+        function = live.current.function
+        if function.http is None:
+            self._answer(404, b'{"errorType":"NotFound","errorMessage":"POST /invoke"}', {})
+            return
+        headers = list(self.headers.items())
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            body = b'{"errorType":"LengthRequired","errorMessage":"send a Content-Length"}'
+            self._answer(411, body, {})
+            return
+        refused = refusal(
+            function, self.command, self.path, headers, int(self.headers.get("Content-Length") or 0)
+        )
+        if refused is not None:  # refused unread, as FC does
+            self.close_connection = True
+            say(f"{self.command} {self.path}: refused, HTTP {refused.status} {refused.error_type}")
+            self._answer(refused.status, refused.body(), {"x-fc-error-type": refused.error_type})
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not starter.revive(live):
+            self._answer(502, b'{"errorType":"FunctionNotStarted"}', {})
+            return
+        with live.use() as instance:
+            try:
+                forwarded = Forwarded(instance, self.command, self.path, headers, body)
+            except (OSError, http.client.HTTPException) as error:
+                message = f"the connection to the bootstrap failed: {error}"
+                self._answer(
+                    502,
+                    json.dumps({"errorType": "ConnectionError", "errorMessage": message}).encode(),
+                    {},
+                )
+                return
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._relay(forwarded)
+        forwarded.report(self.command, self.path)
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _trigger  # noqa: N815 - BaseHTTPRequestHandler's names
+
+    def _relay(self, forwarded: Forwarded) -> None:
+        """The function's answer to the client: chunked as it comes when it streams."""
+        self.send_response_only(forwarded.invocation.status or 502)
+        headers = forwarded.headers()
+        for key, value in headers:
+            self.send_header(key, value)
+        chunked = forwarded.chunked()
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif not any(key.lower() == "content-length" for key, _ in headers):
+            self.close_connection = True  # its end is the connection's
+        self.end_headers()
+        for piece in forwarded.pieces():
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
     def _failed(self, invocation: Invocation) -> None:
         """The platform's failure (timeout, payload, crash) as JSON, its type in a header."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
+    from infra.http_trigger import HttpArgs
     from infra.timer import TimerArgs
 
 DEFAULT_REGION = "cn-hangzhou"
@@ -54,6 +55,8 @@ class LocalFunction:
     """How often FC retries a failed asynchronous (timer) invocation of this function."""
     alert_group: str | None = None
     """The CloudMonitor contact group told when it fails, if any."""
+    http: HttpArgs | None = None
+    """Its HTTP trigger, if it has one: `serve` forwards requests to it as FC's trigger does."""
 
     @classmethod
     def from_spec(
@@ -74,6 +77,7 @@ class LocalFunction:
             missing_secrets=missing,
             retries=retries,
             alert_group=str(spec.alert["contact_group"]) if spec.alert else None,
+            http=spec.http,
         )
 
 

@@ -1,0 +1,167 @@
+"""`serve` and `invoke --http` in front of the packaged hello-http, as FC's HTTP trigger is.
+
+The committed stacks give hello-http `http: {authType: anonymous, methods: [GET, POST]}`; the
+emulator forwards a client's request to the instance with FC's headers and refuses what the
+trigger would refuse. Driven over real sockets; each wait is for a line or a port, never a sleep.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+from test_local import ROOT, run_cli
+
+from infra.bootstrap import Builder
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+pytestmark = pytest.mark.unit
+
+FUNCTION = "hello-http"
+TRIGGER_LINE = re.compile(r"HTTP trigger on http://127\.0\.0\.1:(\d+)/")
+WAIT_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hello-http's zip as the build resource makes it (copied: other builds may replace dist/)."""
+    path = tmp_path_factory.mktemp("packages") / f"{FUNCTION}.zip"
+    shutil.copyfile(Builder().package(FUNCTION).zip_path, path)
+    return path
+
+
+class Served:
+    """`python -m infra.local serve hello-http --port 0`: its output, read as it comes."""
+
+    def __init__(self, package: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "infra.local",
+                "serve",
+                FUNCTION,
+                "--zip",
+                str(package),
+                "--port",
+                "0",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._added = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with self._added:
+                self.lines.append(line.rstrip("\n"))
+                self._added.notify_all()
+        with self._added:
+            self._added.notify_all()
+
+    def wait_for(self, pattern: re.Pattern[str] | str) -> re.Match[str]:
+        """The first line matching `pattern`, once printed (fails after WAIT_S or on exit)."""
+        found: list[re.Match[str]] = []
+
+        def seen() -> bool:
+            found[:] = [m for line in self.lines if (m := re.search(pattern, line))][:1]
+            return bool(found) or self.process.poll() is not None
+
+        with self._added:
+            self._added.wait_for(seen, WAIT_S)
+        assert found, "\n".join(self.lines)
+        return found[0]
+
+    def connect(self) -> http.client.HTTPConnection:
+        """A client's connection to the trigger's local URL, once `serve` says it is open."""
+        port = int(self.wait_for(TRIGGER_LINE).group(1))
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+
+@pytest.fixture
+def served(package: Path) -> Iterator[Served]:
+    running = Served(package)
+    try:
+        yield running
+    finally:
+        running.process.terminate()
+        running.process.wait(30)
+
+
+def test_a_get_is_forwarded_and_answered_with_the_report_line(served: Served) -> None:
+    client = served.connect()
+    client.request("GET", "/hello/Ada?x=1")
+    answer = client.getresponse()
+    assert (answer.status, answer.getheader("content-type")) == (200, "application/json")
+    assert json.loads(answer.read()) == {"message": "Hello, Ada!"}
+    # The request reached the function as an HTTP-trigger request, with FC's request id.
+    client.request("GET", "/context")
+    context = json.loads(client.getresponse().read())
+    assert context["function_name"] == "hello-http-dev"
+    line = served.wait_for(r"GET /context \(request ([0-9a-f-]+)\): HTTP 200")
+    assert line.group(1) == context["request_id"]
+    served.wait_for(r"^Duration: [\d.]+ ms, Billed Duration: \d+ ms, Memory Size: \d+ MB")
+
+
+def test_a_method_the_trigger_does_not_list_is_refused_with_405(served: Served) -> None:
+    client = served.connect()
+    client.request("PUT", "/echo", body=b"x")
+    answer = client.getresponse()
+    assert answer.status == 405
+    assert json.loads(answer.read())["errorType"] == "MethodNotAllowed"
+    served.wait_for(r"PUT /echo: refused, HTTP 405")
+
+
+def test_a_clients_own_fc_header_is_refused_with_400(served: Served) -> None:
+    client = served.connect()
+    client.request("GET", "/hello/Ada", headers={"X-Fc-Request-Id": "mine"})
+    answer = client.getresponse()
+    assert answer.status == 400
+    error = json.loads(answer.read())
+    assert error["errorType"] == "InvalidArgument"
+    assert "x-fc-request-id" in error["errorMessage"]
+
+
+def test_events_arrive_through_the_front_one_by_one(served: Served) -> None:
+    client = served.connect()
+    client.request("GET", "/events")
+    answer = client.getresponse()
+    assert answer.status == 200
+    assert answer.getheader("content-type") == "text/event-stream"
+    arrivals: list[tuple[float, bytes]] = []
+    while chunk := answer.read1():
+        arrivals.append((time.monotonic(), chunk))
+    assert [chunk for _, chunk in arrivals] == [
+        b"data: event 1\n\n",
+        b"data: event 2\n\n",
+        b"data: event 3\n\n",
+    ]
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(arrivals)]
+    assert all(gap >= 0.08 for gap in gaps), gaps  # the function sends them 100 ms apart
+
+
+def test_invoke_http_prints_the_body_and_the_status_apart(package: Path) -> None:
+    done = run_cli("invoke", FUNCTION, "--zip", str(package), "--http", "GET /hello/Ada")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"message": "Hello, Ada!"}
+    assert "fc-local: HTTP 200" in done.stderr
+    refused = run_cli("invoke", FUNCTION, "--zip", str(package), "--http", "DELETE /hello/Ada")
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["errorType"] == "MethodNotAllowed"
