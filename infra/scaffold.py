@@ -438,10 +438,10 @@ def _set_command(name: str) -> str:
     return f"`pulumi config set --path 'functions.{name}.crate' {name}`"
 
 
-def with_function(stack_file: Path, project: str, name: str) -> TextFile | None:
-    """The stack file with `name: {}` added to `<project>:functions`, comments kept.
+def with_function(stack_file: Path, project: str, name: str, entry: str = "{}") -> TextFile | None:
+    """The stack file with `name: <entry>` added to `<project>:functions`, comments kept.
 
-    None when it is there already.
+    `entry` is the function's settings in YAML flow style. None when it is there already.
     """
     key = f"{project}:functions"
     text, config = _stack_text(stack_file)
@@ -455,7 +455,7 @@ def with_function(stack_file: Path, project: str, name: str) -> TextFile | None:
     if at is not None and (functions is None or isinstance(functions, dict)):
         indent = len(lines[at]) - len(lines[at].lstrip(" "))
         below = _child_indent(lines, at, indent, step)
-        lines.insert(at + 1, f"{' ' * below}{name}: {{}}")
+        lines.insert(at + 1, f"{' ' * below}{name}: {entry}")
     elif functions is None:
         config_at = next((i for i, line in enumerate(lines) if line.rstrip() == "config:"), None)
         if config_at is None:
@@ -464,7 +464,7 @@ def with_function(stack_file: Path, project: str, name: str) -> TextFile | None:
         below = _child_indent(lines, config_at, 0, step)
         lines[config_at + 1 : config_at + 1] = [
             f"{' ' * below}{key}:",
-            f"{' ' * (below + step)}{name}: {{}}",
+            f"{' ' * (below + step)}{name}: {entry}",
         ]
     else:
         raise StackError(
@@ -541,8 +541,17 @@ def _parsed(text: TextFile, key: str) -> object:
 # -- the commands ---------------------------------------------------------------------------
 
 
-def new_function(name: str, *, program: Path, workspace: Path, stacks: list[str]) -> Scaffolded:
-    """Create the function `name`; a StackError says what stopped it and changes nothing."""
+HTTP_ENTRY = "{http: {authType: anonymous}}"
+"""A new HTTP function's stack entry: an HTTP trigger anyone may call (`infra.http_trigger`)."""
+
+
+def new_function(
+    name: str, *, program: Path, workspace: Path, stacks: list[str], http: bool = False
+) -> Scaffolded:
+    """Create the function `name`; a StackError says what stopped it and changes nothing.
+
+    `http`: an axum router behind an HTTP trigger (`template/http_*`) instead of an event handler.
+    """
     problems = check_name(name)
     if problems:
         raise StackError("; ".join(problems))
@@ -555,16 +564,23 @@ def new_function(name: str, *, program: Path, workspace: Path, stacks: list[str]
             raise StackError(f"{crate_dir} exists already; choose another name or remove it")
         # Every stack file's new text first: a problem in any one changes none.
         stack_files = [program / f"Pulumi.{stack}.yaml" for stack in stacks]
-        edits = [e for f in stack_files if (e := with_function(f, project, name)) is not None]
+        entry = HTTP_ENTRY if http else "{}"
+        edits = [
+            e for f in stack_files if (e := with_function(f, project, name, entry)) is not None
+        ]
         functions_dir = crate_dir.parent
         journal.created = [functions_dir] if not functions_dir.exists() else []
         journal.created.append(crate_dir)
         journal.save()
         (crate_dir / "src").mkdir(parents=True)
         member = f"{FUNCTIONS_DIR}/{name}"
+        kind = "http_" if http else ""
         files: list[TextFile | tuple[Path, bytes]] = [
-            (crate_dir / "Cargo.toml", _template("Cargo.toml.in").format(name=name).encode()),
-            (crate_dir / "src" / "main.rs", _template("main.rs").format(name=name).encode()),
+            (
+                crate_dir / "Cargo.toml",
+                _template(f"{kind}Cargo.toml.in").format(name=name).encode(),
+            ),
+            (crate_dir / "src" / "main.rs", _template(f"{kind}main.rs").format(name=name).encode()),
         ]
         if _with_member(manifest, workspace_table, member):
             files.append(manifest)

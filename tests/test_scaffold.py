@@ -107,6 +107,17 @@ def test_a_new_function_is_invoked_by_the_emulator_and_is_in_the_stack(
     assert "greeter" in evaluation.outputs
 
 
+def test_a_new_http_function_is_served_by_the_emulator_at_once(workspace_copy: Path) -> None:
+    program = _program(workspace_copy)
+    scaffold.new_function("web", program=program, workspace=program, stacks=["dev"], http=True)
+    stack = yaml.safe_load((program / "Pulumi.dev.yaml").read_text())
+    assert stack["config"]["fc-rust:functions"]["web"] == {"http": {"authType": "anonymous"}}
+    invoked = _cli("infra.local", "invoke", "web", "--http", "GET /hello/Ada", cwd=program)
+    assert invoked.returncode == 0, invoked.stdout + invoked.stderr
+    assert invoked.stdout == "Hello, Ada!\n"
+    assert "fc-local: HTTP 200" in invoked.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
