@@ -19,9 +19,10 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from test_local import ROOT, run_cli
+from test_local import ROOT, run_cli, spec
 
 from infra.bootstrap import Builder
+from infra.local.http_invoke import refusal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -165,3 +166,13 @@ def test_invoke_http_prints_the_body_and_the_status_apart(package: Path) -> None
     refused = run_cli("invoke", FUNCTION, "--zip", str(package), "--http", "DELETE /hello/Ada")
     assert refused.returncode == 1
     assert json.loads(refused.stdout)["errorType"] == "MethodNotAllowed"
+
+
+def test_an_unsigned_request_is_refused_with_401_under_auth_type_function() -> None:
+    signed_only = spec(FUNCTION, http={"auth_type": "function"})
+    refused = refusal(signed_only, "GET", "/hello/Ada", [], 0)
+    assert refused is not None
+    assert (refused.status, refused.error_type) == (401, "SignatureNotFound")
+    # Any Authorization passes: the signature itself is not checked.
+    assert refusal(signed_only, "GET", "/hello/Ada", [("Authorization", "anything")], 0) is None
+    assert refusal(spec(FUNCTION, http={"auth_type": "anonymous"}), "GET", "/", [], 0) is None
