@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
             "--workspace", type=Path, help="the Cargo workspace root (default: the program's)"
         )
         sub.add_argument("--stack", action="append", help=stacks)
+        if command == "new":
+            sub.add_argument(
+                "--http",
+                action="store_true",
+                help="an HTTP function (axum) with an anonymous HTTP trigger, not an event handler",
+            )
     plan = commands.add_parser(
         "plan", help="what the stack declares, evaluated offline (no cloud, no Pulumi CLI)"
     )
@@ -75,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         workspace = (args.workspace or program).resolve()
         if args.command == "new":
             made = new_function(
-                args.name, program=program, workspace=workspace, stacks=args.stack or ["dev"]
+                args.name,
+                program=program,
+                workspace=workspace,
+                stacks=args.stack or ["dev"],
+                http=args.http,
             )
         else:
             made = remove_function(

@@ -645,7 +645,7 @@ def test_the_timer_event_headers_and_environment_are_fcs(tmp_path: Path) -> None
     headers = {k.lower(): v for k, v in echo["headers"].items()}
     assert (echo["method"], echo["path"]) == ("POST", "/invoke")
     assert uuid.UUID(headers["x-fc-request-id"])
-    assert headers["x-fc-function-name"] == "sync-forks"
+    assert headers["x-fc-function-name"] == "sync-forks-dev"  # FC's name: <entry>-<stack>
     assert headers["x-fc-function-memory"] == "128"
     assert headers["x-fc-function-timeout"] == "300"
     assert headers["x-fc-region"] == "cn-hangzhou"
@@ -654,7 +654,7 @@ def test_the_timer_event_headers_and_environment_are_fcs(tmp_path: Path) -> None
     port = environment["FC_CUSTOM_LISTEN_PORT"]
     assert environment["FC_SERVER_PORT"] == port
     assert environment["FC_FUNC_CODE_PATH"] == echo["cwd"]
-    assert environment["FC_FUNCTION_NAME"] == "sync-forks"
+    assert environment["FC_FUNCTION_NAME"] == "sync-forks-dev"
     assert environment["FC_FUNCTION_MEMORY_SIZE"] == "128"
     assert environment["SYNC_FORKS"] == "octocat/Hello-World"
     assert environment["GITHUB_TOKEN"] == host_token
@@ -684,7 +684,7 @@ def test_the_cli_runs_any_programs_functions(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stdout + run.stderr
         environment = _echoed(run.stdout)["env"]
         assert isinstance(environment, dict)
-        assert environment["FC_FUNCTION_NAME"] == "greeter"
+        assert environment["FC_FUNCTION_NAME"] == "greeter-dev"
         assert environment["FC_FUNCTION_MEMORY_SIZE"] == "256"
         assert environment["GREETING"] == "hi"
     elsewhere = run_cli("invoke", "greeter", "--zip", str(package), cwd=tmp_path)

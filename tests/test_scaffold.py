@@ -102,7 +102,7 @@ def test_a_new_function_is_invoked_by_the_emulator_and_is_in_the_stack(
         ["fc-rust:githubToken"],
     )
     function = evaluation.by_name("greeter-function").plain()
-    assert function["functionName"] == "greeter"
+    assert function["functionName"] == "greeter-dev"
     assert evaluation.by_name("greeter-code").plain()["key"].startswith("dev/greeter/")
     assert "greeter" in evaluation.outputs
 
