@@ -212,7 +212,7 @@ class Instance:
             "FC_CUSTOM_LISTEN_PORT": str(self.port),
             "FC_SERVER_PORT": str(self.port),
             "FC_FUNC_CODE_PATH": code_dir,
-            "FC_FUNCTION_NAME": spec.name,
+            "FC_FUNCTION_NAME": spec.fc_name,
             "FC_FUNCTION_HANDLER": HANDLER,
             "FC_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
             "FC_REGION": spec.region,

@@ -154,7 +154,7 @@ def request_headers(function: LocalFunction, request_id: str, kind: str) -> dict
     """FC's request headers for one call of `kind` (`Initialize` adds the initializer's)."""
     headers = {
         "x-fc-request-id": request_id,
-        "x-fc-function-name": function.name,
+        "x-fc-function-name": function.fc_name,
         "x-fc-function-handler": HANDLER,
         "x-fc-region": function.region,
         "x-fc-account-id": ACCOUNT_ID,

@@ -35,7 +35,7 @@ class LocalFunction:
     """One function as the emulator runs it: taken from its resolved `FunctionSpec`."""
 
     name: str
-    """FC function name."""
+    """The function's entry in the stack's `functions` (what the command line names)."""
     crate: str
     """The Rust crate that is the bootstrap."""
     workspace: Path
@@ -57,6 +57,13 @@ class LocalFunction:
     """The CloudMonitor contact group told when it fails, if any."""
     http: HttpArgs | None = None
     """Its HTTP trigger, if it has one: `serve` forwards requests to it as FC's trigger does."""
+    function_name: str = ""
+    """Its name on FC (`<entry>-<stack>` by default); empty: the entry's name."""
+
+    @property
+    def fc_name(self) -> str:
+        """The name FC gives the function in its headers and environment."""
+        return self.function_name or self.name
 
     @classmethod
     def from_spec(
@@ -65,7 +72,8 @@ class LocalFunction:
         """The emulator's view of `spec`, with the secret variables' local values."""
         retries = (spec.async_invoke or {}).get("max_retries", ASYNC_DEFAULT_RETRIES)
         return cls(
-            name=spec.function_name,
+            name=spec.name,
+            function_name=spec.function_name,
             crate=spec.crate,
             workspace=spec.workspace,
             runtime=spec.runtime,
