@@ -6,6 +6,12 @@ unless `delete_before_replace`), and finds what the cloud would refuse: a new re
 is still held by an old one, a replacement of a resource that must only be updated, and, on
 `pulumi destroy`, a delete of a container that still holds something.
 
+The diff is taken against the state the provider's Read wrote after the last `up`
+(`behaviours`: a version's description is its function's, an async config reads LATEST's), not
+against the inputs sent, so an unchanged program must plan no change at all; a change whose
+input the provider's Update never sends is reported as a silent update, and a create whose
+closing Read would not find what it made as a failure of the `up`.
+
 The engine's rules it follows (pulumi/pulumi, pkg/resource/deploy/step_generator.go): a resource
 is matched across evaluations by URN; it is replaced when the provider's diff names a ForceNew
 input or a `replace_on_changes` input changed; a replacement creates the new resource before
