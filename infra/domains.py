@@ -22,7 +22,7 @@ import pulumi
 import pulumi_alicloud as alicloud
 
 from infra.errors import ConfigError
-from infra.http_trigger import METHODS
+from infra.http_trigger import METHODS, methods_problems
 
 PROTOCOLS = ("HTTP", "HTTPS", "HTTP,HTTPS")
 _DOMAIN = re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
@@ -82,9 +82,8 @@ def domain_problems(args: CustomDomainArgs) -> list[str]:
     if len(set(map(str, paths))) != len(paths):
         problems.append(f"each route's path must be different, got {paths}")
     for route in routes:
-        methods = route.get("methods", list(METHODS))
-        if not isinstance(methods, list) or not methods or set(methods) - set(METHODS):
-            problems.append(f"route {route.get('path')!r}: methods must list some of {METHODS}")
+        field = f"route {route.get('path')!r}: methods"
+        problems += methods_problems(field, route.get("methods", list(METHODS)))
     return problems
 
 

@@ -42,6 +42,18 @@ class HttpArgs(TypedDict):
     """Serve only on the internal (VPC) URL; default false. FC 3.0 only."""
 
 
+def methods_problems(field: str, methods: object) -> list[str]:
+    """`methods` is a non-empty list of FC's HTTP methods, each once; `field` names it."""
+    if (
+        isinstance(methods, list)
+        and methods
+        and all(method in METHODS for method in methods)
+        and len(set(methods)) == len(methods)
+    ):
+        return []
+    return [f"{field} must list some of {', '.join(METHODS)}, each once, got {methods!r}"]
+
+
 def check_http(settings: HttpArgs, *, fc_version: str) -> list[str]:
     """Problems with the HTTP trigger's settings, each naming the field and what is allowed."""
     problems = []
@@ -54,16 +66,7 @@ def check_http(settings: HttpArgs, *, fc_version: str) -> list[str]:
     auth = settings.get("auth_type", "function")
     if auth not in AUTH_TYPES:
         problems.append(f"http.auth_type must be 'anonymous' or 'function', got {auth!r}")
-    methods = settings.get("methods", list(METHODS))
-    if (
-        not isinstance(methods, list)
-        or not methods
-        or any(method not in METHODS for method in methods)
-        or len(set(methods)) != len(methods)
-    ):
-        problems.append(
-            f"http.methods must list some of {', '.join(METHODS)}, each once, got {methods!r}"
-        )
+    problems += methods_problems("http.methods", settings.get("methods", list(METHODS)))
     internal = settings.get("disable_url_internet", False)
     if not isinstance(internal, bool):
         problems.append(f"http.disable_url_internet must be true or false, got {internal!r}")
