@@ -15,8 +15,9 @@ from infra.container import (
 )
 from infra.errors import BuildError, ConfigError, StackError
 from infra.function import RustFunction
-from infra.logs import FunctionLogs, FunctionLogsArgs
+from infra.logs import FunctionLogs, FunctionLogsArgs, LogProject, LogProjectArgs
 from infra.program import build_all, declare_functions, from_config
+from infra.sharing import Sharing
 from infra.spec import FunctionSpec, resolve, validate
 from infra.timer import TimerArgs, next_fire_times, trigger_config
 
@@ -39,6 +40,8 @@ __all__ = [
     "FunctionRole",
     "FunctionRoleArgs",
     "FunctionSpec",
+    "LogProject",
+    "LogProjectArgs",
     "LogsArgs",
     "RegistryArgs",
     "RegistryNamespace",
@@ -46,6 +49,7 @@ __all__ = [
     "RoleArgs",
     "RustFunction",
     "RustFunctionArgs",
+    "Sharing",
     "StackError",
     "TimerArgs",
     "__version__",

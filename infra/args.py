@@ -43,7 +43,11 @@ class LogsArgs(TypedDict, total=False):
     """Name of the project to create; default `<project>-<stack>-<component name>-<account digest>`
     in lower case (SLS project names are global)."""
     logstore_name: str
-    """Name of the logstore to create; default `function-logs`."""
+    """Name of the logstore to create; default `function-logs`, or `<name>-logs` in
+    `in_project`."""
+    in_project: pulumi.Input[str]
+    """Create only the logstore, in this project (a stack's `LogProject`, which
+    `declare_functions` shares between its functions), instead of a project of its own."""
     retention_days: int
     """Retention of the created logstore; default 30 days."""
 

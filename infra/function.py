@@ -209,6 +209,15 @@ class RustFunction(pulumi.ComponentResource):
             return None, None
         if spec.logs_mode == "existing":
             return setting["existing_project"], setting["existing_logstore"]
+        if "in_project" in setting:
+            store = logs.log_store(
+                f"{spec.name}-logstore",
+                setting["in_project"],
+                setting["logstore_name"],
+                setting["retention_days"],
+                self,
+            )
+            return setting["in_project"], store.logstore_name
         created = logs.FunctionLogs(
             f"{spec.name}-logs",
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -25,6 +26,99 @@ def account_unique(project_name: str, account_id: str) -> str:
     return f"{project_name}-{digest}"
 
 
+def function_logstore(name: str) -> str:
+    """The logstore of the function `name` in a stack's shared project: `<name>-logs`.
+
+    Lower case, `-` for anything else SLS refuses; SLS logstore names are 3-63 lower-case letters,
+    digits, `-` and `_` (`limits.check_log_names`).
+    """
+    text = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
+    return f"{text[:58].rstrip('-_')}-logs"
+
+
+def _project(
+    name: str,
+    project_name: str,
+    *,
+    per_account: bool,
+    tags: dict[str, str] | None,
+    parent: pulumi.Resource,
+) -> alicloud.log.Project:
+    """An SLS project; with `per_account`, its name made unique to the deploying account."""
+    name_input: pulumi.Input[str] = project_name
+    options = pulumi.ResourceOptions(parent=parent)
+    if per_account:
+        account = alicloud.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=parent)
+        )
+        name_input = account.account_id.apply(
+            lambda account_id: account_unique(project_name, account_id)
+        )
+        # A project created under an earlier default name keeps it: renaming a project
+        # replaces it, and its logs with it.
+        options = pulumi.ResourceOptions(parent=parent, ignore_changes=["projectName"])
+    return alicloud.log.Project(
+        name,
+        project_name=name_input,
+        description="Function Compute logs (fc-rust)",
+        tags=tags,
+        opts=options,
+    )
+
+
+def log_store(
+    name: str,
+    project: pulumi.Input[str],
+    logstore_name: str,
+    retention_days: int,
+    parent: pulumi.Resource,
+) -> alicloud.log.Store:
+    """One function's logstore in `project`."""
+    return alicloud.log.Store(
+        name,
+        project_name=project,
+        logstore_name=logstore_name,
+        retention_period=retention_days,
+        shard_count=1,
+        auto_split=True,
+        max_split_shard_count=8,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+class LogProjectArgs(TypedDict):
+    """Inputs of `LogProject`."""
+
+    project_name: str
+    """SLS project name (3-63 lowercase letters, digits and `-`)."""
+    tags: NotRequired[dict[str, str]]
+    """Tags on the project."""
+    per_account: NotRequired[bool]
+    """As `FunctionLogsArgs.per_account`."""
+
+
+class LogProject(pulumi.ComponentResource):
+    """An SLS project for a stack's functions, each writing to its own logstore (`log_store`)."""
+
+    project: pulumi.Output[str]
+    """The project's name."""
+
+    def __init__(
+        self, name: str, args: LogProjectArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        """Create the project."""
+        super().__init__("fcrust:index:LogProject", name, None, opts)
+        project = _project(
+            f"{name}-project",
+            args["project_name"],
+            per_account=args.get("per_account", False),
+            tags=args.get("tags"),
+            parent=self,
+        )
+        self.project = project.project_name
+        self.register_outputs({"project": self.project})
+
+
 class FunctionLogsArgs(TypedDict):
     """Inputs of `FunctionLogs`."""
 
@@ -42,7 +136,7 @@ class FunctionLogsArgs(TypedDict):
 
 
 class FunctionLogs(pulumi.ComponentResource):
-    """An SLS project with one logstore for a function's output."""
+    """An SLS project with one logstore, for one function's output."""
 
     project: pulumi.Output[str]
     """The project name, for the function's log config."""
@@ -54,35 +148,19 @@ class FunctionLogs(pulumi.ComponentResource):
     ) -> None:
         """Create the project and its logstore."""
         super().__init__("fcrust:index:FunctionLogs", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        project_name: pulumi.Input[str] = args["project_name"]
-        project_options = child
-        if args.get("per_account", False):
-            account = alicloud.get_caller_identity_output(
-                opts=pulumi.InvokeOutputOptions(parent=self)
-            )
-            project_name = account.account_id.apply(
-                lambda account_id: account_unique(args["project_name"], account_id)
-            )
-            # A project created under an earlier default name keeps it: renaming a project
-            # replaces it, and its logs with it.
-            project_options = pulumi.ResourceOptions(parent=self, ignore_changes=["projectName"])
-        project = alicloud.log.Project(
+        project = _project(
             f"{name}-project",
-            project_name=project_name,
-            description="Function Compute logs (fc-rust)",
+            args["project_name"],
+            per_account=args.get("per_account", False),
             tags=args.get("tags"),
-            opts=project_options,
+            parent=self,
         )
-        store = alicloud.log.Store(
+        store = log_store(
             f"{name}-store",
-            project_name=project.project_name,
-            logstore_name=args["logstore_name"],
-            retention_period=args.get("retention_days", DEFAULT_RETENTION_DAYS),
-            shard_count=1,
-            auto_split=True,
-            max_split_shard_count=8,
-            opts=child,
+            project.project_name,
+            args["logstore_name"],
+            args.get("retention_days", DEFAULT_RETENTION_DAYS),
+            self,
         )
         self.project = project.project_name
         self.logstore = store.logstore_name

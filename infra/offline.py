@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -66,6 +67,8 @@ class Registered:
     ignore_changes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     """Inputs plus what the (mock) cloud computed: a generated bucket name, an ARN."""
+    aliases: list[str] = field(default_factory=list)
+    """URNs the resource had before (`aliases`, its own and those its parents' imply)."""
 
     @property
     def parent_name(self) -> str:
@@ -183,13 +186,38 @@ class CloudMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock monitor, also keeping each registration's parent, options and stack outputs."""
+    """The mock monitor, also keeping each registration's parent, options and stack outputs.
+
+    URNs are the engine's: a child's type is every ancestor's type but the stack's, joined by
+    `$` (the plain mock monitor keeps the parent's alone). The monitor does not take alias specs,
+    so the SDK sends every alias as a URN, those a parent's aliases imply included
+    (`pulumi.runtime.resource.all_aliases`): a plan can match a moved resource to its old URN.
+    """
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         """Record into empty lists."""
         super().__init__(mocks)
         self.registered: list[Registered] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.alias_urns: dict[str, list[str]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: `urn:pulumi:<stack>::<project>::<ancestors' types $ type>::<name>`."""
+        if parent and not parent.split("::")[2].startswith("pulumi:pulumi:Stack"):
+            type_ = f"{parent.split('::')[2]}${type_}"
+        return "::".join([f"urn:pulumi:{pulumi.get_stack()}", pulumi.get_project(), type_, name])
+
+    def GetDeploymentInfo(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
+        """The mock monitor's features, alias specs aside (see the class)."""
+        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+        features = [
+            feature
+            for feature in info.supportedFeatures
+            if feature != resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
+        ]
+        del info.supportedFeatures[:]
+        info.supportedFeatures.extend(features)
+        return info
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
         """Record, then answer as the plain mock monitor does."""
@@ -209,9 +237,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     ignore_changes=list(request.ignoreChanges),
                     state=rpc.deserialize_properties(response.object),
+                    aliases=self._aliases(request, response.urn),
                 )
             )
         return response
+
+    def _aliases(self, request: Any, urn: str) -> list[str]:  # noqa: ANN401 - a gRPC request
+        """The registration's alias URNs: its own, and one for each of its parent's.
+
+        A child of an aliased parent was the same child of the parent's old URN, its name's
+        prefix renamed as the parent was (`pulumi.runtime.resource.inherited_child_alias`).
+        """
+        own = [*request.aliasURNs, *(alias.urn for alias in request.aliases if alias.urn)]
+        parent_name = request.parent.rsplit("::", 1)[-1]
+        for parent_alias in self.alias_urns.get(request.parent, []):
+            prefix, old_parent_name = parent_alias.rsplit("::", 1)
+            name = request.name
+            if name.startswith(parent_name):
+                name = old_parent_name + name[len(parent_name) :]
+            own.append(f"{prefix}${request.type}::{name}")
+        self.alias_urns[urn] = own
+        return own
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
         """Keep the stack's exports exactly as serialized."""

@@ -20,6 +20,8 @@ from infra.domains import CustomDomain, CustomDomainArgs, domain_problems
 from infra.errors import ConfigError
 from infra.function import RustFunction
 from infra.limits import check_region
+from infra.sharing import CONFIG_KEYS as SHARING_KEYS
+from infra.sharing import Sharing, share, sharing_from_config, stack_problems
 from infra.spec import FunctionSpec, resolve
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ CONFIG_KEYS = (
     "alertEmails",
     *_config.REGISTRY_KEYS,
     "registryExisting",
+    *SHARING_KEYS,
 )
 """The stack config keys the library reads (`registryPassword` aside: it is read as a secret)."""
 
@@ -61,13 +64,18 @@ def build_all(specs: Iterable[FunctionSpec]) -> dict[str, Package]:
 
 
 def declare_functions(
-    functions: Mapping[str, RustFunctionArgs], subject: str | None = None
+    functions: Mapping[str, RustFunctionArgs],
+    subject: str | None = None,
+    sharing: Sharing | None = None,
 ) -> dict[str, RustFunction]:
     """A `RustFunction` for each entry, after every entry is checked and every zip is built.
 
     A `ConfigError` lists the problems of all entries before anything is registered. Functions
-    whose registry creates the same ACR namespace share one `RegistryNamespace`.
+    whose registry creates the same ACR namespace share one `RegistryNamespace`; those that name
+    no bucket or log project of their own share the stack's (`infra.sharing`, unless `sharing`
+    turns it off).
     """
+    sharing = sharing if sharing is not None else Sharing()
     region = pulumi.Config("alicloud").get("region") or ""
     specs: dict[str, FunctionSpec] = {}
     problems: list[str] = []
@@ -78,10 +86,12 @@ def declare_functions(
             )
         except ConfigError as error:
             problems += [f"{name}: {problem}" for problem in error.problems]
+    if not problems:
+        problems += stack_problems(functions, specs, sharing, "functions")
     if problems:
         raise ConfigError(subject or f"stack {pulumi.get_stack()}", problems)
     packages = build_all(specs.values())
-    shared = _share_namespace(functions)
+    shared = share(_share_namespace(functions), specs, sharing)
     return {
         name: RustFunction(name, args, package=packages.get(name)) for name, args in shared.items()
     }
@@ -144,6 +154,8 @@ def from_config(
                 f"{name}: {variable} takes the secret {project}:{key}, which the stack does not "
                 f"set: `pulumi config set --secret {key} <value>`"
             )
+    sharing, found = sharing_from_config(values, project)
+    problems += found
     for check in checks:
         problems += check(stack_functions)
     domains, found = _domains(config.get_object(DOMAINS_KEY) or {}, stack_functions, config)
@@ -163,7 +175,7 @@ def from_config(
         for args in functions.values():
             if "alert" in args:
                 args["alert"]["contact_group"] = contacts.group_name
-    declared = declare_functions(functions, f"stack {stack}")
+    declared = declare_functions(functions, f"stack {stack}", sharing)
     for domain, settings in domains.items():
         routes = [
             {

@@ -18,7 +18,7 @@ from infra.bootstrap.build import DEFAULT_SIZE_BUDGET
 from infra.errors import ConfigError
 from infra.http_trigger import TRIGGER_NAME as HTTP_TRIGGER_NAME
 from infra.http_trigger import check_http
-from infra.logs import ACCOUNT_SUFFIX_LENGTH, DEFAULT_RETENTION_DAYS
+from infra.logs import ACCOUNT_SUFFIX_LENGTH, DEFAULT_RETENTION_DAYS, function_logstore
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -144,13 +144,16 @@ def _defaults(  # noqa: PLR0913 - where the function is declared: each part name
     if creates("role", role):
         role.setdefault("role_name", resource_name(project, stack, name, limit=64))
     logs = cast("LogsArgs", _copy(args.get("logs", {})))
-    per_account = creates("logs", logs) and "project_name" not in logs
+    per_account = creates("logs", logs) and not {"project_name", "in_project"} & set(logs)
     if creates("logs", logs):
-        logs.setdefault(
-            "project_name",
-            resource_name(project, stack, name, limit=63 - ACCOUNT_SUFFIX_LENGTH),
-        )
-        logs.setdefault("logstore_name", LOGSTORE)
+        if "in_project" in logs:
+            logs.setdefault("logstore_name", function_logstore(name))
+        else:
+            logs.setdefault(
+                "project_name",
+                resource_name(project, stack, name, limit=63 - ACCOUNT_SUFFIX_LENGTH),
+            )
+            logs.setdefault("logstore_name", LOGSTORE)
         logs.setdefault("retention_days", DEFAULT_RETENTION_DAYS)
     timers = tuple(args.get("timers", []))
     async_invoke = args.get("async_invoke")
@@ -270,7 +273,7 @@ def validate(name: str, args: RustFunctionArgs) -> list[str]:
 _MODES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "role": (frozenset({"role_name"}), frozenset({"existing_arn"})),
     "logs": (
-        frozenset({"project_name", "logstore_name", "retention_days"}),
+        frozenset({"project_name", "in_project", "logstore_name", "retention_days"}),
         frozenset({"existing_project", "existing_logstore"}),
     ),
     "bucket": (frozenset({"bucket_name"}), frozenset({"existing_name"})),
@@ -361,6 +364,10 @@ def _dependency_problems(spec: FunctionSpec) -> list[tuple[str, str]]:
         return found
     if modes["role"] == "create":
         found += [("role", m) for m in limits.check_role_name(spec.role["role_name"])]
+    if modes["logs"] == "create" and {"project_name", "in_project"} <= set(spec.logs):
+        found.append(
+            ("logs", "logs gives project_name and in_project: create a project, or use one")
+        )
     if modes["logs"] == "create":
         found += [
             ("logs", m)

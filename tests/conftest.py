@@ -55,6 +55,9 @@ class CloudMocks(offline.CloudMocks):
         self.identities: dict[tuple[object, ...], str] = {}
         self.ignored: dict[str, list[str]] = {}
         """Each resource's `ignore_changes` (top-level inputs), by logical name."""
+        self.prior: dict[str, Registered] = {}
+        """Each resource's state in the prior evaluation (`prior_state`), by logical name: found
+        by its URN or, for a moved resource, one of its aliases."""
 
     def _enforce_contract(self, args: pulumi.runtime.MockResourceArgs) -> None:
         resource = CONTRACT.get(args.typ)
@@ -77,7 +80,7 @@ class CloudMocks(offline.CloudMocks):
             self.identities[taken] = args.name
 
     def _keep_ignored(self, args: pulumi.runtime.MockResourceArgs) -> None:
-        prior = PRIOR.get(args.name)
+        prior = self.prior.get(args.name)
         if prior is None:
             return
         for path in self.ignored.get(args.name, []):
@@ -93,6 +96,10 @@ class CloudMocks(offline.CloudMocks):
         self._keep_ignored(args)
         if args.custom:
             self._enforce_contract(args)
+        prior = self.prior.get(args.name)
+        if prior is not None and prior.name != args.name:
+            # A moved resource keeps its id and what the cloud named it.
+            args.name = prior.name
         return super().new_resource(args)
 
     def call(
@@ -148,19 +155,24 @@ class PriorMonitor(RecordingMonitor):
         self.cloud = mocks
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: ANN401, N802 - gRPC method name
-        """Note what the resource ignores, then record it."""
+        """Note what the resource ignores and what it was before, then record it."""
         self.cloud.ignored[request.name] = list(request.ignoreChanges)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        for known in (urn, *self._aliases(request, urn)):
+            if known in PRIOR:
+                self.cloud.prior[request.name] = PRIOR[known]
+                break
         return super().RegisterResource(request)
 
 
 PRIOR: dict[str, Registered] = {}
-"""The previous evaluation's resources by name, while `prior_state` holds one."""
+"""The previous evaluation's resources by URN, while `prior_state` holds one."""
 
 
 @contextlib.contextmanager
 def prior_state(evaluation: Evaluation) -> Iterator[None]:
     """Evaluate as an update of `evaluation`: ignored inputs keep their earlier values."""
-    PRIOR.update({r.name: r for r in evaluation.resources})
+    PRIOR.update({r.urn: r for r in evaluation.resources})
     try:
         yield
     finally:

@@ -13,15 +13,18 @@ input the provider's Update never sends is reported as a silent update, and a cr
 closing Read would not find what it made as a failure of the `up`.
 
 The engine's rules it follows (pulumi/pulumi, pkg/resource/deploy/step_generator.go): a resource
-is matched across evaluations by URN; it is replaced when the provider's diff names a ForceNew
-input or a `replace_on_changes` input changed; a replacement creates the new resource before
-deleting the old one unless `delete_before_replace` is set; resources gone from the program are
-deleted after every create and update; a destroy deletes dependents before their dependencies,
-and a `retain_on_delete` resource is dropped from the state but left in the cloud.
+is matched across evaluations by URN, or by one of its aliases when its URN is not in the state
+(a moved resource keeps its id: nothing is created or deleted for it); it is replaced when the
+provider's diff names a ForceNew input or a `replace_on_changes` input changed; a replacement
+creates the new resource before deleting the old one unless `delete_before_replace` is set;
+resources gone from the program are deleted after every create and update; a destroy deletes
+dependents before their dependencies, and a `retain_on_delete` resource is dropped from the
+state but left in the cloud.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -105,6 +108,13 @@ class Step:
     replace_because: tuple[str, ...] = ()
     """The ForceNew or `replace_on_changes` paths among them."""
     delete_before_replace: bool = False
+    moved_from: str = ""
+    """The old name, when the resource was matched by an alias."""
+
+    @property
+    def old_name(self) -> str:
+        """The name the resource has in the state before the step."""
+        return self.moved_from or self.name
 
 
 def _leaves(value: object, prefix: str = "") -> dict[str, object]:
@@ -219,16 +229,24 @@ def _step(old: Registered, new: Registered, before: Evaluation) -> Step:
 
 
 def plan(before: Evaluation, after: Evaluation) -> list[Step]:
-    """Every custom resource's step from `before` to `after`, matched by URN."""
+    """Every custom resource's step from `before` to `after`, matched by URN, else by an alias."""
     old = {r.urn: r for r in before.resources if r.custom}
-    new = {r.urn: r for r in after.resources if r.custom}
-    steps = [
-        _step(old[urn], resource, before)
-        if urn in old
-        else Step(resource.name, resource.type, "create")
-        for urn, resource in new.items()
-    ]
-    steps += [Step(r.name, r.type, "delete") for urn, r in old.items() if urn not in new]
+    matched: set[str] = set()
+    steps = []
+    for resource in after.resources:
+        if not resource.custom:
+            continue
+        urn = next(
+            (u for u in (resource.urn, *resource.aliases) if u in old and u not in matched), None
+        )
+        if urn is None:
+            steps.append(Step(resource.name, resource.type, "create"))
+            continue
+        matched.add(urn)
+        step = _step(old[urn], resource, before)
+        moved = old[urn].name if old[urn].name != resource.name else ""
+        steps.append(dataclasses.replace(step, moved_from=moved))
+    steps += [Step(r.name, r.type, "delete") for urn, r in old.items() if urn not in matched]
     return steps
 
 
@@ -283,7 +301,7 @@ def collisions(before: Evaluation, after: Evaluation, steps: Iterable[Step]) -> 
     old = {r.name: r for r in before.resources if r.custom}
     new = {r.name: r for r in after.resources if r.custom}
     steps = list(steps)
-    gone_first = {s.name for s in steps if s.action == "replace" and s.delete_before_replace}
+    gone_first = {s.old_name for s in steps if s.action == "replace" and s.delete_before_replace}
     held = {
         key: name
         for name, resource in old.items()
@@ -318,7 +336,7 @@ def forbidden_replacements(
         for s in steps
         if s.action == "replace"
         and s.type in MUST_UPDATE_IN_PLACE
-        and _identity(old[s.name]) == _identity(new[s.name])
+        and _identity(old[s.old_name]) == _identity(new[s.name])
     ]
 
 
@@ -329,7 +347,7 @@ def update_refusals(before: Evaluation, after: Evaluation, steps: Iterable[Step]
     dependents first, while everything kept and everything new is still in the cloud.
     """
     steps = list(steps)
-    removed = {s.name for s in steps if s.action in ("delete", "replace")}
+    removed = {s.old_name for s in steps if s.action in ("delete", "replace")}
     going = [r for r in before.resources if r.name in removed or not r.custom]
     staying = [r for r in before.resources if r.custom and r.name not in removed]
     created = {s.name for s in steps if s.action in ("create", "replace")}
@@ -358,7 +376,7 @@ def _children(resource: Registered, candidates: Iterable[Registered]) -> list[Re
 
 def left_behind(before: Evaluation, steps: Iterable[Step]) -> list[Registered]:
     """Old resources an update drops from the state but leaves in the cloud (retained ones)."""
-    gone = {s.name for s in steps if s.action in ("replace", "delete")}
+    gone = {s.old_name for s in steps if s.action in ("replace", "delete")}
     return [r for r in before.resources if r.custom and r.name in gone and r.retain_on_delete]
 
 
@@ -436,13 +454,13 @@ def table(steps: Iterable[Step]) -> list[str]:
     """One line per resource that does anything: action, name, and why."""
     lines = []
     for step in sorted(steps, key=lambda s: (s.action, s.name)):
-        if step.action == "same":
+        if step.action == "same" and not step.moved_from:
             continue
-        detail = ""
+        detail = f" (was {step.moved_from})" if step.moved_from else ""
         if step.action == "replace":
             mode = "delete-before-create" if step.delete_before_replace else "create-before-delete"
-            detail = f" ({mode}; {', '.join(step.replace_because)})"
+            detail += f" ({mode}; {', '.join(step.replace_because)})"
         elif step.action == "update":
-            detail = f" ({', '.join(step.changed)})"
+            detail += f" ({', '.join(step.changed)})"
         lines.append(f"{step.action:8} {step.name}{detail}")
     return lines

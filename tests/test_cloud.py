@@ -151,5 +151,7 @@ def test_up_invoke_log_destroy(stack: tuple[str, dict[str, str]]) -> None:
         if "FC Invoke Start" in logs:
             break
         if time.monotonic() > request_deadline:
-            pytest.fail(f"no 'FC Invoke Start' line in {project}/function-logs after 3 minutes")
+            pytest.fail(
+                f"no 'FC Invoke Start' line in {project}/{hello['logstore']} after 3 minutes"
+            )
         time.sleep(15)

@@ -44,6 +44,6 @@ def test_the_cloud_stack_deploys_and_then_previews_no_change(in_repo: object) ->
     # What the cloud test reads from the outputs is there.
     hello = first.outputs["hello"]
     assert hello["alias"] == "live"
-    assert hello["log_project"].startswith("fc-rust-cloudtest-hello-")
-    assert hello["logstore"] == "function-logs"
+    assert hello["log_project"].startswith("fc-rust-cloudtest-")
+    assert hello["logstore"] == "hello-logs"
     assert first.by_name("hello-timer-tick").plain()["triggerConfig"].count('"enable":false') == 1

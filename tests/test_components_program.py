@@ -108,17 +108,19 @@ def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire
         assert inputs["code"]["checksum"] == crc64
         assert inputs["code"]["ossObjectName"] == f"dev/{crate}/{sha256}.zip"
         assert "zipFile" not in inputs["code"]
-        bucket = evaluation.by_name(f"{crate}-artifacts-bucket")
+        # One bucket and one log project for the stack, a package key and a logstore each.
+        bucket = evaluation.by_name("stack-code-bucket")
         assert inputs["code"]["ossBucketName"] == bucket.state["bucket"]
         assert evaluation.by_name(f"{crate}-code").plain()["key"] == f"dev/{crate}/{sha256}.zip"
         # Log wiring: the function logs where the created project and store are, with its role.
-        project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
-        store = evaluation.by_name(f"{crate}-logs-store").plain()
-        # Named after the project, the stack and the function, and the account: two stacks
-        # never share one, nor two accounts deploying the same template (the name is global).
+        project = evaluation.by_name("stack-logs-project").plain()["projectName"]
+        store = evaluation.by_name(f"{crate}-logstore").plain()
+        # Named after the project, the stack and the account: two stacks never share one, nor
+        # two accounts deploying the same template (the name is global).
         digest = hashlib.sha256(ACCOUNT_ID.encode()).hexdigest()[:6]
-        assert project == f"fc-rust-dev-{crate}-{digest}"
+        assert project == f"fc-rust-dev-{digest}"
         assert store["projectName"] == project
+        assert store["logstoreName"] == f"{crate}-logs"
         assert inputs["logConfig"]["project"] == project
         assert inputs["logConfig"]["logstore"] == store["logstoreName"]
         role = evaluation.by_name(f"{crate}-role-role").plain()
@@ -142,7 +144,7 @@ def test_dev_stack_fc3_graph() -> None:  # noqa: PLR0915 - one graph, every wire
                 {
                     "Action": ["log:PostLogStoreLogs"],
                     "Effect": "Allow",
-                    "Resource": [f"acs:log:*:*:project/{project}/logstore/function-logs"],
+                    "Resource": [f"acs:log:*:*:project/{project}/logstore/{crate}-logs"],
                 }
             ],
         }
@@ -202,11 +204,11 @@ def test_dev_stack_fc2_graph() -> None:
         sha256, crc64 = package_facts(REPO, crate)
         service = evaluation.by_name(f"{crate}-service")
         assert service.type == "alicloud:fc/service:Service"
-        project = evaluation.by_name(f"{crate}-logs-project").plain()["projectName"]
+        project = evaluation.by_name("stack-logs-project").plain()["projectName"]
         role = evaluation.by_name(f"{crate}-role-role").plain()["roleName"]
         assert service.plain()["logConfig"] == {
             "project": project,
-            "logstore": "function-logs",
+            "logstore": f"{crate}-logs",
             "enableRequestMetrics": True,
             "enableInstanceMetrics": True,
         }

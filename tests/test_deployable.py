@@ -115,18 +115,18 @@ def test_destroy_after_a_code_change_empties_and_deletes_the_bucket(
     assert [r.name for r in left if r.type == "alicloud:oss/bucketObject:BucketObject"] == []
     order, refusals = lifecycle.destroy(after, left)
     assert refusals == []
-    assert order.index("hello-code") < order.index("hello-artifacts-bucket")
+    assert order.index("hello-code") < order.index("stack-code-bucket")
 
 
 def test_bucket_refuses_destroy_without_force_destroy_while_a_package_remains() -> None:
     # The simulator's own check: a non-empty bucket without force_destroy is refused.
     evaluation = run_main()
-    bucket = evaluation.by_name("hello-artifacts-bucket")
+    bucket = evaluation.by_name("stack-code-bucket")
     code = evaluation.by_name("hello-code")
     bucket.inputs = {**bucket.inputs, "forceDestroy": False}
     code.retain_on_delete = True
     _, refusals = lifecycle.destroy(evaluation)
-    assert any(r.startswith("hello-artifacts-bucket:") for r in refusals), refusals
+    assert any(r.startswith("stack-code-bucket:") for r in refusals), refusals
 
 
 @pytest.mark.parametrize("memory_size", [512, 1024, 4096])
@@ -163,7 +163,7 @@ def test_fc2_environment_change_after_a_long_time_finds_its_package() -> None:
     assert steps["sync-forks-function"].action == "update"
     assert steps["sync-forks-function"].changed == ("environmentVariables.SYNC_FORKS",)
     assert steps["sync-forks-code"].action == "same"
-    (rule,) = after.by_name("sync-forks-artifacts-bucket").plain()["lifecycleRules"]
+    (rule,) = after.by_name("stack-code-bucket").plain()["lifecycleRules"]
     assert "expirations" not in rule
 
 

@@ -125,6 +125,65 @@ def unchanged(workspace: Path) -> list[Change]:
     return rows
 
 
+PER_FUNCTION = {"layout": "per-function"}
+"""The layout of stacks deployed before functions shared a bucket and a log project."""
+KEEP_LOGS = {"keepFunctionLogProjects": "true"}
+
+
+def upgrades(workspace: Path) -> list[Change]:
+    """A stack deployed with one bucket and log project per function, moved to the shared ones.
+
+    The first function's bucket becomes the stack's (an alias); the others' packages are
+    uploaded to it and their buckets deleted. Every function's own log project is deleted with
+    its logs, unless the stack keeps them until they are no longer wanted.
+    """
+    base, before = stack(workspace), stack(workspace, **PER_FUNCTION)
+    moved: dict[str, lifecycle.Action] = {
+        "stack-code-bucket": "same",
+        "sync-forks-code": "same",
+        "hello-code": "replace",
+        "hello-artifacts-bucket": "delete",
+        "hello-function": "update",
+        # A version holds its log config: the alias moves to one that logs to the new logstore.
+        "hello-version": "replace",
+        "hello-alias": "update",
+        "stack-logs-project": "create",
+        "hello-logstore": "create",
+    }
+    return [
+        Change(
+            "shared bucket and log project, from one each (upgrade)",
+            before,
+            base,
+            {**moved, "hello-logs-project": "delete", "hello-logs-store": "delete"},
+        ),
+        Change(
+            "the same, keeping the functions' log projects",
+            before,
+            stack(workspace, **KEEP_LOGS),
+            {**moved, "hello-logs-project": "same", "hello-logs-store": "same"},
+        ),
+        Change(
+            "the kept log projects let go",
+            stack(workspace, **KEEP_LOGS),
+            base,
+            {"hello-logs-project": "delete", "hello-function": "same"},
+        ),
+        Change(
+            "shared bucket and log project, from one each, FC 2.0 (upgrade)",
+            stack(workspace, **PER_FUNCTION, **FC2),
+            stack(workspace, **FC2),
+            {
+                "stack-code-bucket": "same",
+                "hello-code": "replace",
+                "hello-function": "update",
+                "hello-service": "update",
+                "hello-logs-project": "delete",
+            },
+        ),
+    ]
+
+
 def changes(workspace: Path) -> list[Change]:
     """The change matrix over a private copy of the workspace (`new code` edits it)."""
     base = stack(workspace)
@@ -190,11 +249,12 @@ def changes(workspace: Path) -> list[Change]:
             base,
             {"hello-function": "update", "hello-code": "create", "registry-namespace": "delete"},
         ),
+        *upgrades(workspace),
         Change(
             "FC 3.0 to 2.0",
             base,
             stack(workspace, fcVersion="2.0"),
-            {"hello-service": "create", "hello-alias": "delete", "hello-logs-project": "same"},
+            {"hello-service": "create", "hello-alias": "delete", "stack-logs-project": "same"},
         ),
         Change(
             "FC 2.0 to 3.0",
