@@ -16,9 +16,14 @@
    through the payload.
 7. Sibling crates: a function whose build script never ends, and one whose build script fails,
    beside the one being packaged: each must end in an error naming it.
+8. Scaffold kills: `python -m infra new` stopped by SIGINT, SIGTERM or SIGKILL during its
+   `cargo update`, by an error in its second stack file and by a SIGKILL before each file it
+   writes; one line each with what was left, which must be nothing (after a SIGKILL, once the
+   next run has rolled it back).
 
-The last line is `lost: N`: invocations that ended without an answer plus packages lost. Run
-from the repository root: `python -m bench.stress` (`--quick` for the part `make test` runs).
+The last line is `lost: N`: invocations that ended without an answer plus packages lost, plus
+scaffold runs that left something behind. Run from the repository root: `python -m bench.stress`
+(`--quick` for the part `make test` runs).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -819,11 +825,9 @@ def log_forging(bootstrap: Bootstrap, figures: Figures) -> None:
     deadline = time.monotonic() + 10
     while last not in bootstrap.last_lines and time.monotonic() < deadline:
         time.sleep(0.02)
+    # The last lines kept, the soak's included: its panics are one line each too (fc-runtime's
+    # panic hook), on stdout, with stderr merged into this output.
     lines = [line.decode(errors="replace") for line in bootstrap.last_lines]
-    # Only what these invocations wrote: earlier ones' panics went through std's panic hook to
-    # stderr (merged into this output), which fc-runtime does not format.
-    first = "FC Invoke Start RequestId: forging-0\n"
-    lines = lines[lines.index(first) :] if first in lines else lines
     forged = [line for line in lines if "RequestId: forged-" in line and line.startswith("FC ")]
     split = [line for line in lines if not re.match(r"FC |\d{4}-\d\d-\d\dT", line)]
     hidden = [line for line in lines if any(c in line for c in "\u202e\u200b\u2028")]
@@ -888,6 +892,239 @@ def sibling_crates(figures: Figures) -> None:
             figures.lost += outcome != "an error naming it" or left
 
 
+# -- scaffold kills -------------------------------------------------------------------------------
+
+SCAFFOLD_PROGRAM = {
+    "Cargo.toml": (
+        '[workspace]\nresolver = "2"\nmembers = ["crates/*", "functions/*"]\n\n'
+        '[workspace.dependencies]\nfc-runtime = { path = "crates/fc-runtime" }\n'
+    ),
+    "Cargo.lock": "# the lock file\nversion = 4\n",
+    "Pulumi.yaml": "name: mine\nruntime: python\n",
+    "Pulumi.dev.yaml": "config:\n  mine:functions:\n    hello: {}\n",
+    "Pulumi.broken.yaml": "config:\n  mine:functions: [not, a, map]\n",
+    "functions/hello/Cargo.toml": '[package]\nname = "hello"\n',
+}
+"""A program for `python -m infra new` whose workspace needs no compiler: `cargo` is a script."""
+LOCKING_CARGO = "#!/bin/sh\nprintf '# updated by cargo\\n' >> Cargo.lock\n"
+"""A `cargo update` that records it ran: no registry, no compiler."""
+STUCK_CARGO = (
+    "#!/bin/sh\n"
+    'echo $$ > "$CARGO_STARTED.tmp" && mv "$CARGO_STARTED.tmp" "$CARGO_STARTED"\n'
+    'while :; do echo "# rewritten $(date +%s%N)" > Cargo.lock; sleep 0.02; done\n'
+)
+"""A `cargo update` that says it started, then rewrites Cargo.lock until it is killed."""
+KILLED_AT_WRITE = """
+import os, signal, sys
+import infra.scaffold as scaffold
+limit, calls, write = int(sys.argv[1]), [0], scaffold.write_atomic
+def dying(path, data):
+    calls[0] += 1
+    if calls[0] == limit:
+        print(path.name, file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    write(path, data)
+scaffold.write_atomic = dying
+from infra.__main__ import main
+sys.exit(main(sys.argv[2:]))
+"""
+"""`python -m infra` that SIGKILLs itself before its Nth file write, naming the file on stderr."""
+NEW = ("-m", "infra", "new", "greeter", "--stack", "dev", "--stack", "prod")
+"""The scaffold run that is stopped: a new function added to two stack files."""
+
+
+class _Scratch:
+    """A scratch program in `root/program`, with a fake `cargo` first in PATH."""
+
+    def __init__(self, root: Path, cargo: str) -> None:
+        self.program = root / "program"
+        for name, text in SCAFFOLD_PROGRAM.items():
+            path = self.program / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        self.cargo = root / "bin" / "cargo"
+        self.cargo.parent.mkdir()
+        self.use_cargo(cargo)
+        self.started = root / "cargo-started"
+        self.env = {
+            "PATH": f"{self.cargo.parent}:{os.environ['PATH']}",
+            "HOME": str(Path.home()),
+            "CARGO_STARTED": str(self.started),
+        }
+        self.before = self.tree()
+
+    def use_cargo(self, script: str) -> None:
+        """Make `cargo` the given script."""
+        self.cargo.write_text(script)
+        self.cargo.chmod(0o755)
+
+    def tree(self) -> dict[str, bytes | None]:
+        """Every file's bytes and every directory (None) of the program."""
+        return {
+            str(path.relative_to(self.program)): None if path.is_dir() else path.read_bytes()
+            for path in sorted(self.program.rglob("*"))
+        }
+
+    def popen(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start `python ARGS` in the program."""
+        return subprocess.Popen(
+            [sys.executable, *args],
+            cwd=self.program,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `python ARGS` in the program."""
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=self.program,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def cargo_pid(self, process: subprocess.Popen[bytes]) -> int | None:
+        """The fake cargo's pid once it says it started; None if `process` ended first."""
+        deadline = time.monotonic() + 30
+        while not self.started.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                return None
+            time.sleep(0.01)
+        return int(self.started.read_text())
+
+
+def _left_behind(expected: dict[str, bytes | None], now: dict[str, bytes | None]) -> list[str]:
+    """How `now` differs from `expected`: paths added (the topmost only), changed or removed."""
+    added = [path for path in now if path not in expected]
+    left = [
+        f"{path}{'/' if now[path] is None else ''} added"
+        for path in added
+        if str(Path(path).parent) not in added
+    ]
+    left += [f"{path} changed" for path in expected if path in now and now[path] != expected[path]]
+    return left + [f"{path} removed" for path in expected if path not in now]
+
+
+def _cargo_left(cargo: int) -> list[str]:
+    """`cargo running` when its process group is still there after up to 5 s."""
+    deadline = time.monotonic() + 5
+    while group_alive(cargo):
+        if time.monotonic() > deadline:
+            return ["cargo running"]
+        time.sleep(0.01)
+    return []
+
+
+@dataclass
+class _Stops:
+    """Reports scaffold runs that were stopped, against `finished`: a run never stopped."""
+
+    figures: Figures
+    root: Path
+    finished: dict[str, bytes | None]
+
+    def say(self, step: str, how: str, left: list[str], after: list[str] | None = None) -> None:
+        """One line: the step, the signal or exit status, what was left (and after the next run).
+
+        What is left counts as lost; after a SIGKILL, what the next run left.
+        """
+        line = f"  {step}, {how}: left {', '.join(left) or 'nothing'}"
+        if after is not None:
+            line += f"; after the next run: {', '.join(after) or 'nothing'}"
+        self.figures.say(line)
+        self.figures.lost += bool(left if after is None else after)
+
+    def next_run(self, scratch: _Scratch) -> list[str]:
+        """Run `new` again with a working cargo: how the program differs from `finished`."""
+        scratch.use_cargo(LOCKING_CARGO)
+        retried = scratch.run(*NEW)
+        said = retried.stderr.strip().splitlines()
+        failed = [f"it failed ({said[-1] if said else retried.returncode})"]
+        failed = failed if retried.returncode else []
+        return failed + _left_behind(self.finished, scratch.tree())
+
+
+SCAFFOLD_REFUSED = 2
+"""`python -m infra new`'s exit status when it changed nothing because of a problem."""
+
+
+def _signals_during_cargo_update(stops: _Stops) -> None:
+    """SIGINT and SIGTERM roll back at once; after SIGKILL, the next run rolls back first."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        scratch = _Scratch(stops.root / signum.name, STUCK_CARGO)
+        process = scratch.popen(*NEW)
+        cargo = scratch.cargo_pid(process)
+        if cargo is None:
+            process.kill()
+            process.wait()
+            stops.say("during cargo update", signum.name, ["cargo never started"])
+            continue
+        process.send_signal(signum)
+        process.wait(60)
+        left = _left_behind(scratch.before, scratch.tree())
+        if signum != signal.SIGKILL:
+            stops.say("during cargo update", signum.name, left + _cargo_left(cargo))
+            continue
+        left += ["cargo running"] if group_alive(cargo) else []
+        after = stops.next_run(scratch) + _cargo_left(cargo)
+        stops.say("during cargo update", signum.name, left, after)
+
+
+def _error_in_the_second_stack_file(stops: _Stops) -> None:
+    """A stack file whose functions entry is not a mapping, named second: nothing changes."""
+    scratch = _Scratch(stops.root / "broken", LOCKING_CARGO)
+    refused = scratch.run("-m", "infra", "new", "greeter", "--stack", "dev", "--stack", "broken")
+    left = _left_behind(scratch.before, scratch.tree())
+    if refused.returncode != SCAFFOLD_REFUSED:
+        left.append("not refused")
+    stops.say("error in the second --stack file", f"exit {refused.returncode}", left)
+
+
+def _sigkill_before_each_write(stops: _Stops) -> None:
+    """SIGKILL before the 1st, 2nd, ... file write until a run gets through: each is undone."""
+    write = 0
+    while True:
+        write += 1
+        scratch = _Scratch(stops.root / f"write-{write}", LOCKING_CARGO)
+        killed = scratch.run("-c", KILLED_AT_WRITE, str(write), *NEW[2:])
+        if killed.returncode == 0:
+            return
+        named = killed.stderr.strip().splitlines()
+        left = _left_behind(scratch.before, scratch.tree())
+        if killed.returncode != -signal.SIGKILL:
+            left.append(f"exit {killed.returncode}, not killed")
+        step = f"before write {write} ({named[-1] if named else '?'})"
+        stops.say(step, "SIGKILL", left, stops.next_run(scratch))
+
+
+def scaffold_kills(figures: Figures) -> None:
+    """`python -m infra new` stopped at each step; nothing may be left once it is over.
+
+    SIGINT, SIGTERM and SIGKILL during its `cargo update`, an error in the second of two
+    `--stack` files, and a SIGKILL before each file it writes (the journal's included). An
+    error, SIGINT or SIGTERM rolls back at once: the program must be as it was. A SIGKILL cannot
+    be cleaned up after; the next `new` rolls it back first (infra/scaffold.py), and its result
+    must be that of a run never stopped. One line per stop: the step, the signal (or the exit
+    status) and what was left; for a SIGKILL, also what was left after the next run.
+    """
+    with tempfile.TemporaryDirectory(prefix="fc-stress-scaffold-") as tmp:
+        reference = _Scratch(Path(tmp) / "reference", LOCKING_CARGO)
+        made = reference.run(*NEW)
+        if made.returncode != 0:
+            figures.say(f"scaffold kills: `python -m infra new` failed: {made.stderr.strip()}")
+            figures.lost += 1
+            return
+        stops = _Stops(figures, Path(tmp), reference.tree())
+        figures.say(f"scaffold kills (`python {' '.join(NEW)}`, a fake cargo):")
+        _signals_during_cargo_update(stops)
+        _error_in_the_second_stack_file(stops)
+        _sigkill_before_each_write(stops)
+
+
 def main() -> int:
     """Run every part, print figures and the `lost` line; 1 when anything was lost."""
     parser = argparse.ArgumentParser(prog="python -m bench.stress")
@@ -921,6 +1158,7 @@ def main() -> int:
     github_faults(sync_forks, figures, timeout_s=40)
     build_faults(figures)
     sibling_crates(figures)
+    scaffold_kills(figures)
     figures.say(f"lost: {figures.lost}")
     return 1 if figures.lost else 0
 

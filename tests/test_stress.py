@@ -1,7 +1,7 @@
 """The quick part of `make stress`: hostile HTTP, slow and idle connections, a soak, held
 resources (stalled bodies, memory, half-closed clients, a blocked stdout, forged log lines),
-GitHub and build faults and broken sibling crates, against the real packages on loopback.
-Nothing may be lost."""
+GitHub and build faults and broken sibling crates, against the real packages on loopback, and
+`python -m infra new` stopped at each step. Nothing may be lost."""
 
 from __future__ import annotations
 
@@ -38,3 +38,6 @@ def test_quick_stress_loses_nothing() -> None:
     assert "stdout nobody reads: 2000/2000 invocations answered" in figures
     assert "0 forged lines, 0 split lines, 0 with raw invisible characters" in figures
     assert figures.count("an error naming it after") == 2
+    stops = [line for line in lines if line.startswith(("  during ", "  error in ", "  before "))]
+    assert len(stops) >= 3 + 1 + 5, figures  # signals, the stack-file error, one kill per write
+    assert all(line.endswith((": left nothing", "after the next run: nothing")) for line in stops)

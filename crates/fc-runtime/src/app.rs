@@ -245,19 +245,10 @@ impl<T> Future for CatchUnwind<T> {
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Err(payload) => Poll::Ready(Err(Error::Panic(panic_message(payload.as_ref())))),
+            Err(payload) => Poll::Ready(Err(Error::Panic(
+                logger::panic_text(payload.as_ref()).to_owned(),
+            ))),
         }
-    }
-}
-
-/// The panic's message when its payload is a string (as `panic!` makes it).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&'static str>() {
-        (*message).to_owned()
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        message.clone()
-    } else {
-        "panic without a message".to_owned()
     }
 }
 

@@ -37,6 +37,8 @@
 //!   served at once, closing idle ones or ones whose request is still arriving to make room;
 //! - writes every log line as one line (control and invisible characters in it escaped),
 //!   through a bounded queue: a stdout nobody reads drops lines instead of stopping the server;
+//!   a panic is one such line too (`panicked at <file:line:column>: <message>`, with the
+//!   request id), in place of Rust's multi-line message on stderr;
 //! - answers an oversized body with 413 and reads (up to 64 MiB) and drops the rest of it, so
 //!   that a client still sending it can read the answer;
 //! - on SIGTERM or Ctrl-C stops accepting, closes idle connections, lets in-flight invocations

@@ -470,6 +470,55 @@ impl Log for StdoutLogger {
     }
 }
 
+/// Makes every panic one log line on stdout, written as the others are ([`write_line`]):
+/// `<time> <request id> [ERROR] panicked at <file>:<line>:<column>: <message>`, the request id
+/// that of the invocation that panicked (`-` outside one), the message escaped ([`Escaped`]).
+///
+/// Rust's default hook writes the message to stderr as it is, over as many lines as it holds:
+/// `panic!("a\nFC Invoke End RequestId: x")` would print a line that FC's log readers take for
+/// the runtime's own. No backtrace is printed, even with `RUST_BACKTRACE` set.
+pub(crate) fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|panic| {
+        let (time, message) = (SystemTime::now(), panic_text(panic.payload()));
+        let format = |line: &mut Vec<u8>, request_id: &str| {
+            let error = Level::Error;
+            match panic.location() {
+                Some(at) => format_line(
+                    line,
+                    time,
+                    request_id,
+                    error,
+                    &format_args!("panicked at {at}: {message}"),
+                ),
+                // The standard library always gives a location today (`PanicHookInfo::location`).
+                None => format_line(
+                    line,
+                    time,
+                    request_id,
+                    error,
+                    &format_args!("panicked: {message}"),
+                ),
+            }
+        };
+        write_line(|line| {
+            if current_request_id(|id| format(line, id)).is_none() {
+                format(line, "-");
+            }
+        });
+    }));
+}
+
+/// The panic's message when its payload is a string (as `panic!` makes it).
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        message
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message
+    } else {
+        "panic without a message"
+    }
+}
+
 /// Installs the backend with the level from `FC_LOG_LEVEL`, else `RUST_LOG`, else `info`.
 /// Keeps a backend the program installed before, so a function may bring its own.
 pub(crate) fn init() {

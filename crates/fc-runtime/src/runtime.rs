@@ -311,9 +311,9 @@ impl Runtime {
         }
     }
 
-    /// Installs the logger, listens on `0.0.0.0:<port>` and serves `handler` until SIGTERM or
-    /// Ctrl-C; then stops accepting, lets in-flight invocations finish (bounded by the
-    /// shutdown timeout) and returns `Ok(())`.
+    /// Installs the logger and the panic hook (one log line per panic), listens on
+    /// `0.0.0.0:<port>` and serves `handler` until SIGTERM or Ctrl-C; then stops accepting,
+    /// lets in-flight invocations finish (bounded by the shutdown timeout) and returns `Ok(())`.
     ///
     /// The port is `FC_CUSTOM_LISTEN_PORT`, else `FC_SERVER_PORT`, else 9000.
     ///
@@ -375,10 +375,11 @@ impl Runtime {
     }
 }
 
-/// Installs the logger, listens on `0.0.0.0:<port>` and serves `app` until SIGTERM or Ctrl-C;
-/// see [`Runtime::run`].
+/// Installs the logger and the panic hook, listens on `0.0.0.0:<port>` and serves `app` until
+/// SIGTERM or Ctrl-C; see [`Runtime::run`].
 async fn listen(app: impl Respond, settings: Settings) -> Result<(), Error> {
     logger::init();
+    logger::install_panic_hook();
     let port = port_from(|name| std::env::var(name).ok())?;
     let address = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
     let listener = TcpListener::bind(address)

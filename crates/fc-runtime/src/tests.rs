@@ -347,3 +347,199 @@ pub(crate) fn fake_env(
             .map(|(_, value)| (*value).to_owned())
     }
 }
+
+/// What the child process's handler panics with: a forged End line, a carriage return and a
+/// bidi override.
+const FORGED_PANIC: &str = "a\nFC Invoke End RequestId: real-1\r\u{202e}b";
+
+/// Set for the child process of `a_panic_is_one_log_line_and_the_instance_keeps_serving`.
+const PANIC_CHILD: &str = "FC_RUNTIME_TEST_PANIC_CHILD";
+
+/// Panics with [`FORGED_PANIC`] when the body is `panic`; answers `"served"` otherwise.
+async fn panicking(event: Event<Bytes>) -> Result<&'static str, std::convert::Infallible> {
+    if event.payload == "panic" {
+        panic!("{FORGED_PANIC}");
+    }
+    Ok("served")
+}
+
+/// The child process of `a_panic_is_one_log_line_and_the_instance_keeps_serving`: serves
+/// [`panicking`] with `Runtime::run`, as a function's `main` does, until it is killed.
+#[test]
+#[ignore = "run as a child process by a_panic_is_one_log_line_and_the_instance_keeps_serving"]
+fn panicking_function() {
+    if std::env::var_os(PANIC_CHILD).is_none() {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(Runtime::new().run(panicking)).unwrap();
+}
+
+/// A running [`panicking_function`], with the lines of its stdout and stderr in one channel
+/// (`None` when one of them ends).
+struct PanickingFunction {
+    child: std::process::Child,
+    port: u16,
+    lines: std::sync::mpsc::Receiver<Option<String>>,
+    seen: Vec<String>,
+    ended: usize,
+}
+
+impl PanickingFunction {
+    /// Starts this test binary as [`panicking_function`] on a free port, and waits for its
+    /// `listening on` line; tries another port if one was taken meanwhile.
+    fn start() -> Self {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "tests::panicking_function", "--ignored"])
+                .args(["--nocapture", "--test-threads=1", "-q"])
+                .env(PANIC_CHILD, "1")
+                .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
+                .env_remove("FC_SERVER_PORT")
+                .env_remove("FC_LOG_LEVEL")
+                .env_remove("RUST_LOG")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let (send, lines) = std::sync::mpsc::channel();
+            let stdout: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
+            let stderr: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
+            for stream in [stdout, stderr] {
+                let send = send.clone();
+                std::thread::spawn(move || {
+                    let stream = std::io::BufReader::new(stream);
+                    for line in std::io::BufRead::split(stream, b'\n').map_while(Result::ok) {
+                        let _ = send.send(Some(String::from_utf8_lossy(&line).into_owned()));
+                    }
+                    let _ = send.send(None);
+                });
+            }
+            let mut function = Self {
+                child,
+                port,
+                lines,
+                seen: Vec::new(),
+                ended: 0,
+            };
+            let ready = format!("listening on 0.0.0.0:{port}");
+            if function.wait_for(|line| line.ends_with(&ready)) {
+                return function;
+            }
+        }
+        panic!("the panicking function did not start");
+    }
+
+    /// Waits (up to 10 s for each line) for a line that `wanted` accepts; false when the
+    /// process's output ended first.
+    fn wait_for(&mut self, wanted: impl Fn(&str) -> bool) -> bool {
+        while self.ended < 2 {
+            match self.lines.recv_timeout(Duration::from_secs(10)) {
+                Ok(Some(line)) => {
+                    let found = wanted(&line);
+                    self.seen.push(line);
+                    if found {
+                        return true;
+                    }
+                }
+                Ok(None) => self.ended += 1,
+                Err(error) => panic!("{error}: no line came, after {:#?}", self.seen),
+            }
+        }
+        false
+    }
+
+    /// Posts `body` to `/invoke` with `request_id`, on a connection of its own, and reads the
+    /// whole answer.
+    fn invoke(&self, request_id: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: {request_id}\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    /// Kills the process and returns every line it wrote, stdout's and stderr's.
+    fn kill(mut self) -> Vec<String> {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.wait_for(|_| false);
+        std::mem::take(&mut self.seen)
+    }
+}
+
+impl Drop for PanickingFunction {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_panic_is_one_log_line_and_the_instance_keeps_serving() {
+    let mut function = PanickingFunction::start();
+    let answer = function.invoke("req-panic", "panic");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("x-fc-status: 404"), "{answer}");
+    assert!(answer.contains(r#""errorType":"Panic""#), "{answer}");
+    let answer = function.invoke("req-after", "hello");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with(r#""served""#), "{answer}");
+    assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-after"));
+    let lines = function.kill();
+
+    // One line says where and why it panicked, tagged with the invocation's request id, the
+    // message escaped (the invocation's `Invoke failed` line holds it too, escaped as well).
+    let panicked: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains("panicked at"))
+        .collect();
+    assert_eq!(panicked.len(), 1, "{lines:#?}");
+    let escaped = r"a\nFC Invoke End RequestId: real-1\r\u{202e}b";
+    let (_, after_time) = panicked[0].split_once(' ').unwrap();
+    assert!(
+        after_time.starts_with("req-panic [ERROR] panicked at crates/fc-runtime/src/tests.rs:")
+            && after_time.ends_with(&format!(": {escaped}")),
+        "{lines:#?}"
+    );
+    // Neither the panic nor anything else wrote a line of its own from the message.
+    let markers: Vec<&str> = lines
+        .iter()
+        .filter(|line| line.starts_with("FC "))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            "FC Invoke Start RequestId: req-panic",
+            "FC Invoke End RequestId: req-panic",
+            "FC Invoke Start RequestId: req-after",
+            "FC Invoke End RequestId: req-after",
+        ],
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|line| !line.contains(['\r', '\u{202e}']) && line != "b"),
+        "{lines:#?}"
+    );
+}
