@@ -296,6 +296,23 @@ def test_the_container_variant_takes_the_registry_keys() -> None:
     }
 
 
+@pytest.mark.parametrize("existing", ["false", ""])
+def test_a_registry_not_said_to_exist_is_created(existing: str) -> None:
+    """registryExisting false or unset: the stack creates the namespace and repository."""
+    found = read(
+        {"hello": {}},
+        variant="container",
+        registryNamespace="fcrust",
+        registryUsername="someone@example.com",
+        registryExisting=existing,
+    )
+    assert spec(found, "hello").registry == {
+        "namespace": "fcrust",
+        "username": "someone@example.com",
+        "password": SECRETS["registryPassword"],
+    }
+
+
 def test_an_entry_may_ship_as_a_zip_in_a_container_stack() -> None:
     found = read(
         {"hello": {"variant": "zip"}, "sync": {"crate": "sync-forks"}},
