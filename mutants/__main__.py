@@ -62,7 +62,14 @@ TARGETS: dict[str, Target] = {
         only=("payload_limit", "refused_payload", "read_event", "size_text"),
     ),
     "infra/bootstrap/archive.py": Target(("tests/test_bootstrap_archive.py",), timeout=120),
-    "infra/fc3.py": Target(("tests/test_backend_inputs.py", "tests/test_async_invoke.py"), 120),
+    "infra/fc3.py": Target(
+        (
+            "tests/test_backend_inputs.py",
+            "tests/test_async_invoke.py",
+            "tests/test_http_trigger.py",
+        ),
+        120,
+    ),
     "infra/fc2.py": Target(("tests/test_backend_inputs.py", "tests/test_async_invoke.py"), 120),
 }
 """The modules mutated, with the tests that must catch each change (fast ones: a mutant runs
@@ -80,7 +87,7 @@ SKIPPED_OPERATORS = re.compile(
 
 EQUIVALENT_KINDS = (
     (
-        re.compile(r"^(?!.*\blambda\b).*(->|: ).*\w & None"),
+        re.compile(r"^(?!.*\blambda\b).*(->|: ).*[\w\]] & None"),
         "equivalent: a `|` in an annotation, never evaluated (from __future__ import annotations)",
     ),
     (

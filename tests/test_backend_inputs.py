@@ -12,6 +12,8 @@ import pytest
 from conftest import Evaluation, evaluate
 
 from infra import RustFunction, RustFunctionArgs
+from infra.fc3 import digest
+from infra.limits import DESCRIPTION_MAX, DESCRIPTION_ROOM
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -90,6 +92,34 @@ def test_the_config_digest_does_not_depend_on_the_order_of_the_environment() -> 
     """The same settings give the same version, whatever order the environment is given in."""
     first = description(deploy(environment={"A": "1", "B": "2"}))
     assert description(deploy(environment={"B": "2", "A": "1"})) == first
+
+
+def test_the_digest_is_of_canonical_json() -> None:
+    """Equal documents, whatever order their keys were written in, give one digest: moving a
+    setting within the config digest's document publishes no new version."""
+    assert digest({"a": 1, "b": {"c": 2, "d": 3}}) == digest({"b": {"d": 3, "c": 2}, "a": 1})
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        # A built image's revision is its tag, longer than the 16 characters the description shows.
+        {
+            "variant": "container",
+            "registry": {"namespace": "fcrust", "username": "someone", "password": "not-real"},
+        },
+    ],
+)
+def test_the_longest_description_allowed_fits_fcs_limit_once_published(
+    variant: dict[str, Any],
+) -> None:
+    """The user's description may take DESCRIPTION_ROOM characters: what the version appends
+    (` [code <16> config <16>]`) fills FC's 256 exactly, for a zip and for a built image."""
+    evaluation = deploy(description="d" * DESCRIPTION_ROOM, **variant)
+    text: str = evaluation.by_name("hello-function").plain()["description"]
+    assert len(text) == DESCRIPTION_MAX
+    assert description(evaluation) == text
 
 
 def test_a_pinned_alias_keeps_its_version_and_says_so() -> None:

@@ -15,13 +15,22 @@ import pytest
 from conftest import REPO, entry, evaluate, run_main
 
 from infra import ConfigError, from_config
-from infra.config import ENTRY_KEYS, StackFunctions, read_stack
+from infra.config import (
+    ENTRY_KEYS,
+    StackFunctions,
+    project_defaults,
+    project_name,
+    read_stack,
+    read_yaml,
+)
+from infra.errors import StackError
 from infra.logs import DEFAULT_RETENTION_DAYS
 from infra.spec import FunctionSpec, resolve
 from stack.retired import retired_problems
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
 pytestmark = pytest.mark.unit
 
@@ -287,6 +296,23 @@ def test_the_container_variant_takes_the_registry_keys() -> None:
     }
 
 
+@pytest.mark.parametrize("existing", ["false", ""])
+def test_a_registry_not_said_to_exist_is_created(existing: str) -> None:
+    """registryExisting false or unset: the stack creates the namespace and repository."""
+    found = read(
+        {"hello": {}},
+        variant="container",
+        registryNamespace="fcrust",
+        registryUsername="someone@example.com",
+        registryExisting=existing,
+    )
+    assert spec(found, "hello").registry == {
+        "namespace": "fcrust",
+        "username": "someone@example.com",
+        "password": SECRETS["registryPassword"],
+    }
+
+
 def test_an_entry_may_ship_as_a_zip_in_a_container_stack() -> None:
     found = read(
         {"hello": {"variant": "zip"}, "sync": {"crate": "sync-forks"}},
@@ -419,3 +445,99 @@ def test_the_project_wide_alias_reaches_fc3_entries_only() -> None:
     assert "alias" not in found.functions["old"]
     assert found.functions["new"]["alias"] == "live"
     assert found.functions["old"]["runtime"] == "custom"
+
+
+def test_a_name_too_long_for_fc_names_the_entry() -> None:
+    """The FC name is derived from the entry's name, so the entry's key is what to change."""
+    name = "a" * 61
+    (problem,) = read({name: {"crate": "hello"}}).problems
+    assert problem.startswith(f"{name}: functionName must be 1-64 letters")
+    assert problem.endswith(
+        f"(set by fc-rust:functions.{name}; change it with "
+        f"`pulumi config set --path 'functions.{name}' <value>`)"
+    )
+
+
+def test_the_emulator_reads_a_container_stack_without_its_secrets() -> None:
+    """`python -m infra.local` reads no secret (None for each) and no region, and pushes no
+    image: a registry username without its password is no problem there."""
+    found = read_stack(
+        {
+            "functions": {"hello": {}},
+            "variant": "container",
+            "registryNamespace": "fcrust",
+            "registryUsername": "someone@example.com",
+        },
+        project="fc-rust",
+        stack="dev",
+        region=None,
+        secret=lambda _key: None,
+        cwd=REPO,
+    )
+    assert found.problems == []
+
+
+# -- The project's files: Pulumi.yaml's name and declared defaults, a stack file ------------------
+
+
+def test_the_project_is_named_by_pulumi_yaml_and_its_declared_defaults_apply(
+    tmp_path: Path,
+) -> None:
+    """Pulumi's forms of a declared key: `default`, `value`, or the value alone; a key without
+    one is not set."""
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: shop\n"
+        "config:\n"
+        "  fcVersion: {type: string, default: '2.0'}\n"
+        "  alias: {value: blue}\n"
+        "  alicloud:region: cn-beijing\n"
+        "  functions: {type: object}\n",
+        encoding="utf-8",
+    )
+    assert project_name(tmp_path) == "shop"
+    assert project_defaults(tmp_path) == {
+        "fcVersion": "2.0",
+        "alias": "blue",
+        "alicloud:region": "cn-beijing",
+    }
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\n", encoding="utf-8")
+    assert project_defaults(tmp_path) == {}
+
+
+@pytest.mark.parametrize("text", ["runtime: python\n", "name: ''\n", "name: [a]\n"])
+def test_a_pulumi_yaml_without_a_name_is_no_project(tmp_path: Path, text: str) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(StackError) as caught:
+        project_name(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'Pulumi.yaml'} has no project `name`: is {tmp_path} a Pulumi program?"
+    )
+
+
+def test_a_config_schema_that_is_not_a_mapping_is_named(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nconfig: [fcVersion]\n", encoding="utf-8")
+    with pytest.raises(StackError) as caught:
+        project_defaults(tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'Pulumi.yaml'}: `config` must be a mapping"
+
+
+def test_a_stack_file_is_read_as_a_mapping_or_refused_naming_the_file(tmp_path: Path) -> None:
+    """An empty file is an empty mapping; a missing, malformed or non-mapping file is a
+    StackError that names it, not a traceback."""
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("config:\n  fc-rust:alias: live\n", encoding="utf-8")
+    assert read_yaml(path) == {"config": {"fc-rust:alias": "live"}}
+    path.write_text("", encoding="utf-8")
+    assert read_yaml(path) == {}
+    for text, problem in [
+        ("- a\n- b\n", f"{path} must be a YAML mapping"),
+        ("config: [unclosed\n", f"{path} is not valid YAML: "),
+    ]:
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(StackError) as caught:
+            read_yaml(path)
+        assert str(caught.value).startswith(problem)
+    missing = tmp_path / "Pulumi.prod.yaml"
+    with pytest.raises(StackError) as caught:
+        read_yaml(missing)
+    assert str(caught.value) == f"cannot read {missing}: No such file or directory"

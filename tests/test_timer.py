@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,6 +30,7 @@ SIX = "six fields 'seconds minutes hours day-of-month month day-of-week'"
         "0 */5 * * * *",
         "0 0 8 ? * MON-FRI",
         "0 30 1 1 * ?",
+        "0 0 9 1 JAN,JUL ?",
         "@every 5m",
         "@every 1h30m",
         "CRON_TZ=Asia/Shanghai 0 0 8 * * *",
@@ -52,6 +54,8 @@ def test_wrong_field_count_is_refused() -> None:
     assert check_cron("0 0 0 * * * 2030") == [
         f"cron '0 0 0 * * * 2030' has 7 fields; FC needs {SIX} or '@every'"
     ]
+    # Too few is refused too, and not taken for a crontab line: only five fields are one.
+    assert check_cron("0 0 0") == [f"cron '0 0 0' has 3 fields; FC needs {SIX} or '@every'"]
 
 
 def test_out_of_range_field_is_refused() -> None:
@@ -81,6 +85,7 @@ def test_every_needs_a_duration_of_at_least_a_minute() -> None:
     assert check_cron("@every 30s") == [
         "cron '@every 30s': '@every' interval must be at least 1m, got 0:00:30"
     ]
+    assert check_cron("@every 1m") == check_cron("@every 60s") == []
 
 
 def test_empty_cron_is_refused() -> None:
@@ -106,6 +111,18 @@ def test_timers_report_each_problem_with_the_timer_name() -> None:
     assert problems[2] == "timer 'daily': payload must be at most 131072 bytes (128 KB), got 131073"
 
 
+def test_a_misspelt_timer_setting_is_named_with_the_allowed_ones() -> None:
+    """`schedule` for `cron` gets a hint; another unknown key gets none."""
+    allowed = "allowed: cron, enabled, name, payload"
+    misspelt: list[TimerArgs] = [{"name": "t", "cron": "@every 5m", "enabeld": False}]  # type: ignore[typeddict-unknown-key]
+    assert check_timers(misspelt) == [f"timer 't': unknown setting 'enabeld'; {allowed}"]
+    schedule: list[TimerArgs] = [{"name": "t", "schedule": "@every 5m"}]  # type: ignore[typeddict-item]
+    (problem, _no_cron) = check_timers(schedule)
+    assert problem == (
+        f"timer 't': unknown setting 'schedule' (the schedule's key is `cron`); {allowed}"
+    )
+
+
 def test_trigger_config_is_fcs_json() -> None:
     config = trigger_config(
         {"name": "daily", "cron": "0 0 0 * * *", "enabled": False, "payload": '{"a":1}'}
@@ -116,6 +133,12 @@ def test_trigger_config_is_fcs_json() -> None:
         "enable": False,
         "payload": '{"a":1}',
     }
+
+
+def test_a_payload_in_any_script_is_sent_as_written() -> None:
+    """UTF-8, not `\\u` escapes: what `pulumi preview` and FC's console show is the text itself."""
+    config = trigger_config({"name": "t", "cron": "@every 5m", "payload": "早安 ✓"})
+    assert config == '{"cronExpression":"@every 5m","enable":true,"payload":"早安 ✓"}'
 
 
 def test_trigger_config_defaults_to_enabled_and_empty_payload() -> None:
@@ -156,6 +179,13 @@ def test_every_counts_from_the_start() -> None:
         datetime(2024, 1, 1, 11, 30, 7, tzinfo=UTC),
         datetime(2024, 1, 1, 13, 0, 7, tzinfo=UTC),
     ]
+
+
+def test_a_start_in_another_zone_keeps_its_moment() -> None:
+    """9:00 in Beijing is 1:00 UTC: an aware start is not read as UTC."""
+    start = datetime(2024, 1, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert next_fire_times("@every 1h", start, 1) == [datetime(2024, 1, 1, 2, tzinfo=UTC)]
+    assert next_fire_times("0 0 * * * *", start, 1) == [datetime(2024, 1, 1, 2, tzinfo=UTC)]
 
 
 def test_next_fire_times_refuses_an_invalid_expression() -> None:
