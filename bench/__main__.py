@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench import fc_shape, preview, side_by_side, sizes
+from bench import fc_shape, preview, side_by_side, sizes, stack_scale
 from bench.plot import plot
 from bench.report import BENCH_DIR, DEV_DIR, QUICK_ENV, JsonValue, Section, progress
 
@@ -33,6 +33,7 @@ SECTIONS: list[Callable[[], Section]] = [
     preview.section,
     side_by_side.section,
     fc_shape.section,
+    stack_scale.section,
 ]
 """Each `section()` in the order of results.md; a new section is one more entry."""
 

@@ -366,6 +366,8 @@ class Running:
         env = {"PATH": f"{contender.code_dir}:{SYSTEM_PATH}"}
         env |= fc_environment(contender.function, self.port, contender.code_dir)
         env |= contender.env
+        if group is not None:
+            group.prime()
         started = time.perf_counter()
         self.process = subprocess.Popen(
             contender.command,

@@ -156,6 +156,15 @@ def from_config(
             )
     sharing, found = sharing_from_config(values, project)
     problems += found
+    pushing = [
+        n for n, a in stack_functions.functions.items() if "username" in a.get("registry", {})
+    ]
+    if pushing and config.get_secret("registryPassword") is None:
+        problems.append(
+            f"{', '.join(pushing)}: the registry login needs its password, which the stack does "
+            "not set: `pulumi config set --secret registryPassword <the fixed password set in "
+            "the ACR console>`"
+        )
     for check in checks:
         problems += check(stack_functions)
     domains, found = _domains(config.get_object(DOMAINS_KEY) or {}, stack_functions, config)

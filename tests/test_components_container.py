@@ -259,3 +259,19 @@ def test_container_registry_without_a_region_fails_before_anything_registers() -
             )
         )
     assert conftest.LAST_EVALUATION.resources == []
+
+
+def test_a_registry_login_without_its_password_fails_at_preview() -> None:
+    # Before: the push ran with an empty password, and failed only in `pulumi up`.
+    config = dev_config(
+        variant="container", registryNamespace="fcrust", registryUsername="someone@example.com"
+    )
+    with pytest.raises(ConfigError) as raised:
+        evaluate(
+            lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+            config,
+            ["fc-rust:githubToken"],
+        )
+    (problem,) = raised.value.problems
+    assert problem.startswith("sync-forks, hello, hello-http: the registry login needs its")
+    assert "pulumi config set --secret registryPassword" in problem
