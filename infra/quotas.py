@@ -44,7 +44,8 @@ QUOTAS: dict[str, Quota] = {
             "per account, all regions together",
             "it cannot be raised; share a project (the stack's layout shared) or name existing "
             "ones (logProject)",
-            f"{_HELP}/sls/basic-resources (Project count: 150, per account; updated 2026-05-27)",
+            f"{_HELP}/sls/basic-resources (Project count: 150, per account; updated 2026-05-27; "
+            "older copies said 50, raised by ticket)",
         ),
         Quota(
             "SLS logstores",
@@ -74,7 +75,8 @@ QUOTAS: dict[str, Quota] = {
             1500,
             "per account",
             "apply for a quota in the RAM console (Quotas)",
-            f"{_HELP}/ram/product-overview/limits (custom policies: 1500)",
+            "https://www.alibabacloud.com/help/doc-detail/28753.htm (custom policies per "
+            "account: 1500; updated 2025-12-02)",
         ),
         Quota(
             "FC triggers",
@@ -89,7 +91,7 @@ QUOTAS: dict[str, Quota] = {
             300,
             "per personal instance",
             "move to an Enterprise Edition instance (1,000 or more)",
-            f"{_HELP}/acr/product-overview/what-is-container-registry (Personal Edition: "
+            f"{_HELP}/container-registry/latest/what-is-container-registry (Personal Edition: "
             "3 namespaces, 300 repositories; updated 2026-06-10)",
         ),
     )

@@ -36,6 +36,7 @@ SETTINGS = [
             "registryNamespace": "fcrust",
             "registryExisting": "true",
             "registryUsername": "someone@example.com",
+            "registryPassword": "test-registry-password-not-real",
         },
         id="container",
     ),
@@ -52,7 +53,7 @@ def deploy(stack: str, account_id: str, **overrides: str) -> Evaluation:
     return evaluate(
         lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
         dev_config(**ALERTS, **overrides),
-        ["fc-rust:githubToken"],
+        ["fc-rust:githubToken", "fc-rust:registryPassword"],
         stack=stack,
         account_id=account_id,
     )
