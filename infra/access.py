@@ -43,8 +43,8 @@ def logstore_resource(project: str, logstore: str) -> str:
     return f"acs:log:*:*:project/{project}/logstore/{logstore}"
 
 
-def log_write_policy(project: str, logstore: str) -> str:
-    """A policy that allows writing log entries to one logstore and nothing else."""
+def log_write_policy(project: str, *logstores: str) -> str:
+    """A policy that allows writing log entries to these logstores and nothing else."""
     return json.dumps(
         {
             "Version": "1",
@@ -52,7 +52,7 @@ def log_write_policy(project: str, logstore: str) -> str:
                 {
                     "Action": ["log:PostLogStoreLogs"],
                     "Effect": "Allow",
-                    "Resource": [logstore_resource(project, logstore)],
+                    "Resource": [logstore_resource(project, store) for store in logstores],
                 }
             ],
         },
@@ -69,6 +69,9 @@ class FunctionRoleArgs(TypedDict):
     """SLS project of the logstore the function writes to; no log policy without it."""
     logstore: NotRequired[pulumi.Input[str]]
     """The logstore the function writes to."""
+    logstores: NotRequired[list[str]]
+    """The logstores of `log_project` that the functions sharing this role write to, each its
+    own; instead of `logstore`."""
     description: NotRequired[str]
     """Shown in the RAM console."""
     tags: NotRequired[dict[str, str]]
@@ -99,13 +102,14 @@ class FunctionRole(pulumi.ComponentResource):
             tags=args.get("tags"),
             opts=child,
         )
-        project, logstore = args.get("log_project"), args.get("logstore")
-        if project is not None and logstore is not None:
+        project = args.get("log_project")
+        stores = [args["logstore"]] if "logstore" in args else list(args.get("logstores", []))
+        if project is not None and stores:
             policy = alicloud.ram.Policy(
                 f"{name}-log-policy",
                 policy_name=f"{args['role_name']}-logs",
-                policy_document=pulumi.Output.all(project, logstore).apply(
-                    lambda names: log_write_policy(str(names[0]), str(names[1]))
+                policy_document=pulumi.Output.all(project, *stores).apply(
+                    lambda names: log_write_policy(*map(str, names))
                 ),
                 description="Write to the function's own logstore only (fc-rust)",
                 # RAM keeps at most 5 versions of a policy, and a changed document is a new

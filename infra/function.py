@@ -12,6 +12,8 @@ from infra.plan import Plan, Source
 from infra.spec import FunctionSpec, resolve
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from infra.args import RustFunctionArgs
 
 
@@ -65,10 +67,13 @@ class RustFunction(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
         *,
         package: _bootstrap.Package | None = None,
+        waits_for: Sequence[pulumi.Resource] = (),
     ) -> None:
         """Resolve `args` (raising `ConfigError` before anything is registered), then declare.
 
         `package` is the zip `infra.build_all` built for it already; without it, it is built here.
+        `waits_for`: resources the function is created after, such as the shared role whose
+        policy lets it write its logs (`role.existing_arn` names the role).
         """
         spec = resolve(
             name,
@@ -115,7 +120,7 @@ class RustFunction(pulumi.ComponentResource):
             logstore,
             # FC checks at create time that the role may write the logstore: the function waits
             # for the policy attachment (a child of the role component), not only for the ARN.
-            depends_on=[*source.depends_on, *([role] if role is not None else [])],
+            depends_on=[*source.depends_on, *([role] if role is not None else []), *waits_for],
         )
         declared = (fc2 if spec.fc_version == "2.0" else fc3).declare(self, plan)
         self.function_name = declared.function_name

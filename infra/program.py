@@ -91,9 +91,10 @@ def declare_functions(
     if problems:
         raise ConfigError(subject or f"stack {pulumi.get_stack()}", problems)
     packages = build_all(specs.values())
-    shared = share(_share_namespace(functions), specs, sharing)
+    shared, waits = share(_share_namespace(functions), specs, sharing)
     return {
-        name: RustFunction(name, args, package=packages.get(name)) for name, args in shared.items()
+        name: RustFunction(name, args, package=packages.get(name), waits_for=waits.get(name, ()))
+        for name, args in shared.items()
     }
 
 

@@ -105,12 +105,13 @@ def stack_counts(
     *,
     bucket_sharers: Collection[str],
     log_sharers: Collection[str],
-    shared: tuple[bool, bool],
+    role_sharers: Collection[str],
+    shared: tuple[bool, bool, bool],
 ) -> list[tuple[str, str, int]]:
     """(quota kind, what counts, how many the stack declares) for each kind and scope.
 
-    `bucket_sharers` and `log_sharers` use the stack's bucket and log project (`infra.sharing`);
-    `shared` says whether the stack creates that bucket and that project.
+    `bucket_sharers`, `log_sharers` and `role_sharers` use the stack's bucket, log project and
+    role (`infra.sharing`); `shared` says whether the stack creates each of those three.
     """
     counts: Counter[str] = Counter()
     found: list[tuple[str, str, int]] = []
@@ -121,8 +122,9 @@ def stack_counts(
         counts["SLS projects"] += (
             spec.logs_mode == "create" and name not in log_sharers and "in_project" not in spec.logs
         )
-        counts["RAM roles"] += spec.role_mode == "create"
-        counts["RAM custom policies"] += spec.role_mode == "create" and spec.logs_mode != "skip"
+        own_role = spec.role_mode == "create" and name not in role_sharers
+        counts["RAM roles"] += own_role
+        counts["RAM custom policies"] += own_role and spec.logs_mode != "skip"
         counts["ACR personal repositories"] += spec.registry is not None and not spec.registry.get(
             "existing", False
         )
@@ -130,6 +132,8 @@ def stack_counts(
         found.append(("FC triggers", f"function {name}", triggers))
     counts["OSS buckets"] += shared[0]
     counts["SLS projects"] += shared[1]
+    counts["RAM roles"] += shared[2]
+    counts["RAM custom policies"] += shared[2] and bool(log_sharers)
     found.append(("SLS logstores", "the stack's log project", len(log_sharers)))
     found += [(kind, "the stack", count) for kind, count in counts.items()]
     return found

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, cast
 import pulumi
 
 from infra import quotas
+from infra.access import FunctionRole, FunctionRoleArgs
 from infra.artifacts import ArtifactBucket
 from infra.config import _coerce, _kind, where
 from infra.logs import (
@@ -41,6 +42,8 @@ CODE_BUCKET = "stack-code"
 """Logical name of the stack's `ArtifactBucket`."""
 LOG_PROJECT = "stack-logs"
 """Logical name of the stack's `LogProject`."""
+SHARED_ROLE = "stack-role"
+"""Logical name of the stack's `FunctionRole`, when it shares one (`Sharing.shared_role`)."""
 OWN_LOG_SETTINGS = frozenset({"logstore_name", "retention_days"})
 """A function whose `logs` sets only these writes to the stack's project."""
 
@@ -59,6 +62,10 @@ class Sharing:
     keep_function_log_projects: bool = False
     """Keep each function's own log project (and its logs) as the earlier layout declared it,
     unused, until this is turned off: then the next `up` deletes them."""
+    shared_role: bool = False
+    """One execution role for the functions that would create their own and log to the stack's
+    project (or not at all): fewer roles against RAM's quota, but each of those functions may
+    then write every one of their logstores, not only its own."""
 
 
 CONFIG_KEYS = {
@@ -66,6 +73,7 @@ CONFIG_KEYS = {
     "codeBucket": str,
     "logProject": str,
     "keepFunctionLogProjects": bool,
+    "sharedRole": bool,
 }
 """The stack keys `sharing_from_config` reads."""
 LAYOUTS = ("shared", "per-function")
@@ -94,11 +102,12 @@ def sharing_from_config(values: Mapping[str, object], project: str) -> tuple[Sha
         code_bucket=cast("str | None", read.get("codeBucket")),
         log_project=cast("str | None", read.get("logProject")),
         keep_function_log_projects=bool(read.get("keepFunctionLogProjects", False)),
+        shared_role=bool(read.get("sharedRole", False)),
     )
     if not sharing.enabled:
         problems += [
             f"{key} applies to layout shared, and layout is per-function ({where(project, key)})"
-            for key in ("codeBucket", "logProject", "keepFunctionLogProjects")
+            for key in ("codeBucket", "logProject", "keepFunctionLogProjects", "sharedRole")
             if key in read
         ]
     return sharing, problems
@@ -120,6 +129,28 @@ def log_users(
     ]
 
 
+def role_users(
+    functions: Mapping[str, RustFunctionArgs], specs: Mapping[str, FunctionSpec], sharing: Sharing
+) -> list[str]:
+    """The functions that take the stack's role.
+
+    Those that would create one of their own, and log to the stack's project or not at all.
+    """
+    if not (sharing.enabled and sharing.shared_role):
+        return []
+    logging = set(log_users(functions, specs))
+    return [
+        name
+        for name, spec in specs.items()
+        if "role" not in functions[name] and (name in logging or spec.logs_mode == "skip")
+    ]
+
+
+def shared_role_name(project: str, stack: str) -> str:
+    """`<project>-<stack>-functions`: the stack's role."""
+    return f"{resource_name(project, stack, limit=64 - len('-functions-logs'))}-functions"
+
+
 def stack_problems(
     functions: Mapping[str, RustFunctionArgs],
     specs: Mapping[str, FunctionSpec],
@@ -132,16 +163,28 @@ def stack_problems(
     """
     bucket_sharers = bucket_users(specs) if sharing.enabled else []
     log_sharers = log_users(functions, specs) if sharing.enabled else []
+    role_sharers = role_users(functions, specs, sharing)
     counts = quotas.stack_counts(
         specs,
         bucket_sharers=bucket_sharers,
         log_sharers=log_sharers,
+        role_sharers=role_sharers,
         shared=(
             bool(bucket_sharers) and sharing.code_bucket is None,
             bool(log_sharers) and sharing.log_project is None,
+            bool(role_sharers),
         ),
     )
-    return _logstore_problems(log_sharers, functions) + quotas.quota_problems(counts, key)
+    problems = _logstore_problems(log_sharers, functions)
+    if role_sharers:
+        role = shared_role_name(pulumi.get_project(), pulumi.get_stack())
+        problems += [
+            f"{name}: its role name {role!r} is the stack's shared role's; give it another "
+            f"functions.{name}.role.roleName"
+            for name, spec in specs.items()
+            if name not in role_sharers and spec.role.get("role_name") == role
+        ]
+    return problems + quotas.quota_problems(counts, key)
 
 
 def _logstore_problems(
@@ -177,11 +220,14 @@ def share(
     functions: Mapping[str, RustFunctionArgs],
     specs: Mapping[str, FunctionSpec],
     sharing: Sharing,
-) -> dict[str, RustFunctionArgs]:
-    """The functions, pointed at the stack's bucket and log project, which this declares."""
+) -> tuple[dict[str, RustFunctionArgs], dict[str, list[pulumi.Resource]]]:
+    """The functions, pointed at the stack's bucket, log project and role, which this declares.
+
+    And what each function must be created after: the shared role, whose policy FC checks.
+    """
     out = dict(functions)
     if not sharing.enabled:
-        return out
+        return out, {}
     project, stack = pulumi.get_project(), pulumi.get_stack()
     tags = {"project": project, "stack": stack}
     uploading = bucket_users(specs)
@@ -200,8 +246,9 @@ def share(
         for name in uploading:
             out[name] = cast("RustFunctionArgs", {**out[name], "bucket": {"existing_name": bucket}})
     logging = log_users(functions, specs)
+    log_project: pulumi.Input[str] | None = None
     if logging:
-        log_project: pulumi.Input[str] = sharing.log_project or (
+        log_project = sharing.log_project or (
             LogProject(
                 LOG_PROJECT,
                 {
@@ -216,7 +263,23 @@ def share(
             out[name] = cast("RustFunctionArgs", {**out[name], "logs": logs})
             if sharing.keep_function_log_projects:
                 _keep_function_logs(name, specs[name])
-    return out
+    waits: dict[str, list[pulumi.Resource]] = {}
+    taking = role_users(functions, specs, sharing)
+    if taking:
+        role_args: FunctionRoleArgs = {
+            "role_name": shared_role_name(project, stack),
+            "description": f"Execution role of the functions of stack {stack} (fc-rust)",
+            "tags": tags,
+            "image_pull": any(specs[name].variant == "container" for name in taking),
+        }
+        stores = [_shared_logstore(n, functions[n]) for n in taking if n in logging]
+        if log_project is not None and stores:
+            role_args |= {"log_project": log_project, "logstores": stores}
+        role = FunctionRole(SHARED_ROLE, role_args)
+        for name in taking:
+            out[name] = cast("RustFunctionArgs", {**out[name], "role": {"existing_arn": role.arn}})
+            waits[name] = [role]
+    return out, waits
 
 
 def _keep_function_logs(name: str, spec: FunctionSpec) -> None:

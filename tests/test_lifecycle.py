@@ -170,6 +170,17 @@ def upgrades(workspace: Path) -> list[Change]:
             {"hello-logs-project": "delete", "hello-function": "same"},
         ),
         Change(
+            "one role for the stack's functions",
+            base,
+            stack(workspace, sharedRole="true"),
+            {
+                "stack-role-role": "create",
+                "hello-role-role": "delete",
+                "hello-function": "update",
+                "hello-logstore": "same",
+            },
+        ),
+        Change(
             "shared bucket and log project, from one each, FC 2.0 (upgrade)",
             stack(workspace, **PER_FUNCTION, **FC2),
             stack(workspace, **FC2),

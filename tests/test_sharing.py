@@ -219,3 +219,35 @@ def test_a_function_past_the_trigger_quota_fails() -> None:
     (problem,) = quota_problems(functions)
     assert problem.startswith("function busy declares 51 FC triggers, over the quota of 50")
     assert "Quota Center" in problem
+
+
+@pytest.mark.parametrize("fc_version", ["3.0", "2.0"])
+def test_a_stack_may_share_one_role_which_writes_each_functions_logstore(fc_version: str) -> None:
+    evaluation = run_main(sharedRole="true", fcVersion=fc_version)
+    (role,) = evaluation.of_type("alicloud:ram/role:Role")
+    assert role.plain()["roleName"] == "fc-rust-dev-functions"
+    project = evaluation.by_name("stack-logs-project").state["projectName"]
+    policy = json.loads(evaluation.by_name("stack-role-log-policy").plain()["policyDocument"])
+    assert policy["Statement"][0]["Resource"] == [
+        f"acs:log:*:*:project/{project}/logstore/{name}-logs"
+        for name in ("sync-forks", "hello", "hello-http")
+    ]
+    attachment = evaluation.by_name("stack-role-log-policy-attachment")
+    for name in ("sync-forks", "hello", "hello-http"):
+        # FC checks at create that the role may write the logstore (FC 2.0: the service's).
+        checked = evaluation.by_name(
+            f"{name}-function" if fc_version == "3.0" else f"{name}-service"
+        )
+        assert checked.plain()["role"] == "acs:ram::123456789:role/fc-rust-dev-functions"
+        assert attachment.urn in checked.dependencies
+
+
+def test_a_function_with_its_own_role_or_project_keeps_its_own_role() -> None:
+    evaluation = run_main(
+        sharedRole="true",
+        functions=json.dumps(
+            {"hello": {}, "greeter": {"crate": "hello", "logs": {"projectName": "greeter-logs"}}}
+        ),
+    )
+    names = sorted(r.plain()["roleName"] for r in evaluation.of_type("alicloud:ram/role:Role"))
+    assert names == ["fc-rust-dev-functions", "fc-rust-dev-greeter"]
