@@ -108,7 +108,7 @@ def sharing_from_config(values: Mapping[str, object], project: str) -> tuple[Sha
         problems += [
             f"{key} applies to layout shared, and layout is per-function ({where(project, key)})"
             for key in ("codeBucket", "logProject", "keepFunctionLogProjects", "sharedRole")
-            if key in read
+            if read.get(key)
         ]
     return sharing, problems
 

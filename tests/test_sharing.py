@@ -65,7 +65,14 @@ def test_the_dev_stack_has_one_bucket_and_one_log_project() -> None:
 def test_layout_per_function_declares_the_stack_as_it_was_before_sharing() -> None:
     # The upgrade's starting point: the same types, names and parents as the layout that
     # deployed stacks have (the fixture was written from the program before sharing).
-    evaluation = run_main(layout="per-function")
+    # With the other keys at the defaults Pulumi.yaml gives them, as Pulumi passes them.
+    evaluation = run_main(
+        layout="per-function",
+        codeBucket="",
+        logProject="",
+        keepFunctionLogProjects="false",
+        sharedRole="false",
+    )
     found = sorted(f"{r.type} {r.name} {r.parent_name}" for r in evaluation.resources)
     expected = [
         line
