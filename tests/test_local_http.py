@@ -8,6 +8,7 @@ trigger would refuse. Driven over real sockets; each wait is for a line or a por
 from __future__ import annotations
 
 import http.client
+import io
 import itertools
 import json
 import re
@@ -22,7 +23,7 @@ import pytest
 from test_local import ROOT, run_cli, spec
 
 from infra.bootstrap import Builder
-from infra.local.http_invoke import refusal
+from infra.local.http_invoke import read_chunked, refusal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -176,3 +177,32 @@ def test_an_unsigned_request_is_refused_with_401_under_auth_type_function() -> N
     # Any Authorization passes: the signature itself is not checked.
     assert refusal(signed_only, "GET", "/hello/Ada", [("Authorization", "anything")], 0) is None
     assert refusal(spec(FUNCTION, http={"auth_type": "anonymous"}), "GET", "/", [], 0) is None
+
+
+def test_a_chunked_body_is_read_and_forwarded_whole(served: Served) -> None:
+    client = served.connect()
+    client.putrequest("POST", "/echo")
+    client.putheader("Transfer-Encoding", "chunked")
+    client.putheader("Content-Type", "text/plain")
+    client.endheaders()
+    client.send(b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
+    answer = client.getresponse()
+    assert (answer.status, answer.read()) == (200, b"hello world")
+
+
+@pytest.mark.parametrize(
+    ("wire", "limit", "expected"),
+    [
+        (b"3\r\nabc\r\n0\r\n\r\n", 100, b"abc"),
+        (b"A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", 100, b"0123456789"),
+        (b"3\r\nabc\r\n0\r\n", 100, b"abc"),  # the last CRLF never comes: the body is whole
+        # Past the limit, reading stops there: the caller refuses the request for its size.
+        (b"A\r\n0123456789\r\n0\r\n\r\n", 4, b"0123"),
+        (b"zz\r\nabc\r\n0\r\n\r\n", 100, None),  # not a hex size
+        (b"-3\r\nabc\r\n0\r\n\r\n", 100, None),
+        (b"5\r\nabc", 100, None),  # cut short
+        (b"3\r\nabcXY0\r\n\r\n", 100, None),  # no CRLF after the data
+    ],
+)
+def test_read_chunked(wire: bytes, limit: int, expected: bytes | None) -> None:
+    assert read_chunked(io.BytesIO(wire), limit) == expected

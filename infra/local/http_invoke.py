@@ -23,7 +23,9 @@ from infra.local.invocation import Invocation, refused_payload, request_headers
 from infra.local.runner import say
 
 if TYPE_CHECKING:
+    import io
     from collections.abc import Iterator
+    from typing import IO
 
     from infra.local.instance import Instance
     from infra.local.stack import LocalFunction
@@ -104,6 +106,39 @@ def refusal(  # noqa: PLR0911 - one answer per rule FC's trigger applies
             "`http.authType` in the stack config",
         )
     return None
+
+
+def read_chunked(stream: io.BufferedIOBase | IO[bytes], limit: int) -> bytes | None:
+    """A chunked request body (RFC 9112, section 7.1), at most `limit` bytes of it.
+
+    Reading stops at `limit`, so that a body past FC's payload limit is refused for its size
+    without being read whole; None when the chunks are malformed or cut short.
+    """
+    body = bytearray()
+    while len(body) < limit:
+        size_text = stream.readline(LINE_MAX).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return None
+        if size < 0:
+            return None
+        if size == 0:
+            while stream.readline(LINE_MAX) not in (b"\r\n", b"\n", b""):
+                pass  # a trailer field: not passed on
+            return bytes(body)
+        wanted = min(size, limit - len(body))
+        data = stream.read(wanted)
+        body += data
+        if len(data) < wanted:
+            return None
+        if len(body) < limit and stream.readline(LINE_MAX) not in (b"\r\n", b"\n"):
+            return None
+    return bytes(body)
+
+
+LINE_MAX = 8192
+"""The longest chunk-size or trailer line read."""
 
 
 class Forwarded:

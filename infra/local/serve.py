@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from infra.bootstrap import BuildError
 from infra.errors import StackError
-from infra.local.http_invoke import Forwarded, refusal
+from infra.local.http_invoke import Forwarded, read_chunked, refusal
 from infra.local.invocation import (
     PAYLOAD_ERROR,
+    SYNC_PAYLOAD_MAX_BYTES,
     refused_payload,
     timer_event,
 )
@@ -338,20 +339,26 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(404, b'{"errorType":"NotFound","errorMessage":"POST /invoke"}', {})
             return
         headers = list(self.headers.items())
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            body = b'{"errorType":"LengthRequired","errorMessage":"send a Content-Length"}'
-            self._answer(411, body, {})
-            return
-        refused = refusal(
-            function, self.command, self.path, headers, int(self.headers.get("Content-Length") or 0)
-        )
-        if refused is not None:  # refused unread, as FC does
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        declared = 0 if chunked else int(self.headers.get("Content-Length") or 0)
+        refused = refusal(function, self.command, self.path, headers, declared)
+        if refused is None and chunked:
+            # A chunked body is read as it comes, up to one byte past FC's limit.
+            body = read_chunked(self.rfile, SYNC_PAYLOAD_MAX_BYTES + 1)
+            if body is None:
+                self.close_connection = True
+                self._answer(400, b'{"errorType":"InvalidArgument","errorMessage":"bad chunk"}', {})
+                return
+            refused = refusal(function, self.command, self.path, headers, len(body))
+        else:
+            body = b""
+        if refused is not None:  # refused unread (a chunked body: read to the limit), as FC does
             self.close_connection = True
             say(f"{self.command} {self.path}: refused, HTTP {refused.status} {refused.error_type}")
             self._answer(refused.status, refused.body(), {"x-fc-error-type": refused.error_type})
             return
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if not chunked:
+            body = self.rfile.read(declared)
         if not starter.revive(live):
             self._answer(502, b'{"errorType":"FunctionNotStarted"}', {})
             return
