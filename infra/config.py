@@ -221,6 +221,26 @@ class StackFunctions:
         return f"{function}: {problem} ({where(project, path, kind)})"
 
 
+def read_values(
+    values: Mapping[str, object], kinds: Mapping[str, type], project: str
+) -> tuple[dict[str, object], list[str]]:
+    """The stack keys of `kinds` that are set, each as its kind; a problem for each that is not.
+
+    A key that is unset or empty is left out.
+    """
+    read: dict[str, object] = {}
+    problems = []
+    for key, kind in kinds.items():
+        raw = values.get(key)
+        if raw is None or raw == "":
+            continue
+        try:
+            read[key] = _coerce(raw, kind)
+        except ValueError:
+            problems.append(f"{key} must be {_kind(kind)}, got {raw!r} ({where(project, key)})")
+    return read, problems
+
+
 def where(project: str, path: str, kind: type = str) -> str:
     """Where a config value is set and how to change it (a list or map: one of its items)."""
     item = ".<key>" if kind is dict else "[0].<field>" if kind is list else ""
@@ -285,17 +305,12 @@ def _project_args(
     values: Mapping[str, object], project: str, out: StackFunctions
 ) -> dict[str, object]:
     """The project-wide arguments set, the log retention among them; the alert contacts."""
-    shared: dict[str, object] = {}
     # registryExisting is read by _registry; checked here so that "yes" is a problem, not false.
     checked = {"logRetentionDays": ("logs", int), "registryExisting": ("registry_existing", bool)}
-    for key, (argument, kind) in {**PROJECT_KEYS, **checked}.items():
-        raw = values.get(key)
-        if raw is None or raw == "":
-            continue
-        try:
-            shared[argument] = _coerce(raw, kind)
-        except ValueError:
-            out.problems.append(f"{key} must be {_kind(kind)}, got {raw!r} ({where(project, key)})")
+    keys = {**PROJECT_KEYS, **checked}
+    read, problems = read_values(values, {key: kind for key, (_, kind) in keys.items()}, project)
+    out.problems += problems
+    shared: dict[str, object] = {keys[key][0]: value for key, value in read.items()}
     emails = values.get("alertEmails") or []
     try:
         out.alert_emails = [str(email) for email in cast("list[object]", _coerce(emails, list))]

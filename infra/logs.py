@@ -37,20 +37,15 @@ def function_logstore(name: str) -> str:
 
 
 def _project(
-    name: str,
-    project_name: str,
-    *,
-    per_account: bool,
-    tags: dict[str, str] | None,
-    parent: pulumi.Resource,
+    name: str, args: LogProjectArgs | FunctionLogsArgs, parent: pulumi.Resource
 ) -> alicloud.log.Project:
-    """An SLS project; with `per_account`, its name made unique to the deploying account."""
+    """The SLS project `args` name; with `per_account`, made unique to the deploying account."""
+    project_name = args["project_name"]
     name_input: pulumi.Input[str] = project_name
     options = pulumi.ResourceOptions(parent=parent)
-    if per_account:
-        account = alicloud.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=parent)
-        )
+    if args.get("per_account", False):
+        invoke = pulumi.InvokeOutputOptions(parent=parent)
+        account = alicloud.get_caller_identity_output(opts=invoke)
         name_input = account.account_id.apply(
             lambda account_id: account_unique(project_name, account_id)
         )
@@ -61,7 +56,7 @@ def _project(
         name,
         project_name=name_input,
         description="Function Compute logs (fc-rust)",
-        tags=tags,
+        tags=args.get("tags"),
         opts=options,
     )
 
@@ -108,13 +103,7 @@ class LogProject(pulumi.ComponentResource):
     ) -> None:
         """Create the project."""
         super().__init__("fcrust:index:LogProject", name, None, opts)
-        project = _project(
-            f"{name}-project",
-            args["project_name"],
-            per_account=args.get("per_account", False),
-            tags=args.get("tags"),
-            parent=self,
-        )
+        project = _project(f"{name}-project", args, self)
         self.project = project.project_name
         self.register_outputs({"project": self.project})
 
@@ -148,13 +137,7 @@ class FunctionLogs(pulumi.ComponentResource):
     ) -> None:
         """Create the project and its logstore."""
         super().__init__("fcrust:index:FunctionLogs", name, None, opts)
-        project = _project(
-            f"{name}-project",
-            args["project_name"],
-            per_account=args.get("per_account", False),
-            tags=args.get("tags"),
-            parent=self,
-        )
+        project = _project(f"{name}-project", args, self)
         store = log_store(
             f"{name}-store",
             project.project_name,

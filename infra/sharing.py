@@ -21,7 +21,7 @@ import pulumi
 from infra import quotas
 from infra.access import FunctionRole, FunctionRoleArgs
 from infra.artifacts import ArtifactBucket
-from infra.config import _coerce, _kind, where
+from infra.config import read_values, where
 from infra.logs import (
     ACCOUNT_SUFFIX_LENGTH,
     FunctionLogs,
@@ -81,16 +81,7 @@ LAYOUTS = ("shared", "per-function")
 
 def sharing_from_config(values: Mapping[str, object], project: str) -> tuple[Sharing, list[str]]:
     """The stack's sharing from its keys, and a problem for each bad value, naming its key."""
-    read: dict[str, object] = {}
-    problems = []
-    for key, kind in CONFIG_KEYS.items():
-        raw = values.get(key)
-        if raw is None or raw == "":
-            continue
-        try:
-            read[key] = _coerce(raw, kind)
-        except ValueError:
-            problems.append(f"{key} must be {_kind(kind)}, got {raw!r} ({where(project, key)})")
+    read, problems = read_values(values, CONFIG_KEYS, project)
     layout = read.get("layout", "shared")
     if layout not in LAYOUTS:
         allowed = ", ".join(LAYOUTS)
