@@ -128,6 +128,38 @@ def _share_namespace(
     }
 
 
+class StackSecrets:
+    """Reads the stack's secret config keys as Pulumi secrets, noting any held in plain text.
+
+    Unset and empty are the same: Pulumi.yaml declares a secret key that not every stack needs
+    with the default "" (Pulumi refuses any default, even "", on a key declared `secret`). Which
+    keys the stack file holds encrypted reaches the program as its secret keys: the engine takes
+    them from `Config.SecureKeys()` (pulumi/pulumi pkg/resource/deploy/source_eval.go) and
+    pulumi-language-python-exec hands them to `set_all_config`.
+    """
+
+    def __init__(self, config: pulumi.Config) -> None:
+        """Read from `config`, the project's own."""
+        self.config = config
+        self.plaintext: list[str] = []
+
+    def __call__(self, key: str) -> pulumi.Output[str] | None:
+        """The value of `key` as a secret, or None when the stack does not set it."""
+        if not self.config.get(key):
+            return None
+        if not pulumi.runtime.is_config_secret(self.config.full_key(key)):
+            self.plaintext.append(key)
+        return self.config.get_secret(key)
+
+    def problems(self) -> list[str]:
+        """A problem for each key read that the stack holds in plain text."""
+        return [
+            f"{self.config.full_key(key)} is in the stack file in plain text, but it is a "
+            f"secret: set it encrypted with `pulumi config set --secret {key} <value>`"
+            for key in dict.fromkeys(self.plaintext)
+        ]
+
+
 def from_config(
     checks: Sequence[Callable[[_config.StackFunctions], list[str]]] = (),
 ) -> dict[str, RustFunction]:
@@ -140,8 +172,9 @@ def from_config(
     project, stack = pulumi.get_project(), pulumi.get_stack()
     region = pulumi.Config("alicloud").get("region") or ""
     values = {key: config.get(key) for key in CONFIG_KEYS}
+    secret = StackSecrets(config)
     stack_functions = _config.read_stack(
-        values, project=project, stack=stack, region=region, secret=config.get_secret
+        values, project=project, stack=stack, region=region, secret=secret
     )
     problems = [
         f"{p} (set by alicloud:region; change it with `pulumi config set alicloud:region <region>`)"
@@ -160,7 +193,7 @@ def from_config(
     pushing = [
         n for n, a in stack_functions.functions.items() if "username" in a.get("registry", {})
     ]
-    if pushing and config.get_secret("registryPassword") is None:
+    if pushing and secret("registryPassword") is None:
         problems.append(
             f"{', '.join(pushing)}: the registry login needs its password, which the stack does "
             "not set: `pulumi config set --secret registryPassword <the fixed password set in "
@@ -168,8 +201,9 @@ def from_config(
         )
     for check in checks:
         problems += check(stack_functions)
-    domains, found = _domains(config.get_object(DOMAINS_KEY) or {}, stack_functions, config)
+    domains, found = _domains(config.get_object(DOMAINS_KEY) or {}, stack_functions, secret)
     problems += found
+    problems += secret.problems()
     if problems:
         raise ConfigError(f"stack {stack}", problems)
     functions = stack_functions.functions
@@ -205,7 +239,7 @@ DOMAINS_KEY = "domains"
 
 
 def _domains(
-    raw: object, stack_functions: _config.StackFunctions, config: pulumi.Config
+    raw: object, stack_functions: _config.StackFunctions, secret: StackSecrets
 ) -> tuple[dict[str, CustomDomainArgs], list[str]]:
     """The stack's custom domains (routes naming entries) and every problem, naming its key."""
     if not isinstance(raw, dict):
@@ -217,7 +251,7 @@ def _domains(
         if not isinstance(settings, dict):
             problems.append(f"{key} must map protocol, routes and certificate")
             continue
-        args, found = _domain(str(domain), settings, stack_functions.functions, config)
+        args, found = _domain(str(domain), settings, stack_functions.functions, secret)
         problems += [f"{key}{problem}" for problem in found]
         domains[str(domain)] = args
     return domains, problems
@@ -242,7 +276,7 @@ def _domain(
     domain: str,
     settings: Mapping[str, object],
     functions: Mapping[str, RustFunctionArgs],
-    config: pulumi.Config,
+    secret: StackSecrets,
 ) -> tuple[CustomDomainArgs, list[str]]:
     """One domain's arguments, its routes' `function_name` still naming entries."""
     problems = [f": unknown setting {k!r}" for k in sorted(set(settings) - DOMAIN_KEYS)]
@@ -270,7 +304,7 @@ def _domain(
         values = {}
         for part in ("certificate", "privateKey"):
             secret_key = str(certificate.get(part) or "")
-            values[part] = config.get_secret(secret_key) if secret_key else None
+            values[part] = secret(secret_key) if secret_key else None
             if values[part] is None:
                 problems.append(
                     f".certificate.{part} must name a secret config key the stack sets "

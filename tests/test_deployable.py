@@ -43,12 +43,12 @@ def _in_repo(in_repo: Path) -> None:
     del in_repo
 
 
+def main_program() -> None:
+    runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
+
+
 def run_stack(config: dict[str, str], secrets: list[str] | None = None) -> Evaluation:
-    return evaluate(
-        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
-        config,
-        ["fc-rust:githubToken", *(secrets or [])],
-    )
+    return evaluate(main_program, config, ["fc-rust:githubToken", *(secrets or [])])
 
 
 def test_every_declared_key_without_a_default_is_one_the_program_needs() -> None:
@@ -56,8 +56,52 @@ def test_every_declared_key_without_a_default_is_one_the_program_needs() -> None
     # must not need the container variant's registry password.
     schema = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
     without_default = sorted(key for key, spec in schema.items() if "default" not in spec)
-    assert without_default == ["functions", "githubToken"]  # every committed stack sets functions
+    assert without_default == ["functions"]  # every committed stack sets functions
     run_main()  # the dev stack evaluates with the registry password unset
+
+
+def test_a_stack_without_sync_forks_needs_no_github_token() -> None:
+    # Before: githubToken was declared without a default, so Pulumi refused every stack that did
+    # not set it, even one deploying only its own functions. Pulumi now applies its default "".
+    config = dev_config(functions=functions(**{"sync-forks": None}), githubToken="")
+    names = {resource.name for resource in run_stack(config, secrets=[]).resources}
+    assert "hello-function" in names
+    assert "sync-forks-function" not in names
+
+
+def test_an_empty_github_token_is_missing_for_the_entry_that_takes_it() -> None:
+    # Mutation: treating the default "" as set deploys sync-forks with an empty token.
+    with pytest.raises(ConfigError) as caught:
+        run_stack(dev_config(githubToken=""))
+    (problem,) = caught.value.problems
+    assert problem == (
+        "sync-forks: GITHUB_TOKEN takes the secret fc-rust:githubToken, which the stack does not "
+        "set: `pulumi config set --secret githubToken <value>`"
+    )
+    assert conftest.LAST_EVALUATION.resources == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({}, "githubToken"),
+        ({"variant": "container", "registryNamespace": "fcrust"}, "registryPassword"),
+    ],
+)
+def test_a_secret_set_in_plain_text_is_refused(overrides: dict[str, str], key: str) -> None:
+    # Pulumi checks encryption only for keys declared `secret`, and these cannot be (their
+    # default "" would be refused): the program checks it. Mutation: dropping the check lets a
+    # plaintext token deploy from a stack file that holds it unencrypted.
+    config = dev_config(registryPassword=FAKE_PASSWORD, **overrides)
+    encrypted = ["fc-rust:githubToken", "fc-rust:registryPassword"]
+    with pytest.raises(ConfigError) as caught:
+        evaluate(main_program, config, [k for k in encrypted if k != f"fc-rust:{key}"])
+    (problem,) = caught.value.problems
+    assert problem == (
+        f"fc-rust:{key} is in the stack file in plain text, but it is a secret: set it encrypted "
+        f"with `pulumi config set --secret {key} <value>`"
+    )
+    assert conftest.LAST_EVALUATION.resources == []
 
 
 def test_container_stack_declares_its_namespace_once() -> None:

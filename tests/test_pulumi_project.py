@@ -27,10 +27,6 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Declared keys without a default that no committed stack sets, because the program cannot run
-# without them and each user sets them per stack. Keep this short.
-REQUIRED_WITHOUT_DEFAULT = frozenset({"githubToken"})  # pulumi config set --secret ...
-
 # sdk/go/common/workspace/project.json, top-level "properties", and project.go, Project
 # (requiredPulumiVersion). project.json allows other keys too; we reject them as typos.
 PROJECT_KEYS = frozenset(
@@ -190,17 +186,17 @@ def read_stack(path: Path, project: str) -> tuple[dict[str, object], list[str]]:
     return {full_key(project, str(key)): value for key, value in (config or {}).items()}, errors
 
 
-def check_missing(root: Path, required: frozenset[str] = REQUIRED_WITHOUT_DEFAULT) -> list[str]:
-    """Rule 2: each stack sets each project key without a default, except the `required` ones."""
+def check_missing(root: Path) -> list[str]:
+    """Rule 2: each stack sets each project key declared without a default."""
     # pkg/workspace/config.go, mergeConfig: "Stack '...' is missing configuration value ...".
     name, _ = declarations(root)
     errors = []
     for stack, path in stacks(root).items():
         values, _ = read_stack(path, name)
         errors += [
-            f"Stack '{stack}' is missing configuration value '{key}': give it a default, set it "
-            f"in {path.name}, or list it in REQUIRED_WITHOUT_DEFAULT"
-            for key in sorted(without_default(root) - required)
+            f"Stack '{stack}' is missing configuration value '{key}': give it a default or set "
+            f"it in {path.name}"
+            for key in sorted(without_default(root))
             if f"{name}:{key}" not in values
         ]
     return errors
@@ -362,16 +358,8 @@ def test_check_missing_rejects_an_unset_key_without_default(tmp_path: Path) -> N
     prod = edit(STACK, "config:", "config:\n  zone: a")  # a bare key is in the project's namespace
     (error,) = check_missing(write(tmp_path, project, dev=STACK, prod=prod))
     assert error.startswith("Stack 'dev' is missing configuration value 'zone':")
-    root = write(tmp_path / "unset", dev="")  # only the allow-list lets a key go unset
-    assert check_missing(root) == check_stack_values(root) == []
-    (error,) = check_missing(root, frozenset())
+    (error,) = check_missing(write(tmp_path / "unset", dev=""))
     assert error.startswith("Stack 'dev' is missing configuration value 'githubToken':")
-
-
-def test_the_allow_list_names_only_keys_declared_without_default(tmp_path: Path) -> None:
-    assert without_default(REPO) >= REQUIRED_WITHOUT_DEFAULT
-    root = write(tmp_path, edit(PROJECT, "secret: true", "secret: true, default: x"))
-    assert not without_default(root) >= REQUIRED_WITHOUT_DEFAULT
 
 
 @pytest.mark.parametrize(
@@ -475,7 +463,6 @@ def test_functions_is_an_object_every_committed_stack_sets() -> None:
     _, functions = declared[f"{name}:functions"]
     assert functions.get("type") == "object"
     assert "default" not in functions, "a default would deploy functions the stack never named"
-    assert "functions" not in REQUIRED_WITHOUT_DEFAULT
     for path in stacks(REPO).values():
         values, _ = read_stack(path, name)
         entries = values.get(f"{name}:functions")
@@ -496,7 +483,11 @@ def test_the_declared_keys_are_the_ones_the_program_reads() -> None:
     }
     project_keys = {full.partition(":")[2] for full in declared if full.startswith(f"{name}:")}
     assert project_keys == {*CONFIG_KEYS, DOMAINS_KEY, "registryPassword", *secrets}
-    assert all(declared[f"{name}:{key}"][1].get("secret") is True for key in secrets)
+    # A secret that some stack may leave unset defaults to "", which Pulumi refuses on a key
+    # declared `secret`; the program refuses it in plain text (infra.program.StackSecrets).
+    for key in {*secrets, "registryPassword"}:
+        assert declared[f"{name}:{key}"][1].get("default") == "", key
+        assert "secret" not in declared[f"{name}:{key}"][1], key
 
 
 def test_the_project_defaults_are_the_librarys() -> None:
