@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser(
         "serve",
         help="keep an instance up and fire its timers until Ctrl-C; or serve custom domains",
-        description="Keep an instance of FUNCTION up, fire its timers and answer POST /invoke "
+        description="Keep an instance of the function up, fire its timers and answer POST /invoke "
         "(and its HTTP trigger) until Ctrl-C; or, with --domain, serve custom domains of the "
         "stack: each request goes to the function of the route it matches, as FC routes it.",
     )
@@ -159,8 +159,8 @@ def _parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=DEFAULT_PORT,
-        help=f"POST /invoke on 127.0.0.1:PORT invokes the function (default: {DEFAULT_PORT}; "
-        "0: a free port)",
+        help=f"POST /invoke on 127.0.0.1:PORT invokes the function; with --domain, the domains "
+        f"are served there (default: {DEFAULT_PORT}; 0: a free port)",
     )
     serve_cmd.add_argument(
         "--watch",
