@@ -1,4 +1,8 @@
-"""`serve`: one instance kept up, each enabled timer fired on its schedule, until SIGINT/SIGTERM."""
+"""`serve`: one instance kept up, each enabled timer fired on its schedule, until SIGINT/SIGTERM.
+
+`serve_domains` (`serve --domain`): a stack's custom domains on one port, an instance of each
+function their routes name, each request routed as FC routes it (`infra.local.domains`).
+"""
 
 from __future__ import annotations
 
