@@ -9,9 +9,11 @@ nothing of the host's, answering `POST /invoke` with FC's headers on `FC_CUSTOM_
 - seed: bench/seed, the architecture of the article this project grew from (tokio "full", warp,
   pretty_env_logger) with its release profile, in its own Cargo workspace.
 
-hello-http's `GET /hello/{name}` (FC's HTTP trigger) has its own trio, when the workspace has
-functions/hello-http: ours, Go (bench/go/http, net/http) and Python (bench/python/hello_http.py,
-http.server), each asked as FC forwards an HTTP-trigger request (`http_hellos`).
+hello-http's `GET /hello/{name}` (FC's HTTP trigger) has its own contenders, when the workspace
+has functions/hello-http: ours, Go (bench/go/http, net/http) and Python
+(bench/python/hello_http.py, http.server) (`http_hellos`, in FC's shape and side by side), and the
+seed's stack (bench/seed/src/http.rs, warp; `seed_http`, side by side), each asked as FC forwards
+an HTTP-trigger request.
 """
 
 from __future__ import annotations
@@ -249,17 +251,21 @@ def python(script: str = "hello.py", key: str = "python") -> Contender:
     )
 
 
-def seed() -> Contender:
-    """The seed's architecture, built as its Makefile builds it (`cargo build --release`)."""
+def seed(binary: str = "seed-hello", key: str = "seed") -> Contender:
+    """The seed's architecture, built as its Makefile builds it (`cargo build --release`).
+
+    `binary`: seed-hello (hello), or seed-hello-http (hello-http's route, `seed_http`); one
+    build makes both.
+    """
     manifest = BENCH_DIR / "seed" / "Cargo.toml"
     env = {**os.environ, "CARGO_TARGET_DIR": str(SEED_TARGET)}
     build = ["cargo", "build", "--release", "--locked", "--quiet", "--manifest-path"]
     subprocess.run([*build, str(manifest)], env=env, check=True)
-    code_dir = _fresh_code_dir("seed")
+    code_dir = _fresh_code_dir(key)
     bootstrap = code_dir / "bootstrap"
-    shutil.copy2(SEED_TARGET / "release" / "seed-hello", bootstrap)
+    shutil.copy2(SEED_TARGET / "release" / binary, bootstrap)
     return Contender(
-        key="seed",
+        key=key,
         name="seed",
         function="hello",
         code_dir=code_dir,
@@ -311,6 +317,11 @@ def http_hellos() -> list[Contender]:
     )
     ours_http = replace(ours(HTTP_FUNCTION, key="ours_http"), name="ours")
     return [_as_trigger(c) for c in (ours_http, go_http, python("hello_http.py", "python_http"))]
+
+
+def seed_http() -> Contender:
+    """hello-http's `GET /hello/{name}` on the seed's stack (warp), asked as a trigger asks."""
+    return _as_trigger(seed("seed-hello-http", key="seed_http"))
 
 
 def invoke(  # noqa: PLR0913 - one request, every part of it

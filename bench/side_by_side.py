@@ -205,14 +205,20 @@ def run_wrk(port: int, connections: int, seconds: int, script: Path, path: str =
 
 
 def invoke_many(running: contenders.Running, total: int, connections: int) -> None:
-    """`total` invocations over `connections` keep-alive connections; each must answer 200."""
+    """`total` of the contender's requests over `connections` keep-alive connections, each 200.
+
+    The request is the contender's own: `POST /invoke` for a hello, `GET /hello/bench` for a
+    hello-http.
+    """
     failures: list[str] = []
+    contender = running.contender
 
     def client(count: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
         try:
             for _ in range(count):
-                connection.request("POST", "/invoke", running.contender.body, running.headers)
+                body = contender.body or None
+                connection.request(contender.method, contender.path, body, running.headers)
                 response = connection.getresponse()
                 response.read()
                 if response.status != http.HTTPStatus.OK:
@@ -239,24 +245,35 @@ def invoke_many(running: contenders.Running, total: int, connections: int) -> No
 def _ratio_cells(
     values: Mapping[str, float | None], hellos: Sequence[Contender], metric: str, *, higher: bool
 ) -> tuple[list[str], list[Ratio]]:
-    """`ours/X` texts for each contender's row (`-` for ours), and the ratios found."""
+    """`ours/X` texts for each contender's row (`-` for ours, the first), and the ratios found."""
     cells, ratios = [], []
+    ours = hellos[0].key
     for contender in hellos:
-        found = None if contender.key == "ours" else ratio(values["ours"], values[contender.key])
+        found = None if contender.key == ours else ratio(values[ours], values[contender.key])
         cells.append(ratio_text(found))
         if found is not None:
             ratios.append(Ratio(metric, contender.name, found, higher_is_better=higher))
     return cells, ratios
 
 
-def measure_sizes(hellos: Sequence[Contender]) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
-    """Binary and zip sizes."""
+def _prefix(label: str) -> str:
+    """What the metrics and headings of a family of contenders start with (none for hello's)."""
+    return f"{label}: " if label else ""
+
+
+def measure_sizes(
+    hellos: Sequence[Contender], label: str = ""
+) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
+    """Binary and zip sizes; `label` names the family (hello-http's), heading and metrics."""
+    prefix = _prefix(label)
     binaries = {c.key: (c.binary.stat().st_size if c.binary else None) for c in hellos}
     zips: dict[str, float | None] = {c.key: c.zip_size() for c in hellos}
-    binary_cells, binary_ratios = _ratio_cells(binaries, hellos, "binary size", higher=False)
+    binary_cells, binary_ratios = _ratio_cells(
+        binaries, hellos, f"{prefix}binary size", higher=False
+    )
     # Python's zip holds a script, not the interpreter its runtime brings: no ratio.
-    comparable = {k: (None if k == "python" else v) for k, v in zips.items()}
-    zip_cells, zip_ratios = _ratio_cells(comparable, hellos, "zip size", higher=False)
+    comparable = {c.key: (zips[c.key] if c.binary else None) for c in hellos}
+    zip_cells, zip_ratios = _ratio_cells(comparable, hellos, f"{prefix}zip size", higher=False)
     rows = [
         [
             c.name,
@@ -269,7 +286,7 @@ def measure_sizes(hellos: Sequence[Contender]) -> tuple[str, dict[str, JsonValue
         for i, c in enumerate(hellos)
     ]
     headers = ["", "binary", "ours/X", "zip as packaged", "zip, zlib -9 (bench)", "ours/X"]
-    markdown = "\n".join(["### Size (bytes)", "", table(headers, rows)])
+    markdown = "\n".join([f"### {prefix}Size (bytes)", "", table(headers, rows)])
     data: dict[str, JsonValue] = {
         c.key: {"binary": binaries[c.key], "zip_zlib9": zips[c.key], "zip": c.packaged_zip}
         for c in hellos
@@ -278,9 +295,10 @@ def measure_sizes(hellos: Sequence[Contender]) -> tuple[str, dict[str, JsonValue
 
 
 def measure_cold_starts(
-    hellos: Sequence[Contender], others: Sequence[Contender], starts: int
+    hellos: Sequence[Contender], others: Sequence[Contender], starts: int, label: str = ""
 ) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
     """Exec to first 200, `starts` times each, interleaved."""
+    prefix = _prefix(label)
     everyone = [*hellos, *others]
     times: dict[str, list[float]] = {c.key: [] for c in everyone}
     for round_index in range(starts):
@@ -289,7 +307,7 @@ def measure_cold_starts(
             running.stop()
             times[contender.key].append(running.cold_start_s)
     medians: dict[str, float | None] = {k: statistics.median(v) for k, v in times.items()}
-    cells, ratios = _ratio_cells(medians, hellos, "cold start, median", higher=False)
+    cells, ratios = _ratio_cells(medians, hellos, f"{prefix}cold start, median", higher=False)
     rows = [
         [c.name, ms_text(min(times[c.key])), ms_text(statistics.median(times[c.key])),
          ms_text(max(times[c.key])), cells[i] if i < len(cells) else "-"]
@@ -298,7 +316,10 @@ def measure_cold_starts(
     headers = ["", "min", "median", "max", "ours/X (median)"]
     markdown = "\n".join(
         [
-            f"### Cold start: exec to the first 200 of `POST /invoke` ({starts} starts each)",
+            (
+                f"### {prefix}Cold start: exec to the first 200 of "
+                f"`{hellos[0].method} {hellos[0].path}` ({starts} starts each)"
+            ),
             "",
             table(headers, rows),
         ]
@@ -308,9 +329,10 @@ def measure_cold_starts(
 
 
 def measure_memory(
-    hellos: Sequence[Contender], plan: Plan
+    hellos: Sequence[Contender], plan: Plan, label: str = ""
 ) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
     """RSS after start and one invocation, and after `plan.invocations` more."""
+    prefix = _prefix(label)
     idle: dict[str, list[float]] = {c.key: [] for c in hellos}
     loaded: dict[str, list[float]] = {c.key: [] for c in hellos}
     for round_index in range(plan.memory_rounds):
@@ -325,8 +347,10 @@ def measure_memory(
     idle_median: dict[str, float | None] = {k: statistics.median(v) for k, v in idle.items()}
     loaded_median: dict[str, float | None] = {k: statistics.median(v) for k, v in loaded.items()}
     after = f"RSS after {plan.invocations:,}"
-    idle_cells, idle_ratios = _ratio_cells(idle_median, hellos, "RSS idle", higher=False)
-    loaded_cells, loaded_ratios = _ratio_cells(loaded_median, hellos, after, higher=False)
+    idle_cells, idle_ratios = _ratio_cells(idle_median, hellos, f"{prefix}RSS idle", higher=False)
+    loaded_cells, loaded_ratios = _ratio_cells(
+        loaded_median, hellos, f"{prefix}{after}", higher=False
+    )
 
     def mib(value: float | None) -> str:
         return "-" if value is None else f"{value / MIB:.1f} MiB"
@@ -340,7 +364,7 @@ def measure_memory(
     markdown = "\n".join(
         [
             (
-                "### Memory: RSS after start and one invocation (idle), and after "
+                f"### {prefix}Memory: RSS after start and one invocation (idle), and after "
                 f"{plan.invocations:,} more over 16 connections (median of {plan.memory_rounds})"
             ),
             "",
@@ -363,9 +387,13 @@ def _rate_text(runs: Sequence[Load]) -> str:
 
 
 def measure_throughput(
-    hellos: Sequence[Contender], plan: Plan
+    hellos: Sequence[Contender], plan: Plan, label: str = ""
 ) -> tuple[str, dict[str, JsonValue], list[Ratio]]:
-    """Run wrk at each connection count, with output to /dev/null and to a drained pipe."""
+    """Run wrk at each connection count, with output to /dev/null and to a drained pipe.
+
+    Each contender is sent its own request (`POST /invoke`, or hello-http's `GET`).
+    """
+    prefix = _prefix(label)
     cells = [(sink, conns) for sink in SINKS for conns in CONNECTIONS]
     loads: dict[tuple[str, int, str], list[Load]] = {
         (sink, conns, c.key): [] for sink, conns in cells for c in hellos
@@ -373,18 +401,32 @@ def measure_throughput(
     cpu: dict[tuple[str, int, str], list[float]] = {key: [] for key in loads}  # s per invocation
     output: dict[str, list[float]] = {c.key: [] for c in hellos}  # pipe bytes per invocation
     with tempfile.TemporaryDirectory(prefix="fc-rust-bench-") as scratch:
-        script = wrk_script(Path(scratch), contenders.HELLO_BODY, contenders.invoke_headers())
+        scripts = {}
+        for contender in hellos:
+            directory = Path(scratch) / contender.key
+            directory.mkdir()
+            scripts[contender.key] = wrk_script(
+                directory, contender.body, contender.request_headers(), method=contender.method
+            )
         for round_index in range(plan.wrk_rounds):
             for sink in SINKS:
                 for contender in rotated(hellos, round_index):
-                    progress(f"throughput: round {round_index + 1}, {sink}, {contender.name}")
+                    progress(
+                        f"{prefix}throughput: round {round_index + 1}, {sink}, {contender.name}"
+                    )
                     running = contenders.Running(contender, pipe=sink == "pipe")
                     before = running.output_bytes
                     requests = 0
                     try:
                         for conns in CONNECTIONS:
                             cpu_before = running.cpu_seconds()
-                            load = run_wrk(running.port, conns, plan.wrk_seconds, script)
+                            load = run_wrk(
+                                running.port,
+                                conns,
+                                plan.wrk_seconds,
+                                scripts[contender.key],
+                                contender.path,
+                            )
                             used = running.cpu_seconds() - cpu_before
                             loads[sink, conns, contender.key].append(load)
                             cpu[sink, conns, contender.key].append(used / max(load.requests, 1))
@@ -396,7 +438,7 @@ def measure_throughput(
     rows, ratios = [], []
     data: dict[str, JsonValue] = {}
     for sink, conns in cells:
-        label = f"{conns} conn, {sink}"
+        cell = f"{conns} conn, {sink}"
         runs = {c.key: loads[sink, conns, c.key] for c in hellos}
         rates: dict[str, float | None] = {
             k: statistics.median(load.throughput for load in v) for k, v in runs.items()
@@ -410,12 +452,15 @@ def measure_throughput(
         cpu_used: dict[str, float | None] = {
             c.key: statistics.median(cpu[sink, conns, c.key]) for c in hellos
         }
-        rate_cells, rate_ratios = _ratio_cells(rates, hellos, f"throughput, {label}", higher=True)
-        cpu_cells, cpu_ratios = _ratio_cells(
-            cpu_used, hellos, f"CPU per invocation, {label}", higher=False
+        where = f"{prefix}{{}}, {cell}"
+        rate_cells, rate_ratios = _ratio_cells(
+            rates, hellos, where.format("throughput"), higher=True
         )
-        p50_cells, p50_ratios = _ratio_cells(p50, hellos, f"p50 latency, {label}", higher=False)
-        p99_cells, p99_ratios = _ratio_cells(p99, hellos, f"p99 latency, {label}", higher=False)
+        cpu_cells, cpu_ratios = _ratio_cells(
+            cpu_used, hellos, where.format("CPU per invocation"), higher=False
+        )
+        p50_cells, p50_ratios = _ratio_cells(p50, hellos, where.format("p50 latency"), higher=False)
+        p99_cells, p99_ratios = _ratio_cells(p99, hellos, where.format("p99 latency"), higher=False)
         ratios += [*rate_ratios, *p50_ratios, *p99_ratios, *cpu_ratios]
         for i, c in enumerate(hellos):
             errors = sum(load.errors for load in runs[c.key])
@@ -434,7 +479,7 @@ def measure_throughput(
                     cpu_cells[i],
                 ]
             )
-            data[f"{c.key}, {label}"] = {
+            data[f"{c.key}, {cell}"] = {
                 "throughput": spread([load.throughput for load in runs[c.key]]),
                 "p50_s": spread([load.p50_s for load in runs[c.key]]),
                 "p99_s": spread([load.p99_s for load in runs[c.key]]),
@@ -460,7 +505,7 @@ def measure_throughput(
     markdown = "\n".join(
         [
             (
-                "### Throughput and latency over keep-alive "
+                f"### {prefix}Throughput and latency over keep-alive "
                 f"(wrk -t1, {plan.wrk_seconds} s per run, median of {plan.wrk_rounds})"
             ),
             "",
@@ -497,20 +542,78 @@ def _step(what: str, measure: Callable[[], T]) -> T:
     return measure()
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One family's figures side by side: its tables, its results.json part, its ratios."""
+
+    markdown: list[str]
+    data: dict[str, JsonValue]
+    ratios: tuple[Ratio, ...]
+
+
+def measure_family(
+    hellos: Sequence[Contender], others: Sequence[Contender], plan: Plan, label: str = ""
+) -> Measured:
+    """Sizes, cold starts, memory and loads of `hellos` (ours first), `label` naming the family.
+
+    `others` (ours of other functions) are cold-started beside them.
+    """
+    prefix = _prefix(label)
+    size_md, size_data, size_ratios = _step(f"{prefix}sizes", lambda: measure_sizes(hellos, label))
+    cold_md, cold_data, cold_ratios = _step(
+        f"{prefix}cold starts", lambda: measure_cold_starts(hellos, others, plan.cold_starts, label)
+    )
+    memory_md, memory_data, memory_ratios = _step(
+        f"{prefix}memory", lambda: measure_memory(hellos, plan, label)
+    )
+    load_md, load_data, load_ratios = measure_throughput(hellos, plan, label)
+    return Measured(
+        markdown=[size_md, "", cold_md, "", memory_md, "", load_md],
+        data={
+            "sizes": size_data,
+            "cold_start_s": cold_data,
+            "memory_bytes": memory_data,
+            "load": load_data,
+        },
+        ratios=(*size_ratios, *cold_ratios, *memory_ratios, *load_ratios),
+    )
+
+
+HTTP_LABEL = f"hello-http GET {contenders.HTTP_PATH}"
+"""The name of hello-http's family in headings and metrics."""
+
+
 def section() -> Section:
-    """Build the contenders, then measure them side by side."""
+    """Build the contenders, then measure them side by side: hello's, then hello-http's."""
     plan = QUICK if quick() else FULL
     progress("side by side: building ours, Go, Python and the seed")
     hellos = contenders.hellos()
     others = [contenders.ours("sync-forks", key="ours_sync_forks")]
-    size_md, size_data, size_ratios = _step("sizes", lambda: measure_sizes(hellos))
-    cold_md, cold_data, cold_ratios = _step(
-        "cold starts", lambda: measure_cold_starts(hellos, others, plan.cold_starts)
-    )
-    memory_md, memory_data, memory_ratios = _step("memory", lambda: measure_memory(hellos, plan))
-    load_md, load_data, load_ratios = measure_throughput(hellos, plan)
-    ratios = (*size_ratios, *cold_ratios, *memory_ratios, *load_ratios)
-    built = [f"- {c.name}: {c.built_with}." for c in [*hellos, *others]]
+    http_hellos: list[Contender] = []
+    if contenders.has_http_function():
+        progress("side by side: building hello-http in ours, Go, Python and the seed")
+        http_hellos = [*contenders.http_hellos(), contenders.seed_http()]
+    hello = measure_family(hellos, others, plan)
+    http = measure_family(http_hellos, [], plan, HTTP_LABEL) if http_hellos else None
+    ratios = (*hello.ratios, *(http.ratios if http else ()))
+    built = [f"- {c.name} ({c.key}): {c.built_with}." for c in [*hellos, *others, *http_hellos]]
+    http_text = [
+        "",
+        f"### {HTTP_LABEL}: hello-http's route in ours, Go, Python and the seed's stack",
+        "",
+        (
+            f"Each answers `GET {contenders.HTTP_PATH}` as FC forwards an HTTP-trigger request "
+            "(FC's headers and `x-fc-control-path: /http-invoke`) with "
+            f"`{json.dumps(contenders.HTTP_GREETING, separators=(',', ':'))}`: ours is "
+            "functions/hello-http (axum on fc-runtime), Go bench/go/http (net/http), Python "
+            "bench/python/hello_http.py (http.server), the seed bench/seed/src/http.rs (warp, "
+            "its own binary beside the seed's hello). Ours, Go and Python print FC's Start and "
+            "End lines per request; the seed prints its one pretty_env_logger line. "
+            "Measured as hello's, below; its ratios are in the table at a glance."
+        ),
+        "",
+        *(http.markdown if http else []),
+    ]
     markdown = "\n".join(
         [
             "## Side by side: the same hello in ours, Go, Python and the seed's stack",
@@ -532,23 +635,16 @@ def section() -> Section:
             "",
             glance(ratios, [c.name for c in hellos[1:]]),
             "",
-            size_md,
-            "",
-            cold_md,
-            "",
-            memory_md,
-            "",
-            load_md,
+            *hello.markdown,
+            *(http_text if http else []),
         ]
     )
     data: dict[str, JsonValue] = {
         "contenders": {
-            c.key: {"name": c.name, "built_with": c.built_with} for c in [*hellos, *others]
+            c.key: {"name": c.name, "built_with": c.built_with}
+            for c in [*hellos, *others, *http_hellos]
         },
-        "sizes": size_data,
-        "cold_start_s": cold_data,
-        "memory_bytes": memory_data,
-        "load": load_data,
+        **hello.data,
         "plan": {
             "cold_starts": plan.cold_starts,
             "memory_rounds": plan.memory_rounds,
@@ -558,4 +654,6 @@ def section() -> Section:
             "wrk": shutil.which("wrk"),
         },
     }
+    if http is not None:
+        data["hello_http"] = http.data
     return Section("side_by_side", markdown, data, ratios)

@@ -1,15 +1,33 @@
 """The arithmetic `make bench` reports with (ratios, their texts, the rounds' order, the quota
-and the cost in FC's shape), and the FC-shape harness on a tiny run where cgroups can be made."""
+and the cost in FC's shape), the FC-shape harness on a tiny run where cgroups can be made, and
+the side-by-side measurements on hello-http's request (tiny runs of the Python contender)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bench import cgroup, contenders, cost, fc_shape
 from bench.report import bytes_text, ms_text, ratio, ratio_text, spread, table
-from bench.side_by_side import Load, rotated, uncorrected
+from bench.side_by_side import (
+    HTTP_LABEL,
+    Load,
+    Plan,
+    invoke_many,
+    measure_cold_starts,
+    measure_memory,
+    measure_throughput,
+    rotated,
+    uncorrected,
+    wrk_script,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.unit
 
@@ -141,3 +159,57 @@ def test_a_contender_starts_inside_its_group() -> None:
     # Python spends tens of ms of CPU to start: on a tenth of a core that is several periods.
     assert cpu > 0.01, cpu  # its start was counted in the group
     assert running.cold_start_s > cpu / 0.1 * 0.7, (running.cold_start_s, cpu)
+
+
+# -- side by side on hello-http's request ------------------------------------------------------
+
+
+def _python_http(key: str, name: str) -> contenders.Contender:
+    """bench/python/hello_http.py asked `GET /hello/bench` as an HTTP trigger asks."""
+    made = contenders.python("hello_http.py", key=key)
+    return replace(contenders._as_trigger(made), name=name)  # noqa: SLF001 - the bench's own
+
+
+def test_wrk_sends_the_contenders_own_request(tmp_path: Path) -> None:
+    http = _python_http("python_http_test", "Python")
+    script = wrk_script(tmp_path, http.body, http.request_headers(), method=http.method)
+    text = script.read_text()
+    assert 'wrk.method = "GET"' in text
+    assert "wrk.body" not in text  # a GET carries none
+    assert 'wrk.headers["x-fc-control-path"] = "/http-invoke"' in text
+
+
+def test_many_invocations_send_the_contenders_request() -> None:
+    """Caught: `POST /invoke` sent whatever the contender (the Python hello-http answers 501)."""
+    running = contenders.Running(_python_http("python_http_test", "Python"), pipe=False)
+    try:
+        invoke_many(running, 20, connections=2)
+    finally:
+        running.stop()
+
+
+def test_a_family_is_measured_with_its_first_contender_as_ours() -> None:
+    """Caught: `ours` looked up by the key `ours` (hello-http's is `ours_http`: KeyError)."""
+    family = [_python_http("ours_http", "ours"), _python_http("python_http", "Python")]
+    _, data, ratios = measure_cold_starts(family, [], 1, HTTP_LABEL)
+    assert set(data) == {"ours_http", "python_http"}
+    assert [(r.metric, r.versus) for r in ratios] == [
+        (f"{HTTP_LABEL}: cold start, median", "Python")
+    ]
+    plan = Plan(cold_starts=1, memory_rounds=1, invocations=20, wrk_rounds=1, wrk_seconds=1)
+    markdown, _, ratios = measure_memory(family, plan, HTTP_LABEL)
+    assert markdown.startswith(f"### {HTTP_LABEL}: Memory")
+    assert {r.metric for r in ratios} == {f"{HTTP_LABEL}: RSS idle", f"{HTTP_LABEL}: RSS after 20"}
+
+
+@pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk not installed (make bench installs it)"
+)
+def test_loads_are_measured_on_the_contenders_path() -> None:
+    """Caught: wrk pointed at `/invoke` (the Python hello-http's 404s counted as errors)."""
+    family = [_python_http("ours_http", "ours"), _python_http("python_http", "Python")]
+    plan = Plan(cold_starts=1, memory_rounds=1, invocations=20, wrk_rounds=1, wrk_seconds=1)
+    markdown, data, ratios = measure_throughput(family, plan, HTTP_LABEL)
+    assert "errors)" not in markdown
+    assert all(figures["errors"] == 0 for key, figures in data.items() if "conn" in key)  # type: ignore[index, call-overload]
+    assert f"{HTTP_LABEL}: throughput, 16 conn, pipe" in {r.metric for r in ratios}

@@ -26,40 +26,34 @@ from infra.bootstrap import Builder
 from infra.local.http_invoke import read_chunked, refusal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
 pytestmark = pytest.mark.unit
 
 FUNCTION = "hello-http"
-TRIGGER_LINE = re.compile(r"HTTP trigger on http://127\.0\.0\.1:(\d+)/")
+TRIGGER_LINE = re.compile(r"HTTP trigger on http://127\.0\.0\.1:(?P<port>\d+)/")
 WAIT_S = 60.0
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def copy_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """hello-http's zip as the build resource makes it (copied: other builds may replace dist/)."""
     path = tmp_path_factory.mktemp("packages") / f"{FUNCTION}.zip"
     shutil.copyfile(Builder().package(FUNCTION).zip_path, path)
     return path
 
 
-class Served:
-    """`python -m infra.local serve hello-http --port 0`: its output, read as it comes."""
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_package(tmp_path_factory)
 
-    def __init__(self, package: Path) -> None:
+
+class Served:
+    """`python -m infra.local serve ARGUMENTS --port 0`: its output, read as it comes."""
+
+    def __init__(self, arguments: Sequence[str]) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "infra.local",
-                "serve",
-                FUNCTION,
-                "--zip",
-                str(package),
-                "--port",
-                "0",
-            ],
+            [sys.executable, "-m", "infra.local", "serve", *arguments, "--port", "0"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -91,20 +85,24 @@ class Served:
         assert found, "\n".join(self.lines)
         return found[0]
 
-    def connect(self) -> http.client.HTTPConnection:
-        """A client's connection to the trigger's local URL, once `serve` says it is open."""
-        port = int(self.wait_for(TRIGGER_LINE).group(1))
+    def connect(self, line: re.Pattern[str] = TRIGGER_LINE) -> http.client.HTTPConnection:
+        """A client's connection to the port `line` names, once `serve` prints that line."""
+        port = int(self.wait_for(line).group("port"))
         return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def stop(self) -> None:
+        """SIGTERM, as Ctrl-C would, and wait for the clean stop."""
+        self.process.terminate()
+        self.process.wait(30)
 
 
 @pytest.fixture
 def served(package: Path) -> Iterator[Served]:
-    running = Served(package)
+    running = Served([FUNCTION, "--zip", str(package)])
     try:
         yield running
     finally:
-        running.process.terminate()
-        running.process.wait(30)
+        running.stop()
 
 
 def test_a_get_is_forwarded_and_answered_with_the_report_line(served: Served) -> None:

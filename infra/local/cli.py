@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from infra.errors import BuildError, ConfigError, StackError
+from infra.local.domains import chosen_domains
 from infra.local.http_invoke import Forwarded, refusal
 from infra.local.instance import FC_HEALTH_CHECK_S
 from infra.local.invocation import read_event, refused_payload, timer_event
 from infra.local.runner import package_zip, print_invocation, say, start_instance, with_overrides
-from infra.local.serve import DEFAULT_PORT, serve
-from infra.local.stack import LocalFunction, load_function
+from infra.local.serve import DEFAULT_PORT, serve, serve_domains
+from infra.local.stack import LocalFunction, load_function, load_functions
 
 if TYPE_CHECKING:
     from infra.local.invocation import Invocation
@@ -129,9 +130,24 @@ def _parser() -> argparse.ArgumentParser:
     common(invoke)
 
     serve_cmd = commands.add_parser(
-        "serve", help="keep an instance up and fire its timers until Ctrl-C"
+        "serve",
+        help="keep an instance up and fire its timers until Ctrl-C; or serve custom domains",
+        description="Keep an instance of the function up, fire its timers and answer POST /invoke "
+        "(and its HTTP trigger) until Ctrl-C; or, with --domain, serve custom domains of the "
+        "stack: each request goes to the function of the route it matches, as FC routes it.",
     )
-    serve_cmd.add_argument("function", help="function name from the stack's config")
+    serve_cmd.add_argument(
+        "function", nargs="?", help="function name from the stack's config (not with --domain)"
+    )
+    serve_cmd.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="serve this custom domain of the stack's `domains` instead of one function "
+        "(repeatable; several share the port and the Host header picks one): an instance per "
+        "routed function, exact paths and '/prefix/*' matched as FC matches them",
+    )
     serve_cmd.add_argument(
         "--cron", help="fire this schedule instead of the stack's timers (e.g. '@every 1m')"
     )
@@ -143,8 +159,8 @@ def _parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=DEFAULT_PORT,
-        help=f"POST /invoke on 127.0.0.1:PORT invokes the function (default: {DEFAULT_PORT}; "
-        "0: a free port)",
+        help=f"POST /invoke on 127.0.0.1:PORT invokes the function; with --domain, the domains "
+        f"are served there (default: {DEFAULT_PORT}; 0: a free port)",
     )
     serve_cmd.add_argument(
         "--watch",
@@ -156,13 +172,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _function(args: argparse.Namespace) -> LocalFunction:
-    root = args.dir.resolve()
+def _root(args: argparse.Namespace) -> Path:
+    root: Path = args.dir.resolve()
     if not (root / "Pulumi.yaml").is_file():
         raise StackError(
             f"no Pulumi.yaml in {root}: run in the program's directory or pass --dir DIR"
         )
-    function = load_function(args.function, args.stack, root, os.environ)
+    return root
+
+
+def _function(args: argparse.Namespace) -> LocalFunction:
+    function = load_function(args.function, args.stack, _root(args), os.environ)
     return with_overrides(
         function,
         timeout=args.timeout,
@@ -294,6 +314,10 @@ def _report(args: argparse.Namespace, invocation: Invocation, result: IO[bytes])
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.domain:
+        return _serve_domains(args)
+    if args.function is None:
+        raise StackError("serve takes a function's name, or --domain DOMAIN")
     if args.watch and (args.zip or args.image):
         raise StackError("--watch rebuilds from the sources: drop --zip and --image")
     function = _function(args)
@@ -311,6 +335,47 @@ def _serve(args: argparse.Namespace) -> int:
         initializer=args.initializer,
         port=args.port,
         watch=args.watch,
+    )
+
+
+def _serve_domains(args: argparse.Namespace) -> int:
+    """`serve --domain D ...`: every function the domains route to, behind one front."""
+    chosen = {
+        "a function's name": args.function,
+        "--watch": args.watch,
+        "--image": args.image,
+        "--cron": args.cron,
+    }
+    extra = [option for option, value in chosen.items() if value]
+    if extra:
+        raise StackError(f"--domain serves the routes' functions: drop {', '.join(extra)}")
+    root = _root(args)
+    functions = {
+        name: with_overrides(
+            function, timeout=args.timeout, memory=args.memory, environment=dict(args.env)
+        )
+        for name, function in load_functions(args.stack, root, os.environ).items()
+    }
+    domains = chosen_domains(args.domain, args.stack, root, functions)
+    routed = [functions[name] for name in {r.function: None for d in domains for r in d.routes}]
+    crates = {(f.workspace, f.crate) for f in routed}
+    if args.zip is not None and len(crates) > 1:
+        names = ", ".join(f"{f.name} ({f.crate})" for f in routed)
+        raise StackError(
+            f"--zip is one package, but the routes' functions build from different crates "
+            f"({names}): drop --zip to build each"
+        )
+    packages: dict[tuple[Path, str], Path] = {}
+    for function in routed:  # each crate built (or its package found) once
+        if (function.workspace, function.crate) not in packages:
+            packages[function.workspace, function.crate] = package_zip(function, args.zip)
+    return serve_domains(
+        domains,
+        functions,
+        {f.name: packages[f.workspace, f.crate] for f in routed},
+        start_timeout=args.start_timeout,
+        initializer=args.initializer,
+        port=args.port,
     )
 
 

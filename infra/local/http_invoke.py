@@ -3,9 +3,10 @@
 FC passes an HTTP-trigger request to the function's server as it came (method, path, query,
 headers, body), adds its common `x-fc-*` headers and `x-fc-control-path: /http-invoke`, and
 returns the server's answer to the client, streamed when it is chunked (FC docs, "HTTP functions
-in a custom runtime"). Before that it refuses what its trigger does not pass: a method the trigger
-does not list, an unsigned request when its auth type is `function`, a client's own `x-fc-*`
-headers and a request over its limits. Signatures are not checked: any `Authorization` passes.
+in a custom runtime"). Before that it refuses what its trigger (or a custom domain's route,
+`infra.local.domains`) does not pass: a method it does not list, an unsigned request when its
+auth type is `function`, a client's own `x-fc-*` headers and a request over FC's limits.
+Signatures are not checked: any `Authorization` passes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from infra.local.runner import say
 
 if TYPE_CHECKING:
     import io
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from typing import IO
 
     from infra.local.instance import Instance
@@ -55,21 +56,57 @@ class Refusal:
         return json.dumps({"errorType": self.error_type, "errorMessage": self.message}).encode()
 
 
-def refusal(  # noqa: PLR0911 - one answer per rule FC's trigger applies
-    function: LocalFunction, method: str, target: str, headers: list[tuple[str, str]], length: int
-) -> Refusal | None:
-    """Why FC's trigger refuses this request, or None when it passes it on.
+@dataclass(frozen=True)
+class Gate:
+    """What FC checks of a request before forwarding it: the methods passed and the auth type.
 
-    `length` is the body's declared size (it is refused unread).
+    An HTTP trigger's come from the function's `http` (`trigger_gate`); a custom domain's route
+    has its own (`infra.local.domains.Domain.gate`).
     """
+
+    methods: Sequence[str]
+    auth_type: str
+    name: str
+    """What refuses, for the message: `the HTTP trigger`, `route /api/* of api.example.com`."""
+    methods_from: str
+    """Where the methods are set, for the message."""
+    auth_from: str
+    """Where the auth type is set, for the message."""
+
+
+def trigger_gate(function: LocalFunction) -> Gate:
+    """The function's HTTP trigger's gate, from its `http` setting (FC's defaults otherwise)."""
     settings = function.http or {}
-    allowed = settings.get("methods", list(METHODS))
-    if method not in allowed:
+    return Gate(
+        methods=settings.get("methods", list(METHODS)),
+        auth_type=settings.get("auth_type", "function"),
+        name="the HTTP trigger",
+        methods_from="the function's `http.methods` in the stack config",
+        auth_from="the function's `http.authType` in the stack config",
+    )
+
+
+def refusal(  # noqa: PLR0911, PLR0913 - one answer per rule FC applies; the request
+    function: LocalFunction,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    length: int,
+    *,
+    gate: Gate | None = None,
+) -> Refusal | None:
+    """Why FC refuses this request, or None when it passes it on to `function`.
+
+    `length` is the body's declared size (it is refused unread). `gate`: the methods and auth
+    type that apply, the function's HTTP trigger's unless told (a custom domain's route).
+    """
+    gate = trigger_gate(function) if gate is None else gate
+    if method not in gate.methods:
         return Refusal(
             405,
             "MethodNotAllowed",
-            f"{method} is not among the HTTP trigger's methods ({', '.join(allowed)}); "
-            "set by the function's `http.methods` in the stack config",
+            f"{method} is not among the methods of {gate.name} ({', '.join(gate.methods)}); "
+            f"set by {gate.methods_from}",
         )
     reserved = sorted({name.lower() for name, _ in headers if name.lower().startswith("x-fc-")})
     if reserved:
@@ -97,13 +134,12 @@ def refusal(  # noqa: PLR0911 - one answer per rule FC's trigger applies
     if too_large is not None:
         return Refusal(BAD_REQUEST, str(too_large.error_type), str(too_large.error_message))
     signed = any(name.lower() == "authorization" for name, _ in headers)
-    if settings.get("auth_type", "function") == "function" and not signed:
+    if gate.auth_type == "function" and not signed:
         return Refusal(
             401,
             "SignatureNotFound",
-            "the HTTP trigger's auth type is `function`: the request needs an Authorization "
-            "header (the emulator does not check the signature itself); set by the function's "
-            "`http.authType` in the stack config",
+            f"the auth type of {gate.name} is `function`: the request needs an Authorization "
+            f"header (the emulator does not check the signature itself); set by {gate.auth_from}",
         )
     return None
 

@@ -1,4 +1,8 @@
-"""`serve`: one instance kept up, each enabled timer fired on its schedule, until SIGINT/SIGTERM."""
+"""`serve`: one instance kept up, each enabled timer fired on its schedule, until SIGINT/SIGTERM.
+
+`serve_domains` (`serve --domain`): a stack's custom domains on one port, an instance of each
+function their routes name, each request routed as FC routes it (`infra.local.domains`).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from infra.bootstrap import BuildError
 from infra.errors import StackError
+from infra.local.domains import not_found, pick_domain, unknown_host
 from infra.local.http_invoke import Forwarded, read_chunked, refusal
 from infra.local.invocation import (
     PAYLOAD_ERROR,
@@ -30,9 +35,12 @@ from infra.local.watch import Live, Watcher, quick_package
 from infra.timer import next_fire_times, parse_every
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
     from types import FrameType
 
     from infra.bootstrap import Builder
+    from infra.local.domains import Domain
+    from infra.local.http_invoke import Gate, Refusal
     from infra.local.instance import Instance
     from infra.local.invocation import Invocation
     from infra.local.stack import LocalFunction
@@ -116,7 +124,7 @@ def serve(  # noqa: PLR0913 - one option each
             return 1
         live = Live(instance)
         starter = _Starter(function, zip_path, image, start_timeout, initializer=initializer)
-        front = _front(live, starter, port) if port is not None else None
+        front = _listen(port, lambda: _Server(port, live, starter)) if port is not None else None
         rebuild = _Rebuild(function, live, starter, stop)
         watcher = Watcher(function, rebuild, stop, say) if watch else None
         try:
@@ -298,50 +306,21 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Front(BaseHTTPRequestHandler):
+    """What both fronts do: forward a request as FC forwards it, answer FC's failures."""
+
     protocol_version = "HTTP/1.1"
-    server: _Server
 
-    def do_POST(self) -> None:
-        """One invocation: the event is the body; the answer is the function's."""
-        live, starter = self.server.live, self.server.starter
-        if self.path.split("?", 1)[0] != "/invoke":
-            self._trigger()
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        refused = refused_payload(
-            b"", live.current.function.memory_size, asynchronous=False, size=length
-        )
-        if refused is not None:  # refused unread, as FC does
-            self.close_connection = True
-            self._failed(refused)
-            return
-        event = self.rfile.read(length)
-        if not starter.revive(live):
-            self._answer(502, b'{"errorType":"FunctionNotStarted"}', {})
-            return
-        with live.use() as instance:
-            invocation = instance.invoke(event)
-        print_invocation(invocation, body=False)
-        if invocation.status is None:
-            self._failed(invocation)
-            return
-        headers = {"x-fc-request-id": invocation.request_id}
-        if invocation.fc_status is not None:
-            headers["x-fc-status"] = str(invocation.fc_status)
-        self._answer(invocation.status, invocation.body, headers)
+    def _forward(self, live: Live, starter: _Starter, gate: Gate | None) -> None:
+        """The client's request forwarded as FC forwards it, answer streamed.
 
-    def _trigger(self) -> None:
-        """A client's request to the HTTP trigger, forwarded as FC forwards it, answer streamed."""
-        live, starter = self.server.live, self.server.starter
+        `gate`: the methods and auth type that apply (the function's HTTP trigger's when None).
+        """
         function = live.current.function
-        if function.http is None:
-            self._answer(404, b'{"errorType":"NotFound","errorMessage":"POST /invoke"}', {})
-            return
         headers = list(self.headers.items())
         chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         declared = 0 if chunked else int(self.headers.get("Content-Length") or 0)
-        refused = refusal(function, self.command, self.path, headers, declared)
+        refused = refusal(function, self.command, self.path, headers, declared, gate=gate)
         if refused is None and chunked:
             # A chunked body is read as it comes, up to one byte past FC's limit.
             body = read_chunked(self.rfile, SYNC_PAYLOAD_MAX_BYTES + 1)
@@ -349,13 +328,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self._answer(400, b'{"errorType":"InvalidArgument","errorMessage":"bad chunk"}', {})
                 return
-            refused = refusal(function, self.command, self.path, headers, len(body))
+            refused = refusal(function, self.command, self.path, headers, len(body), gate=gate)
         else:
             body = b""
         if refused is not None:  # refused unread (a chunked body: read to the limit), as FC does
-            self.close_connection = True
-            say(f"{self.command} {self.path}: refused, HTTP {refused.status} {refused.error_type}")
-            self._answer(refused.status, refused.body(), {"x-fc-error-type": refused.error_type})
+            self._refuse(refused)
             return
         if not chunked:
             body = self.rfile.read(declared)
@@ -377,7 +354,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._relay(forwarded)
         forwarded.report(self.command, self.path)
 
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _trigger  # noqa: N815 - BaseHTTPRequestHandler's names
+    def _refuse(self, refused: Refusal) -> None:
+        """FC's refusal, said; the connection closes (a body may be left unread)."""
+        self.close_connection = True
+        say(f"{self.command} {self.path}: refused, HTTP {refused.status} {refused.error_type}")
+        headers = {"x-fc-error-type": refused.error_type, "Connection": "close"}
+        self._answer(refused.status, refused.body(), headers)
 
     def _relay(self, forwarded: Forwarded) -> None:
         """The function's answer to the client: chunked as it comes when it streams."""
@@ -419,15 +401,144 @@ class _Handler(BaseHTTPRequestHandler):
         del format, args
 
 
-def _front(live: Live, starter: _Starter, port: int) -> _Server:
-    """The HTTP front on 127.0.0.1:`port` (0: a free port)."""
+class _Handler(_Front):
+    server: _Server
+
+    def do_POST(self) -> None:
+        """One invocation: the event is the body; the answer is the function's."""
+        live, starter = self.server.live, self.server.starter
+        if self.path.split("?", 1)[0] != "/invoke":
+            self._trigger()
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        refused = refused_payload(
+            b"", live.current.function.memory_size, asynchronous=False, size=length
+        )
+        if refused is not None:  # refused unread, as FC does
+            self.close_connection = True
+            self._failed(refused)
+            return
+        event = self.rfile.read(length)
+        if not starter.revive(live):
+            self._answer(502, b'{"errorType":"FunctionNotStarted"}', {})
+            return
+        with live.use() as instance:
+            invocation = instance.invoke(event)
+        print_invocation(invocation, body=False)
+        if invocation.status is None:
+            self._failed(invocation)
+            return
+        headers = {"x-fc-request-id": invocation.request_id}
+        if invocation.fc_status is not None:
+            headers["x-fc-status"] = str(invocation.fc_status)
+        self._answer(invocation.status, invocation.body, headers)
+
+    def _trigger(self) -> None:
+        """A client's request to the HTTP trigger, forwarded as FC forwards it."""
+        live, starter = self.server.live, self.server.starter
+        if live.current.function.http is None:
+            self._answer(404, b'{"errorType":"NotFound","errorMessage":"POST /invoke"}', {})
+            return
+        self._forward(live, starter, None)
+
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _trigger  # noqa: N815 - BaseHTTPRequestHandler's names
+
+
+class _DomainServer(ThreadingHTTPServer):
+    """The front of custom domains: each request to its route's function (`infra.local.domains`)."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, port: int, domains: Sequence[Domain], backends: Mapping[str, tuple[Live, _Starter]]
+    ) -> None:
+        self.domains = domains
+        self.backends = backends
+        """Each routed function's instance and starter, by its entry's name."""
+        super().__init__(("127.0.0.1", port), _DomainHandler)
+
+
+class _DomainHandler(_Front):
+    server: _DomainServer
+
+    def _route(self) -> None:
+        """Pick the domain by `Host`, the route by path, then forward as the trigger does."""
+        host = self.headers.get("Host")
+        domain = pick_domain(self.server.domains, host)
+        if domain is None:
+            self._refuse(unknown_host(self.server.domains, host))
+            return
+        route = domain.route(self.path)
+        if route is None:
+            self._refuse(not_found(domain, self.command, self.path))
+            return
+        say(f"{domain.name}: {self.command} {self.path} -> route {route.path} ({route.function})")
+        live, starter = self.server.backends[route.function]
+        self._forward(live, starter, domain.gate(route))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _route  # noqa: N815 - BaseHTTPRequestHandler's names
+
+
+def _listen(port: int, make: Callable[[], ThreadingHTTPServer]) -> ThreadingHTTPServer:
+    """A front on 127.0.0.1:`port` (0: a free port), made by `make`."""
     try:
-        return _Server(port, live, starter)
+        return make()
     except OSError as error:
         raise StackError(
             f"cannot serve on 127.0.0.1:{port} ({error.strerror}): choose another --port "
             "(0 picks a free one)"
         ) from error
+
+
+def serve_domains(  # noqa: PLR0913 - one option each
+    domains: Sequence[Domain],
+    functions: Mapping[str, LocalFunction],
+    zip_paths: Mapping[str, Path],
+    *,
+    start_timeout: float,
+    initializer: bool = False,
+    port: int,
+) -> int:
+    """Serve `domains` on 127.0.0.1:`port` until SIGINT/SIGTERM: an instance per routed function.
+
+    0 after a clean stop, 1 when an instance cannot start. Timers are not fired (`serve`
+    fires a function's).
+    """
+    names = list(dict.fromkeys(route.function for d in domains for route in d.routes))
+    backends: dict[str, tuple[Live, _Starter]] = {}
+    front: ThreadingHTTPServer | None = None
+    with _Stop() as stop:
+        try:
+            for name in names:
+                starter = _Starter(
+                    functions[name], zip_paths[name], None, start_timeout, initializer=initializer
+                )
+                instance = starter.start()
+                if instance is None:
+                    return 1
+                backends[name] = (Live(instance), starter)
+            front = _listen(port, lambda: _DomainServer(port, domains, backends))
+            threading.Thread(target=front.serve_forever, daemon=True).start()
+            url = f"http://127.0.0.1:{front.server_address[1]}"
+            for domain in domains:
+                routes = "; ".join(
+                    f"{r.path} -> {r.function} ({', '.join(r.methods)})" for r in domain.routes
+                )
+                say(
+                    f"serving domain {domain.name} on {url}/ (auth type {domain.auth_type}; "
+                    f"routes {routes})"
+                )
+            if len(domains) > 1:
+                say("the Host header picks the domain (curl -H 'Host: <domain>' ...)")
+            stop.wait()
+            return 0
+        finally:
+            stop.set()
+            if front is not None:
+                front.shutdown()
+            for live, _ in backends.values():
+                live.idle(float(live.current.function.timeout))
+                _shutdown(live.current)
 
 
 def _start(
