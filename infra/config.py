@@ -365,7 +365,7 @@ def _entry(  # noqa: C901, PLR0913 - one entry, what it inherits, where problems
                 "(`pulumi config set alertContactGroup <name>`)"
             )
     _secrets(name, args, secret, out)
-    if args.get("variant") == "container":
+    if args.get("variant") == "container" and "image" not in args:  # else FC pulls `image`
         args["registry"] = _registry(values, secret("registryPassword"))
         out.sources[name, "registry"] = "registryNamespace"
         for key, field in {**REGISTRY_KEYS, "registryPassword": "password"}.items():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import conftest
 import pytest
-from conftest import REPO, Evaluation, dev_config, evaluate, is_secret
+from conftest import REPO, Evaluation, dev_config, entry, evaluate, is_secret, run_main
 
 from infra import ConfigError, RustFunction
 from infra.access import IMAGE_PULL_POLICY
@@ -132,6 +132,20 @@ def test_fc2_container_graph() -> None:
         pull = evaluation.by_name(f"{crate}-role-image-pull-attachment").plain()
         assert pull["roleName"] == role["roleName"]
         assert pull["policyName"] == IMAGE_PULL_POLICY
+
+
+def test_an_entry_with_an_image_is_pulled_as_it_is() -> None:
+    # Before: the config path gave every container entry the stack's registry, so an entry
+    # naming an image FC can pull already failed "needs exactly one of registry or image".
+    image = f"{VPC}/team/prebuilt:1.2.0"
+    evaluation = run_main(functions=entry("hello", variant="container", image=image))
+    function = evaluation.by_name("hello-function").plain()
+    assert function["customContainerConfig"]["image"] == image
+    assert evaluation.by_name("hello-role-image-pull-attachment").plain()["policyName"] == (
+        IMAGE_PULL_POLICY
+    )
+    built = {r.name for r in evaluation.resources if r.type == "docker:index/image:Image"}
+    assert built == set(), "nothing is built or pushed for a function that names its image"
 
 
 def test_registry_password_is_secret_everywhere() -> None:
