@@ -23,7 +23,7 @@ import pytest
 from test_local import ROOT, run_cli, spec
 
 from infra.bootstrap import Builder
-from infra.local.http_invoke import read_chunked, refusal
+from infra.local.http_invoke import HEADERS_MAX_BYTES, PATH_MAX_BYTES, read_chunked, refusal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -175,6 +175,26 @@ def test_an_unsigned_request_is_refused_with_401_under_auth_type_function() -> N
     # Any Authorization passes: the signature itself is not checked.
     assert refusal(signed_only, "GET", "/hello/Ada", [("Authorization", "anything")], 0) is None
     assert refusal(spec(FUNCTION, http={"auth_type": "anonymous"}), "GET", "/", [], 0) is None
+
+
+def test_headers_and_path_are_held_to_fcs_4_kb_each() -> None:
+    # FC refuses headers (names and values) or a path with its query over 4 KB with 400
+    # InvalidArgument. Mutations: the old 8 KB header limit passes 4 KB + 1; `>=` refuses 4 KB.
+    function = spec(FUNCTION, http={"auth_type": "anonymous"})
+    name = "X-Padding"
+    at_limit = [(name, "v" * (HEADERS_MAX_BYTES - len(name)))]
+    assert refusal(function, "GET", "/", at_limit, 0) is None
+    over = [(name, "v" * (HEADERS_MAX_BYTES - len(name) + 1))]
+    refused = refusal(function, "GET", "/", over, 0)
+    assert refused is not None
+    assert (refused.status, refused.error_type) == (400, "InvalidArgument")
+    assert f"headers are {HEADERS_MAX_BYTES + 1} bytes" in refused.message
+    path = "/" + "p" * (PATH_MAX_BYTES - 3) + "?q"
+    assert refusal(function, "GET", path, [], 0) is None
+    refused = refusal(function, "GET", path + "x", [], 0)
+    assert refused is not None
+    assert (refused.status, refused.error_type) == (400, "InvalidArgument")
+    assert HEADERS_MAX_BYTES == PATH_MAX_BYTES == 4096
 
 
 def test_a_chunked_body_is_read_and_forwarded_whole(served: Served) -> None:

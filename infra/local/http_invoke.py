@@ -31,12 +31,14 @@ if TYPE_CHECKING:
     from infra.local.instance import Instance
     from infra.local.stack import LocalFunction
 
-HEADERS_MAX_BYTES = 8 * 1024
-"""FC's limit on a request's headers (names and values), 8 KB; PATH_MAX_BYTES: its path with the
-query, 4 KB; over either FC answers 400. Source: FC doc "HTTP trigger overview", section
-"Limits on HTTP requests" (https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/http-triggers-overview),
-as given by the project's issue 19; not re-read here. The body's limit is FC's 32 MB payload
-limit (`infra.local.invocation.SYNC_PAYLOAD_MAX_BYTES`)."""
+HEADERS_MAX_BYTES = 4 * 1024
+"""FC's limit on a request's headers (all names and values together), 4 KB; PATH_MAX_BYTES: its
+path with the query, 4 KB; over either FC answers 400 `InvalidArgument`. Source: FC doc "Code
+development for Custom Container runtimes", section "Limits on HTTP requests"
+(https://www.alibabacloud.com/help/en/functioncompute/code-development-in-custom-container-runtimes),
+which applies to HTTP triggers and custom domains; FC 2.0's "HTTP handlers" page gives the same.
+Whether FC's KB is 1024 or 1000 bytes is not stated: 1024 here. The body's limit is FC's 32 MB
+payload limit (`infra.local.invocation.SYNC_PAYLOAD_MAX_BYTES`)."""
 PATH_MAX_BYTES = 4 * 1024
 BAD_REQUEST = 400
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade"})
