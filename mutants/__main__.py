@@ -59,7 +59,12 @@ TARGETS: dict[str, Target] = {
     "infra/timer.py": Target(("tests/test_timer.py",)),
     "infra/config.py": Target(("tests/test_config.py",)),
     "infra/spec.py": Target(
-        ("tests/test_config.py", "tests/test_limits.py", "tests/test_async_invoke.py")
+        (
+            "tests/test_config.py",
+            "tests/test_limits.py",
+            "tests/test_async_invoke.py",
+            "tests/test_components.py",
+        )
     ),
     "infra/local/invocation.py": Target(
         ("tests/test_local_limits.py",),
