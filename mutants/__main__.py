@@ -60,6 +60,7 @@ TARGETS: dict[str, Target] = {
     "infra/config.py": Target(("tests/test_config.py",)),
     "infra/spec.py": Target(
         (
+            "tests/test_spec.py",
             "tests/test_config.py",
             "tests/test_limits.py",
             "tests/test_async_invoke.py",
