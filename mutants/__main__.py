@@ -80,7 +80,14 @@ TARGETS: dict[str, Target] = {
         ),
         120,
     ),
-    "infra/fc2.py": Target(("tests/test_backend_inputs.py", "tests/test_async_invoke.py"), 120),
+    "infra/fc2.py": Target(
+        (
+            "tests/test_backend_inputs.py",
+            "tests/test_async_invoke.py",
+            "tests/test_http_trigger.py",
+        ),
+        120,
+    ),
 }
 """The modules mutated, with the tests that must catch each change (fast ones: a mutant runs
 them all)."""
