@@ -188,11 +188,12 @@ def test_a_crate_is_a_name(crate: object) -> None:
 
 @pytest.mark.parametrize("variant", ["bogus", "zzz", "Zip"])
 def test_any_other_variant_is_refused_alone(variant: str) -> None:
-    """Whatever it sorts as, and without the container's rules. Mutations caught:
-    `variant == "container"` made `<=`, `variant != "zip"` made `<` or `>`."""
-    assert found({"variant": variant}) == [
-        ("variant", f"variant must be 'zip' or 'container', got {variant!r}")
-    ]
+    """Whatever it sorts as, and without the container's rules (a registry needs no region).
+    Mutations caught: `variant == "container"` made `<=` (in the defaults and in the region
+    rule), `variant != "zip"` made `<` or `>`."""
+    refused = [("variant", f"variant must be 'zip' or 'container', got {variant!r}")]
+    assert found({"variant": variant}) == refused
+    assert found({"variant": variant, "registry": REGISTRY}, region="") == refused
 
 
 @pytest.mark.parametrize(
