@@ -254,7 +254,7 @@ def declare(parent: pulumi.Resource, plan: Plan) -> Declared:
         function_name=function.function_name,
         function_arn=function.function_arn,
         alias=alias.alias_name,
-        version=known(alias.version_id, pinned or ""),
+        version=known(alias.version_id, ""),
         published_version=known(published.version_id, ""),
         http_url=http_url,
         http_internal_url=http_internal_url,

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 from infra.limits import check_trigger_name
 
@@ -131,14 +131,26 @@ def _parse(cron: str) -> tuple[_Schedule | None, str | None]:  # noqa: C901, PLR
             )
     spec = " ".join("*" if field == "?" else field for field in fields)
     try:
-        croniter(spec, datetime(2000, 1, 1, tzinfo=UTC), second_at_beginning=True)
+        times = croniter(spec, datetime(2000, 1, 1, tzinfo=UTC), second_at_beginning=True)
     except (ValueError, KeyError) as error:
         return None, f"cron {cron!r} is not a valid {_FIELD_FORM} expression: {error}"
+    try:
+        times.get_next(datetime)
+    except CroniterBadDateError:
+        # With no year field, one that fires at all fires within 8 years (29 February across
+        # 2100); croniter looks 50 years ahead.
+        return None, (
+            f"cron {cron!r} never fires: month {fields[4]!r} has no day-of-month {fields[3]!r} "
+            "(February has at most 29 days; April, June, September and November have 30)"
+        )
     return _Schedule(None, spec, zone), None
 
 
 def check_cron(cron: str) -> list[str]:
-    """FC's cron dialect: six fields or `@every`, optional `CRON_TZ=`; five fields rejected."""
+    """FC's cron dialect: six fields or `@every`, optional `CRON_TZ=`; five fields rejected.
+
+    So is an expression that never fires (30 February), which FC would keep and never run.
+    """
     _, problem = _parse(cron)
     return [] if problem is None else [problem]
 

@@ -10,6 +10,10 @@ of the committed tree (target/mutants/diff, of the working tree, for --diff), so
 tree is never changed; the tests first run once unmutated, and must pass. A surviving mutant is
 listed in the report with its reason from mutants/explained.toml (equivalent, or not worth a
 test), or as unexplained: kill it with a test or explain it there.
+
+Two places are not mutated at all (`unmutated_spans`): annotations, and a parameter list's bare
+`*`. The report gives two scores per module: every survivor counted, and the equivalent ones
+left out (caught / (mutants - equivalents)).
 """
 
 from __future__ import annotations
@@ -55,7 +59,13 @@ TARGETS: dict[str, Target] = {
     "infra/timer.py": Target(("tests/test_timer.py",)),
     "infra/config.py": Target(("tests/test_config.py",)),
     "infra/spec.py": Target(
-        ("tests/test_config.py", "tests/test_limits.py", "tests/test_async_invoke.py")
+        (
+            "tests/test_spec.py",
+            "tests/test_config.py",
+            "tests/test_limits.py",
+            "tests/test_async_invoke.py",
+            "tests/test_components.py",
+        )
     ),
     "infra/local/invocation.py": Target(
         ("tests/test_local_limits.py",),
@@ -70,7 +80,14 @@ TARGETS: dict[str, Target] = {
         ),
         120,
     ),
-    "infra/fc2.py": Target(("tests/test_backend_inputs.py", "tests/test_async_invoke.py"), 120),
+    "infra/fc2.py": Target(
+        (
+            "tests/test_backend_inputs.py",
+            "tests/test_async_invoke.py",
+            "tests/test_http_trigger.py",
+        ),
+        120,
+    ),
 }
 """The modules mutated, with the tests that must catch each change (fast ones: a mutant runs
 them all)."""
@@ -87,17 +104,6 @@ SKIPPED_OPERATORS = re.compile(
 
 EQUIVALENT_KINDS = (
     (
-        re.compile(r"^(?!.*\blambda\b).*(->|: ).*[\w\]] & None"),
-        "equivalent: a `|` in an annotation, never evaluated (from __future__ import annotations)",
-    ),
-    (
-        re.compile(r"(^|, )/,"),
-        (
-            "equivalent: `*` makes the parameters after it keyword-only, `/` positional-or-"
-            "keyword, and every caller passes them by keyword"
-        ),
-    ),
-    (
         re.compile(r"\bkind == (bool|int|float|dict|list|str)\b"),
         "equivalent: a type is compared with a type, where `==` is `is`",
     ),
@@ -107,6 +113,62 @@ EQUIVALENT_KINDS = (
     ),
 )
 """Kinds of mutant that cannot change behaviour, by the mutated line: no entry each needed."""
+
+
+Span = tuple[tuple[int, int], tuple[int, int]]
+"""From (line, column) to (line, column), as cosmic-ray places a mutant: lines from 1, columns
+in characters from 0."""
+
+
+def unmutated_spans(source: str) -> list[Span]:
+    """Where in `source` no mutant is made: annotations, and a parameter list's bare `*`.
+
+    In a module with `from __future__ import annotations` an annotation is a string that no code
+    evaluates (nothing in infra/ calls get_type_hints), so `int | None` made `int & None`
+    changes nothing. A bare `*` made `/` (the one change cosmic-ray makes there that still
+    parses) lets callers pass by position what each passes by keyword: no call that works changes,
+    and mypy checks the calls. mutmut, for one, mutates neither. In a module without that import
+    annotations are evaluated, and mutated like any code.
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines()
+
+    def position(line: int, byte: int) -> tuple[int, int]:
+        """A column as cosmic-ray (parso) counts it, in characters; ast counts UTF-8 bytes."""
+        return line, len(lines[line - 1].encode()[:byte].decode())
+
+    def span(node: ast.expr | ast.arg) -> Span:
+        end = position(node.end_lineno or node.lineno, node.end_col_offset or 0)
+        return position(node.lineno, node.col_offset), end
+
+    future = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    )
+    spans = []
+    for node in ast.walk(tree):
+        annotation = (
+            node.annotation
+            if isinstance(node, ast.arg | ast.AnnAssign)
+            else node.returns
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            else None
+        )
+        if future and annotation is not None:
+            spans.append(span(annotation))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            arguments = node.args
+            if arguments.kwonlyargs and arguments.vararg is None:
+                # The bare `*` is all there is between the last positional parameter (or its
+                # default) and the first keyword-only one, besides commas and comments.
+                before: list[ast.arg | ast.expr] = [*arguments.posonlyargs, *arguments.args]
+                before += arguments.defaults
+                opening = position(node.lineno, node.col_offset)  # `def` or `lambda`
+                start = max((span(n)[1] for n in before), default=opening)
+                spans.append((start, span(arguments.kwonlyargs[0])[0]))
+    return spans
 
 
 @dataclass
@@ -137,6 +199,20 @@ class Result:
     def score(self) -> float:
         """Caught over caught and survived (a mutant that cannot even import is not counted)."""
         counted = self.killed + len(self.survivors)
+        return self.killed / counted if counted else 1.0
+
+    @property
+    def equivalents(self) -> int:
+        """Survivors explained as equivalent: no test could catch them."""
+        return sum(s.reason.startswith("equivalent") for s in self.survivors)
+
+    @property
+    def score_without_equivalents(self) -> float:
+        """The mutation score: caught over caught and survived, equivalent survivors left out.
+
+        Those not worth a test stay counted.
+        """
+        counted = self.killed + len(self.survivors) - self.equivalents
         return self.killed / counted if counted else 1.0
 
 
@@ -220,7 +296,7 @@ def run_module(work: Path, module: str, target: Target, lines: set[int] | None) 
     if target.only:
         inside = function_lines(work, module, target.only)
         lines = inside if lines is None else lines & inside
-    _skip(session, lines)
+    _skip(session, lines, unmutated_spans((work / module).read_text(encoding="utf-8")))
     env = {
         **os.environ,
         "FCRUST_CACHE_DIR": str(CACHE),
@@ -236,14 +312,21 @@ def run_module(work: Path, module: str, target: Target, lines: set[int] | None) 
     return _result(module, target, session, time.monotonic() - started)
 
 
-def _skip(session: Path, lines: set[int] | None) -> None:
-    """Mark the left-out operators, and mutants off `lines` (when given), as skipped."""
+def _skip(session: Path, lines: set[int] | None, spans: list[Span]) -> None:
+    """Mark the left-out operators, mutants in `spans` and mutants off `lines` as skipped.
+
+    `spans` are `unmutated_spans`; `lines`, when given, where a diff run mutates.
+    """
     with use_db(str(session), WorkDB.Mode.open) as db:
         skipped = [
             item.job_id
             for item in db.pending_work_items
             for mutation in item.mutations
             if SKIPPED_OPERATORS.match(mutation.operator_name)
+            or any(
+                start <= tuple(mutation.start_pos) and tuple(mutation.end_pos) <= end
+                for start, end in spans
+            )
             or (lines is not None and mutation.start_pos[0] not in lines)
         ]
         if skipped:
@@ -377,6 +460,7 @@ def render(results: dict[str, Result], rust: dict[str, RustFile] | None = None) 
     """The report: a score per module, then every survivor with its reason; then the Rust."""
     killed = sum(r.killed for r in results.values())
     counted = killed + sum(len(r.survivors) for r in results.values())
+    equivalents = sum(r.equivalents for r in results.values())
     lines = [
         "# Mutation testing report",
         "",
@@ -384,16 +468,35 @@ def render(results: dict[str, Result], rust: dict[str, RustFile] | None = None) 
         "when a test fails (or runs out of time) with it in place; one whose code cannot import",
         "is incompetent and not counted. Survivors are explained in `mutants/explained.toml`.",
         "",
-        f"Overall: {killed} of {counted} caught ({killed / max(counted, 1):.1%}).",
+        "Not mutated, so not counted: annotations (`from __future__ import annotations` leaves",
+        "them strings that no code evaluates, so `int | None` made `int & None` changes nothing),",
+        "and a parameter list's bare `*` (made `/`, it lets callers pass by position what every",
+        "caller passes by keyword). mutmut, for one, mutates neither. Some operator replacements",
+        "are left out too (`SKIPPED_OPERATORS` in mutants/__main__.py).",
         "",
-        "| module | tests | mutants | caught | timeouts | incompetent | survived | score | time |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "Two scores: *score* is caught / (caught + survived), every survivor counted; *without",
+        "equivalents* is the textbook mutation score, the survivors explained as equivalent (no",
+        "test could catch them) left out of the count. Survivors explained as not worth a test",
+        "count as survivors in both.",
+        "",
+        (
+            f"Overall: {killed} of {counted} caught ({killed / max(counted, 1):.1%}); "
+            f"{equivalents} of the survivors equivalent, "
+            f"{killed / max(counted - equivalents, 1):.1%} without them."
+        ),
+        "",
+        (
+            "| module | tests | mutants | caught | timeouts | incompetent | survived | equivalent "
+            "| score | without equivalents | time |"
+        ),
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results.values():
         tests = ", ".join(Path(t).name for t in r.tests)
         lines.append(
             f"| {r.module} | {tests} | {r.mutants} | {r.killed} | {r.timeouts} | "
-            f"{r.incompetent} | {len(r.survivors)} | {r.score:.1%} | {r.seconds} s |"
+            f"{r.incompetent} | {len(r.survivors)} | {r.equivalents} | {r.score:.1%} | "
+            f"{r.score_without_equivalents:.1%} | {r.seconds} s |"
         )
     for r in results.values():
         if not r.survivors:

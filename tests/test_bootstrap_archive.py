@@ -8,18 +8,29 @@ import io
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import zipfile
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import zopfli.zlib  # type: ignore[import-untyped]
 from elftools.elf.elffile import ELFFile
 
 from infra.bootstrap import build_zip, crc64_fc, sha256_hex
-from infra.bootstrap.archive import ZIP_TIMESTAMP, deflate
+from infra.bootstrap.archive import (
+    ZIP_TIMESTAMP,
+    _entry,
+    deflate,
+    dos_date_time,
+    read_extra_files,
+)
 from infra.bootstrap.files import replace_together
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _binary_like() -> bytes:
@@ -27,6 +38,22 @@ def _binary_like() -> bytes:
     return b"".join(
         hashlib.sha256(str(i * i % 1009).encode()).digest()[: i % 7 + 1] for i in range(8_000)
     )
+
+
+def _regions() -> bytes:
+    """72 kB in 48 regions, each of a few byte values of its own, the same on every machine.
+
+    The block splitter would cut it into more blocks than ZOPFLI_BLOCKSPLITTING_MAX allows, and
+    one iteration more or fewer finds another parse: each setting shows in the bytes.
+    """
+    regions = []
+    for region in range(48):
+        values = bytes((region * 37 + k * 11) % 256 for k in range(2 + region % 13))
+        noise = b"".join(
+            hashlib.sha256(f"{region}:{i}".encode()).digest()[: i % 5 + 1] for i in range(512)
+        )
+        regions.append(bytes(values[b % len(values)] for b in noise)[:1536])
+    return b"".join(regions)
 
 
 def _machine_code() -> bytes:
@@ -89,12 +116,48 @@ def test_zip_is_the_same_bytes_every_time() -> None:
     )
 
 
-def test_zip_bytes_are_the_ones_every_machine_builds() -> None:
-    # The digest other clones and machines got for this input. If it changes, every function's
-    # package changes on the next build: intended only with a new zopfli pin or new settings in
-    # archive.py, and then BUILDER_VERSION in build.py must change too.
-    data = build_zip(_binary_like(), {"config/a.toml": b"a = 1\n"})
-    assert sha256_hex(data) == "bb4a2586db30d2b8dd13ef5582e33be40f580417da3a141e71612dfe5ea4c599"
+@pytest.mark.parametrize(
+    ("content", "digest"),
+    [
+        (_binary_like, "bb4a2586db30d2b8dd13ef5582e33be40f580417da3a141e71612dfe5ea4c599"),
+        (_regions, "b7b47fc01021fee0be71dcf6b65439e01ce34240c4f4b163a0d8eacff1eec43a"),
+    ],
+)
+def test_zip_bytes_are_the_ones_every_machine_builds(
+    content: Callable[[], bytes], digest: str
+) -> None:
+    """The digests other clones and machines got for these inputs.
+
+    If one changes, every function's package changes on the next build: intended only with a new
+    zopfli pin or new settings in archive.py, and then BUILDER_VERSION in build.py must change
+    too. Mutations caught (by `_regions`): ZOPFLI_ITERATIONS or ZOPFLI_BLOCKSPLITTING_MAX moved
+    by one, block splitting turned off.
+    """
+    data = build_zip(content(), {"config/a.toml": b"a = 1\n"})
+    assert sha256_hex(data) == digest
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        (2026, 12, 7, 14, 37, 58),
+        (2107, 12, 31, 23, 59, 59),
+        (1980, 1, 1, 0, 0, 0),
+        (1999, 2, 3, 4, 5, 7),
+    ],
+)
+def test_a_time_is_written_as_zipfile_writes_it(
+    moment: tuple[int, int, int, int, int, int],
+) -> None:
+    """The MS-DOS date and time fields, as zipfile encodes them in a local header (time, then
+    date, at bytes 10-13). Mutations caught: a shift or field of either changed, the seconds
+    not halved (1980-01-01 00:00, the package's own time, is all zeros but the day and month,
+    where most changes show nothing)."""
+    written = io.BytesIO()
+    with zipfile.ZipFile(written, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("x", date_time=moment), b"")
+    time, date = struct.unpack("<HH", written.getvalue()[10:14])
+    assert dos_date_time(moment) == (date, time)
 
 
 def test_zip_passes_zipfile_and_unzip_crc_checks_and_keeps_modes(tmp_path: Path) -> None:
@@ -129,12 +192,57 @@ def test_a_name_that_is_not_ascii_is_stored_as_utf8() -> None:
         assert archive.read("config/größe.toml") == b"x"
 
 
+@pytest.mark.parametrize(
+    "compress",
+    [
+        lambda data: zlib.compress(data + b"!"),
+        lambda data: zlib.compress(data[:-1]),
+        lambda data: zlib.compress(data) + b"tail",
+    ],
+    ids=["more", "less", "bytes-after-its-end"],
+)
 def test_a_stream_that_does_not_inflate_to_its_input_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, compress: Callable[[bytes], bytes]
 ) -> None:
-    monkeypatch.setattr(zopfli.zlib, "compress", lambda data, **_: zlib.compress(data + b"!"))
+    """Mutations caught: `!=` made `>` (a stream that inflates to less), the `or` before
+    `unused_data` made `and` (a whole stream with bytes after its end)."""
+    monkeypatch.setattr(zopfli.zlib, "compress", lambda data, **_: compress(data))
     with pytest.raises(RuntimeError, match="does not inflate to its input"):
         deflate(b"binary")
+
+
+def test_a_size_or_offset_of_0xffffffff_is_left_to_zip64() -> None:
+    """0xFFFFFFFF in a 32-bit size or offset means "in the zip64 extra field" (APPNOTE 4.4.8,
+    4.4.16), so the largest written is 0xFFFFFFFE. Mutations caught: the limit moved by one,
+    `>` made `>=` or `==`."""
+    _entry("a", 0o644, b"", 0xFFFFFFFE)
+    with pytest.raises(ValueError, match=r"a \(0 bytes at offset 4294967295\) needs zip64"):
+        _entry("a", 0o644, b"", 0xFFFFFFFF)
+
+
+def test_a_zip_holds_at_most_65534_files_without_zip64(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A count of 0xFFFF in the end record means "in the zip64 end record" (APPNOTE 4.4.21).
+    zopfli is swapped for zlib: 65534 empty files take it nine seconds. Mutations caught: the
+    limit moved by one, `>` made `>=` or `==`."""
+    monkeypatch.setattr("infra.bootstrap.archive.deflate", lambda data: zlib.compress(data)[2:-4])
+    extras = {f"{i:05}": b"" for i in range(65533)}
+    with zipfile.ZipFile(io.BytesIO(build_zip(b"", extras))) as archive:
+        assert len(archive.infolist()) == 65534
+    with pytest.raises(ValueError, match="65535 files need zip64"):
+        build_zip(b"", {**extras, "more": b""})
+
+
+def test_a_package_past_the_32_bit_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The central directory's end (entries and records) must be within the limit too: with the
+    limit scaled down to this package's size (a package of 4 GiB is out of a test's reach).
+    Mutations caught: the entries and records added otherwise, `>` made `>=` or `==`."""
+    files = {"config/a.toml": b"a = 1\n"}
+    size = len(build_zip(b"binary", files)) - 22  # all but the end record
+    monkeypatch.setattr("infra.bootstrap.archive._MAX_SIZE", size)
+    build_zip(b"binary", files)
+    monkeypatch.setattr("infra.bootstrap.archive._MAX_SIZE", size - 1)
+    with pytest.raises(ValueError, match=f"a package of {size} bytes needs zip64"):
+        build_zip(b"binary", files)
 
 
 def test_an_extra_file_cannot_shadow_bootstrap() -> None:
@@ -182,3 +290,20 @@ def test_a_directory_that_refuses_new_files_changes_nothing(
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
     assert (tmp_path / "a").read_bytes() == b"old a"
+
+
+def test_extra_files_are_read_by_pattern_keyed_by_relative_path(tmp_path: Path) -> None:
+    """Mutation caught: the loop over patterns or over their matches made empty."""
+    (tmp_path / "config" / "sub").mkdir(parents=True)
+    (tmp_path / "config" / "a.toml").write_bytes(b"a")
+    (tmp_path / "config" / "sub" / "b.toml").write_bytes(b"b")
+    (tmp_path / "README.md").write_bytes(b"r")
+    found = read_extra_files(tmp_path, ("config/**/*.toml", "README.md"))
+    assert found == {"config/a.toml": b"a", "config/sub/b.toml": b"b", "README.md": b"r"}
+
+
+def test_a_pattern_that_matches_no_file_is_refused(tmp_path: Path) -> None:
+    """A directory is no match. Mutation caught: the `not` of `if not matches` dropped."""
+    (tmp_path / "config").mkdir()
+    with pytest.raises(ValueError, match=r"include pattern 'config' matches no file in "):
+        read_extra_files(tmp_path, ("config",))

@@ -56,13 +56,16 @@ def test_fc3_http_trigger_on_the_alias_with_its_urls_as_outputs() -> None:
 
 def test_fc2_http_trigger_on_the_function() -> None:
     evaluation = deploy({"crate": "hello", "fc_version": "2.0", "http": {"methods": ["GET"]}})
-    assert evaluation.by_name("web-http-trigger").plain() == {
+    trigger = evaluation.by_name("web-http-trigger")
+    assert trigger.plain() == {
         "service": "web-dev",
         "function": "web-dev",
         "name": "http",
         "type": "http",
         "config": '{"authType":"function","methods":["GET"]}',
     }
+    # One trigger named http per function: a replacement must delete the old one first.
+    assert trigger.delete_before_replace
 
 
 def test_defaults_are_fcs_signed_requests_and_every_method() -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from infra import limits
+from infra import fc3, limits
 from infra.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -361,6 +361,22 @@ def test_async_retries_and_event_age_are_inclusive_ranges(
     `<`, `>` or `!=`, the `not` of the range check dropped."""
     problems = limits.check_async_invoke(retries, age, fc_version=fc_version)
     assert (problems == []) is ok, problems
+
+
+@pytest.mark.parametrize(
+    ("description", "got"), [("d" * 208, None), ("d" * 209, "209"), (5, "5"), (None, "None")]
+)
+def test_a_description_leaves_room_for_what_fc3_appends(
+    description: object, got: str | None
+) -> None:
+    """FC 3.0 takes 256 characters and publishing appends 48 (` [code <16> config <16>]`), so
+    208 are the user's. Mutations caught: DESCRIPTION_MAX or the 48 moved by one, the `-` made
+    `+` or `*`; `<=` made `<` or `!=`; the `and` made `or` (the len of a number taken); the
+    length of a text too long given as the text instead."""
+    expected = [f"description must be a string of at most 208 characters, got {got}"]
+    assert limits.check_description(description) == ([] if got is None else expected)  # type: ignore[arg-type]
+    longest = fc3.version_description("d" * limits.DESCRIPTION_ROOM, "0" * 40, "1" * 64)
+    assert len(longest) == limits.DESCRIPTION_MAX
 
 
 @pytest.mark.parametrize("alias", ["ALPHA", "Aardvark", "LATESTS", "live", "_LATEST"])

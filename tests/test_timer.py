@@ -191,3 +191,57 @@ def test_a_start_in_another_zone_keeps_its_moment() -> None:
 def test_next_fire_times_refuses_an_invalid_expression() -> None:
     with pytest.raises(ValueError, match="has 5 fields"):
         next_fire_times("0 0 * * *", datetime(2024, 1, 1, tzinfo=UTC), 1)
+
+
+@pytest.mark.parametrize(
+    ("cron", "month", "day"),
+    [
+        ("0 0 0 30 2 *", "2", "30"),
+        ("0 0 0 31 FEB ?", "FEB", "31"),
+        ("0 0 0 31 4 *", "4", "31"),
+        ("0 0 12 31 4,6,9,11 ?", "4,6,9,11", "31"),
+        ("CRON_TZ=Asia/Shanghai 0 0 0 30-31 2 *", "2", "30-31"),
+    ],
+)
+def test_a_cron_that_never_fires_is_refused(cron: str, month: str, day: str) -> None:
+    """A day no month of the month field has (30 February, 31 April): FC would keep the trigger
+    and never run it, and next_fire_times would find no time. Mutation caught: the search for a
+    first fire time dropped from `_parse` (the bug as it was)."""
+    assert check_cron(cron) == [
+        (
+            f"cron {cron!r} never fires: month {month!r} has no day-of-month {day!r} (February "
+            "has at most 29 days; April, June, September and November have 30)"
+        )
+    ]
+    with pytest.raises(ValueError, match="never fires"):
+        next_fire_times(cron, datetime(2024, 1, 1, tzinfo=UTC), 1)
+
+
+def test_a_timer_that_never_fires_is_named() -> None:
+    """The problem reaches the timer's config as the other cron problems do, under its name."""
+    timer: TimerArgs = {"name": "leap", "cron": "0 0 0 30 2 ?"}
+    assert check_timers([timer]) == [
+        (
+            "timer 'leap': cron '0 0 0 30 2 ?' never fires: month '2' has no day-of-month '30' "
+            "(February has at most 29 days; April, June, September and November have 30)"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cron", "start", "first"),
+    [
+        # 29 February, eight years apart across 2100 (not a leap year): the longest wait.
+        ("0 0 0 29 2 *", datetime(2096, 3, 1, tzinfo=UTC), datetime(2104, 2, 29, tzinfo=UTC)),
+        # A day of the week as well: either day fires (cron's rule), so Mondays in February do.
+        ("0 0 0 30 2 MON", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 5, tzinfo=UTC)),
+        ("0 0 0 30,1 2 *", datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)),
+        ("0 0 0 31 1-2 ?", datetime(2024, 2, 1, tzinfo=UTC), datetime(2025, 1, 31, tzinfo=UTC)),
+    ],
+)
+def test_a_cron_that_fires_rarely_is_accepted(cron: str, start: datetime, first: datetime) -> None:
+    """Only a cron with no fire time at all is refused: a day some month of the field has (29
+    February, in leap years), or a day of the week beside it, fires. Caught: a check that refused
+    a day by the calendar alone, forgetting leap years or the day of the week."""
+    assert check_cron(cron) == []
+    assert next_fire_times(cron, start, 1) == [first]

@@ -19,7 +19,8 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # streams FC unzips, a few percent smaller. Its output depends only on the input, its version
 # (pinned in pyproject.toml) and these settings: no clock, no entropy. Changing any of them changes
 # every package, so the build cache's BUILDER_VERSION must change with them.
-# Iterations and the number of blocks (each block gets its own Huffman codes) trade time for size.
+# Iterations and the number of blocks (each block gets its own Huffman codes) trade time for size;
+# the binding's blocksplittinglast is left at its default, as zopfli no longer reads it.
 # Measured on this project's bootstraps (rustc 1.95; hello 727,192 B, sync-forks 1,985,568 B),
 # deflated bytes and CPU seconds on one core of a 2-core x86-64 machine:
 #   iterations  2, blocks 15: hello 349,702 0.82 s, sync-forks 1,023,200 2.24 s
@@ -44,10 +45,17 @@ _VERSION = 20  # 2.0, the version deflate needs (zipfile writes the same)
 _MADE_BY_UNIX = 3 << 8 | _VERSION  # so unzip reads the Unix mode from the external attributes
 _UTF8_NAME = 1 << 11  # general purpose flag bit 11, set only for a name that is not ASCII
 _REGULAR_FILE = 0o100000
-_DOS_DATE = (ZIP_TIMESTAMP[0] - 1980) << 9 | ZIP_TIMESTAMP[1] << 5 | ZIP_TIMESTAMP[2]
-_DOS_TIME = ZIP_TIMESTAMP[3] << 11 | ZIP_TIMESTAMP[4] << 5 | ZIP_TIMESTAMP[5] // 2
 _MAX_SIZE = 0xFFFFFFFE  # a size or offset of 0xFFFFFFFF or more needs zip64
 _MAX_ENTRIES = 0xFFFE  # so does a count of 0xFFFF or more
+
+
+def dos_date_time(moment: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+    """A zip entry's date and time fields (APPNOTE 4.4.6, MS-DOS format): seconds are halved."""
+    year, month, day, hour, minute, second = moment
+    return (year - 1980) << 9 | month << 5 | day, hour << 11 | minute << 5 | second // 2
+
+
+_DOS_DATE, _DOS_TIME = dos_date_time(ZIP_TIMESTAMP)
 
 
 def deflate(data: bytes) -> bytes:
@@ -60,8 +68,7 @@ def deflate(data: bytes) -> bytes:
     container: bytes = zopfli.zlib.compress(
         data,
         numiterations=ZOPFLI_ITERATIONS,
-        blocksplitting=1,
-        blocksplittinglast=0,
+        blocksplitting=True,
         blocksplittingmax=ZOPFLI_BLOCKSPLITTING_MAX,
     )
     stream = container[2:-4]

@@ -129,11 +129,12 @@ class Invocation:
 def read_event(stream: BinaryIO, *, asynchronous: bool) -> bytes:
     """The event from `stream`, read up to one byte past FC's payload limit and no further.
 
-    So `/dev/zero` or a 200 MB pipe is refused after 32 MiB + 1 bytes, not read whole.
+    So `/dev/zero` or a 200 MB pipe is refused after 32 MiB + 1 bytes, not read whole; a MiB is
+    read at a time.
     """
     wanted = payload_limit(asynchronous=asynchronous) + 1
     chunks: list[bytes] = []
-    while wanted > 0 and (chunk := stream.read(min(wanted, 1 << 20))):
+    while wanted > 0 and (chunk := stream.read(min(wanted, MIB))):
         chunks.append(chunk)
         wanted -= len(chunk)
     return b"".join(chunks)
