@@ -36,7 +36,7 @@ test-python:
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy infra tests stack __main__.py mutants
+	$(PY) -m mypy infra tests stack __main__.py
 	$(PY) -m mypy examples/__main__.py
 
 fmt: setup
