@@ -29,6 +29,7 @@ on_both_runtime_flavours!(
     an_unread_answer_keeps_its_body_memory_until_it_is_dropped,
     a_client_that_half_closes_after_its_request_gets_the_answer,
     a_head_up_to_32_kib_is_served_and_a_larger_one_refused,
+    bodies_that_fit_in_the_body_memory_together_are_read_together,
 );
 
 /// A request head the client never finishes.
@@ -413,6 +414,8 @@ fn a_late_tick_counts_as_frozen_time_only_beyond_a_second() {
         frozen_for(tick, Duration::from_millis(1500)),
         Duration::ZERO
     );
+    // Late by exactly the threshold is still only late (kills `>` -> `>=` in frozen_for).
+    assert_eq!(frozen_for(tick, Duration::from_secs(2)), Duration::ZERO);
     assert_eq!(
         frozen_for(tick, Duration::from_secs(600)),
         Duration::from_secs(599)
@@ -667,4 +670,37 @@ fn body_memory_is_a_quarter_of_the_instance_memory() {
         .max_body_bytes(2 * MIB)
         .settings();
     assert_eq!(settings.body_memory_bytes, 2 * MIB);
+}
+
+/// Kills `kib -> 1` (every body's share one permit out of one: each large body would wait for
+/// the one before it): a body whose share fits beside another's is read while that one is held.
+async fn bodies_that_fit_in_the_body_memory_together_are_read_together() {
+    const KIB: usize = 1024;
+    let mut server = Server::start(
+        Runtime::new()
+            .max_body_bytes(64 * KIB)
+            .max_body_memory(100 * KIB),
+    )
+    .await;
+    // A 40 KiB body whose handler holds its share (41 of the 100 KiB) for a minute.
+    let mut holding = server.connect().await;
+    holding
+        .write_all(&invoke_request(
+            &json!({"sleep_ms": 60_000, "pad": "x".repeat(40 * KIB)}),
+        ))
+        .await
+        .unwrap();
+    server.invocations_started(1).await;
+    // A second 40 KiB body fits beside it and is answered meanwhile.
+    let mut beside = server.connect().await;
+    beside
+        .write_all(&invoke_request(&json!({"pad": "y".repeat(40 * KIB)})))
+        .await
+        .unwrap();
+    let (head, body) = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut beside))
+        .await
+        .expect("the second body was read while the first held its share");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body.len(), 40 * KIB + r#"{"pad":""}"#.len());
+    drop(holding);
 }
