@@ -156,6 +156,40 @@ async fn oversized_bodies_get_413_naming_the_limit() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+/// Kills `>` -> `>=` in read_body: a body that declares exactly the limit is read.
+#[tokio::test]
+async fn a_body_of_exactly_the_limit_is_read() {
+    let body = r#"{"items":[{"count":7}],"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+    assert_eq!(body.len(), 64);
+    let mut request = invoke(body);
+    request
+        .headers_mut()
+        .insert("content-length", body.len().into());
+    let (status, _, answer) = answer(app().handle(request).await).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["total"], 7);
+}
+
+/// Kills the match guard `error.is::<LengthLimitError>()` -> true in read_body: a body that
+/// fails while it is read (the client went away) is no oversized body.
+#[tokio::test]
+async fn a_body_that_fails_while_read_is_a_body_read_error() {
+    let (mut sender, body) = http_body_util::Channel::<Bytes, std::io::Error>::new(1);
+    sender.send_data(Bytes::from_static(b"{")).await.unwrap();
+    sender.abort(std::io::Error::other("the client went away"));
+    let request = Request::post("/invoke")
+        .header("x-fc-request-id", "req-1")
+        .body(body)
+        .unwrap();
+    let (status, fc_status, body) = answer(app().handle(request).await).await;
+    assert_eq!((status, fc_status.as_str()), (StatusCode::NOT_FOUND, "404"));
+    assert_eq!(body["errorType"], "BodyReadError");
+    assert_eq!(
+        body["errorMessage"],
+        "cannot read the request body: the client went away"
+    );
+}
+
 #[tokio::test]
 async fn routing_answers_404_and_405() {
     let app = app();
@@ -375,7 +409,11 @@ fn panicking_function() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(Runtime::new().run(panicking)).unwrap();
+    // A body that stalls is given up after 300 ms (see a_stalled_body_still_writes_its_end_line).
+    let served = Runtime::new()
+        .body_read_timeout(Duration::from_millis(300))
+        .run(panicking);
+    runtime.block_on(served).unwrap();
 }
 
 /// A running [`panicking_function`], with the lines of its stdout and stderr in one channel
@@ -542,4 +580,25 @@ fn a_panic_is_one_log_line_and_the_instance_keeps_serving() {
             .all(|line| !line.contains(['\r', '\u{202e}']) && line != "b"),
         "{lines:#?}"
     );
+}
+
+/// Kills `<impl Drop for EndLine>::drop` -> `()`: an invocation dropped before its answer was
+/// ready (its body stalled, so its connection was closed under it) still writes its End line.
+#[test]
+fn a_stalled_body_still_writes_its_end_line() {
+    use std::io::Write;
+    let mut function = PanickingFunction::start();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", function.port)).unwrap();
+    write!(
+        stream,
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-stalled\r\n\
+         content-length: 10\r\n\r\nab"
+    )
+    .unwrap();
+    assert!(function.wait_for(|line| line == "FC Invoke Start RequestId: req-stalled"));
+    assert!(function.wait_for(|line| line.ends_with(
+        "req-stalled [ERROR] Invoke failed: the connection closed before the answer was ready"
+    )));
+    assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-stalled"));
+    drop(stream);
 }
