@@ -520,11 +520,20 @@ async fn a_large_body_waits_for_body_memory_but_a_small_one_does_not() {
     )
     .await;
     // 600 KiB declared, all but one byte sent: the body holds 600 of the 1000 KiB until its
-    // read timeout closes it.
+    // read timeout closes it. The server takes the share when it first asks for the body, which
+    // is when it sends `100 Continue`: the body is sent once that has come.
     let mut stalled = server.connect().await;
-    stalled.write_all(&body_head(600 * KIB)).await.unwrap();
+    let head = format!(
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-body\r\n\
+         expect: 100-continue\r\ncontent-length: {}\r\n\r\n",
+        600 * KIB
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let continued = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut interim = vec![0; continued.len()];
+    stalled.read_exact(&mut interim).await.unwrap();
+    assert_eq!(interim, continued, "{}", String::from_utf8_lossy(&interim));
     stalled.write_all(&vec![b' '; 600 * KIB - 1]).await.unwrap();
-    tokio::time::sleep(timeout / 5).await;
     let started = Instant::now();
     // A small invocation is answered meanwhile.
     let mut small = server.connect().await;
