@@ -30,6 +30,7 @@ on_both_runtime_flavours!(
     a_client_that_half_closes_after_its_request_gets_the_answer,
     a_head_up_to_32_kib_is_served_and_a_larger_one_refused,
     bodies_that_fit_in_the_body_memory_together_are_read_together,
+    an_answer_written_out_gives_its_body_memory_back,
 );
 
 /// A request head the client never finishes.
@@ -712,4 +713,31 @@ async fn bodies_that_fit_in_the_body_memory_together_are_read_together() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert_eq!(body.len(), 40 * KIB + r#"{"pad":""}"#.len());
     drop(holding);
+}
+
+/// Kills `<impl AsyncWrite for Watched>::poll_flush` -> `Poll::from(Ok(()))` (the answer's share
+/// of the body memory then stays held until its connection closes): once an answer is written
+/// out, its share is free although its keep-alive connection stays open.
+async fn an_answer_written_out_gives_its_body_memory_back() {
+    let request = invoke_request(&json!({ "pad": "x".repeat(100 * 1024) }));
+    // The body memory holds this request's body once, not twice.
+    let memory = request.len();
+    let server = Server::start(
+        Runtime::new()
+            .max_body_bytes(memory)
+            .max_body_memory(memory),
+    )
+    .await;
+    let mut first = server.connect().await;
+    first.write_all(&request).await.unwrap();
+    let (head, _) = read_answer(&mut first).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // The first connection stays open, idle; the same body on another one is read.
+    let mut second = server.connect().await;
+    second.write_all(&request).await.unwrap();
+    let (head, _) = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut second))
+        .await
+        .expect("the second body got the memory the first answer gave back");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(first);
 }
