@@ -233,6 +233,7 @@ on_both_runtime_flavours!(
     a_declared_body_over_the_limit_is_refused_before_the_service_runs,
     a_chunked_body_over_the_limit_fails_the_service_read,
     the_service_sees_the_body_s_declared_length_and_end,
+    a_declared_body_of_exactly_the_limit_reaches_the_service,
 );
 
 async fn trigger_requests_reach_the_service_and_events_the_handler_on_one_connection() {
@@ -398,4 +399,13 @@ async fn the_service_sees_the_body_s_declared_length_and_end() {
             "read": 0,
         })
     );
+}
+
+/// Kills `>` -> `>=` in `HttpApp::call`: a body that declares exactly the limit is the service's.
+async fn a_declared_body_of_exactly_the_limit_reaches_the_service() {
+    let server = Server::start(Runtime::new().max_body_bytes(5)).await;
+    let mut stream = server.connect().await;
+    let (head, body) = ask(&mut stream, &trigger_request("POST", "/echo", "", b"hello")).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, b"hello");
 }

@@ -410,10 +410,20 @@ fn panicking_function() {
         .build()
         .unwrap();
     // A body that stalls is given up after 300 ms (see a_stalled_body_still_writes_its_end_line).
-    let served = Runtime::new()
-        .body_read_timeout(Duration::from_millis(300))
-        .run(panicking);
-    runtime.block_on(served).unwrap();
+    let function = Runtime::new().body_read_timeout(Duration::from_millis(300));
+    // With `http`, HTTP-trigger requests are answered `page` (see
+    // an_http_invocation_writes_its_end_line).
+    #[cfg(feature = "http")]
+    if std::env::var_os(PANIC_CHILD).is_some_and(|mode| mode == "http") {
+        let page = tower::service_fn(|_: Request<crate::RequestBody>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"page"))))
+        });
+        runtime
+            .block_on(function.run_with(panicking, page))
+            .unwrap();
+        return;
+    }
+    runtime.block_on(function.run(panicking)).unwrap();
 }
 
 /// A running [`panicking_function`], with the lines of its stdout and stderr in one channel
@@ -430,6 +440,11 @@ impl PanickingFunction {
     /// Starts this test binary as [`panicking_function`] on a free port, and waits for its
     /// `listening on` line; tries another port if one was taken meanwhile.
     fn start() -> Self {
+        Self::start_as("1")
+    }
+
+    /// [`Self::start`], with `mode` (`http`: the function also serves HTTP-trigger requests).
+    fn start_as(mode: &str) -> Self {
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -439,7 +454,7 @@ impl PanickingFunction {
             let mut child = std::process::Command::new(std::env::current_exe().unwrap())
                 .args(["--exact", "tests::panicking_function", "--ignored"])
                 .args(["--nocapture", "--test-threads=1", "-q"])
-                .env(PANIC_CHILD, "1")
+                .env(PANIC_CHILD, mode)
                 .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
                 .env_remove("FC_SERVER_PORT")
                 .env_remove("FC_LOG_LEVEL")
@@ -601,4 +616,29 @@ fn a_stalled_body_still_writes_its_end_line() {
     )));
     assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-stalled"));
     drop(stream);
+}
+
+/// Kills `<impl Drop for InvokeEnd>::drop` -> `()`: an HTTP-trigger invocation writes its End
+/// line once its answer is out.
+#[cfg(feature = "http")]
+#[test]
+fn an_http_invocation_writes_its_end_line() {
+    use std::io::{Read, Write};
+    let mut function = PanickingFunction::start_as("http");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", function.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /page HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-page\r\n\
+         x-fc-control-path: /http-invoke\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("page"), "{answer}");
+    assert!(function.wait_for(|line| line == "FC Invoke Start RequestId: req-page"));
+    assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-page"));
 }
