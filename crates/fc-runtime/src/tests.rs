@@ -423,6 +423,15 @@ fn panicking_function() {
             .unwrap();
         return;
     }
+    // `http-only`: the same service without an event handler (an_http_only_function_...).
+    #[cfg(feature = "http")]
+    if std::env::var_os(PANIC_CHILD).is_some_and(|mode| mode == "http-only") {
+        let page = tower::service_fn(|_: Request<crate::RequestBody>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"page"))))
+        });
+        runtime.block_on(function.run_http(page)).unwrap();
+        return;
+    }
     runtime.block_on(function.run(panicking)).unwrap();
 }
 
@@ -641,4 +650,33 @@ fn an_http_invocation_writes_its_end_line() {
     assert!(answer.ends_with("page"), "{answer}");
     assert!(function.wait_for(|line| line == "FC Invoke Start RequestId: req-page"));
     assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-page"));
+}
+
+/// Kills `Runtime::run_http` -> `Ok(())` (runtime.rs): a function started with `run_http` serves
+/// HTTP-trigger requests, and an event fails with `NoEventHandler`.
+#[cfg(feature = "http")]
+#[test]
+fn an_http_only_function_serves_pages_and_fails_events() {
+    use std::io::{Read, Write};
+    let function = PanickingFunction::start_as("http-only");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", function.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /page HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-page\r\n\
+         x-fc-control-path: /http-invoke\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("page"), "{answer}");
+    let answer = function.invoke("req-event", "{}");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.contains(r#""errorType":"NoEventHandler""#),
+        "{answer}"
+    );
 }
