@@ -858,6 +858,19 @@ mod tests {
         assert_eq!((state.taken, state.written), (sent as u64, sent as u64));
     }
 
+    /// Kills `+` -> `-` and `>` -> `>=` in `LineQueue::push_locked`: a line that fills the queue
+    /// to its limit is taken, the next one is dropped and counted.
+    #[test]
+    fn the_queue_takes_lines_up_to_its_limit() {
+        let queue = LineQueue::new(250);
+        queue.push(&[b'a'; 100]);
+        queue.push(&[b'b'; 150]);
+        queue.push(b"c");
+        let state = queue.state();
+        assert_eq!(state.pending.len(), 250);
+        assert_eq!((state.taken, state.pending_lines, state.dropped), (2, 2, 1));
+    }
+
     #[tokio::test]
     async fn the_request_id_is_task_local() {
         let seen = with_request_id("req-9".to_owned(), async {

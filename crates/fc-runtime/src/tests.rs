@@ -386,6 +386,10 @@ pub(crate) fn fake_env(
 /// bidi override.
 const FORGED_PANIC: &str = "a\nFC Invoke End RequestId: real-1\r\u{202e}b";
 
+/// The length of the line the child process logs for a `long` body: more than one atomic write
+/// to a pipe, so it goes through the log thread.
+const LONG_LINE: usize = 5000;
+
 /// Set for the child process of `a_panic_is_one_log_line_and_the_instance_keeps_serving`.
 const PANIC_CHILD: &str = "FC_RUNTIME_TEST_PANIC_CHILD";
 
@@ -393,6 +397,9 @@ const PANIC_CHILD: &str = "FC_RUNTIME_TEST_PANIC_CHILD";
 async fn panicking(event: Event<Bytes>) -> Result<&'static str, std::convert::Infallible> {
     if event.payload == "panic" {
         panic!("{FORGED_PANIC}");
+    }
+    if event.payload == "long" {
+        log::info!("{}", "l".repeat(LONG_LINE));
     }
     Ok("served")
 }
@@ -679,4 +686,15 @@ fn an_http_only_function_serves_pages_and_fails_events() {
         answer.contains(r#""errorType":"NoEventHandler""#),
         "{answer}"
     );
+}
+
+/// Kills `LineQueue::write_forever` -> `()` (logger.rs): a line too long to be written at once
+/// is queued, and the log thread writes it.
+#[test]
+fn a_line_longer_than_an_atomic_write_reaches_stdout() {
+    let mut function = PanickingFunction::start();
+    let answer = function.invoke("req-long", "long");
+    assert!(answer.ends_with(r#""served""#), "{answer}");
+    let long = "l".repeat(LONG_LINE);
+    assert!(function.wait_for(|line| line.ends_with(&format!("req-long [INFO] {long}"))));
 }
