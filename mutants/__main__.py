@@ -402,18 +402,29 @@ def read_rust(output: Path) -> dict[str, dict[str, str]]:
     """cargo-mutants' outcomes under `output` (its `-o`), by mutant.
 
     A mutant is named by its file and what it does, without its line, so a later run of the same
-    mutant (say, with the whole workspace's tests) replaces the earlier outcome.
+    mutant (say, with the whole workspace's tests) replaces the earlier outcome. Mutants that do
+    the same in one function (two `*` in one expression) are told apart by their order in the
+    file: the second is named `... #2`, and so on (so re-run such mutants together, as a name
+    regex does).
     """
     outcomes = json.loads((output / "mutants.out" / "outcomes.json").read_text(encoding="utf-8"))
-    found = {}
-    for outcome in outcomes["outcomes"]:
-        scenario = outcome["scenario"]
-        if not isinstance(scenario, dict) or "Mutant" not in scenario:
-            continue  # the unmutated baseline
-        mutant = scenario["Mutant"]
+    mutants = [
+        (outcome["scenario"]["Mutant"], outcome["summary"])
+        for outcome in outcomes["outcomes"]
+        if isinstance(outcome["scenario"], dict) and "Mutant" in outcome["scenario"]
+    ]  # not the unmutated baseline
+    mutants.sort(
+        key=lambda m: (m[0]["file"], m[0]["span"]["start"]["line"], m[0]["span"]["start"]["column"])
+    )
+    found: dict[str, dict[str, str]] = {}
+    for mutant, summary in mutants:
         what = mutant["name"].split(": ", 1)[1]
-        kind = RUST_OUTCOMES.get(outcome["summary"], "unviable")
-        found[f"{mutant['file']}: {what}"] = {"file": mutant["file"], "what": what, "kind": kind}
+        name = f"{mutant['file']}: {what}"
+        repeats = sum(key == name or key.startswith(f"{name} #") for key in found)
+        if repeats:
+            name = f"{name} #{repeats + 1}"
+        kind = RUST_OUTCOMES.get(summary, "unviable")
+        found[name] = {"file": mutant["file"], "what": what, "kind": kind}
     return found
 
 

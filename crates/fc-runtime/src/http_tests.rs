@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Channel, Full, LengthLimitError};
+use hyper::body::Body as _;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -59,6 +60,19 @@ async fn route(probe: Probe, request: Request<RequestBody>) -> Result<Response<B
                     .map(|v| v.to_str().unwrap_or_default().to_owned()),
             });
             Response::new(full(body.to_string()))
+        }
+        "/body" => {
+            // What a service learns of the body before reading it.
+            let body = request.into_body();
+            let hint = body.size_hint();
+            let seen = json!({
+                "lower": hint.lower(),
+                "upper": hint.upper(),
+                "end": body.is_end_stream(),
+                "debug": format!("{body:?}"),
+            });
+            let read = body.collect().await?.to_bytes().len();
+            Response::new(full(json!({"before": seen, "read": read}).to_string()))
         }
         "/echo" => match request.into_body().collect().await {
             Ok(collected) => Response::new(full(collected.to_bytes())),
@@ -218,6 +232,8 @@ on_both_runtime_flavours!(
     a_streamed_body_reaches_the_client_frame_by_frame,
     a_declared_body_over_the_limit_is_refused_before_the_service_runs,
     a_chunked_body_over_the_limit_fails_the_service_read,
+    the_service_sees_the_body_s_declared_length_and_end,
+    a_declared_body_of_exactly_the_limit_reaches_the_service,
 );
 
 async fn trigger_requests_reach_the_service_and_events_the_handler_on_one_connection() {
@@ -358,4 +374,38 @@ async fn a_chunked_body_over_the_limit_fails_the_service_read() {
     let (head, body) = ask(&mut stream, within.as_bytes()).await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert_eq!(body, b"12345");
+}
+
+/// Kills, in both the server's and the HTTP layer's `RequestBody`, `is_end_stream` -> true or
+/// false and `size_hint` -> `Default::default()`, and the HTTP `RequestBody`'s `Debug` -> `Ok(())`:
+/// a service sees a body's declared length, and whether there is one, before reading it.
+async fn the_service_sees_the_body_s_declared_length_and_end() {
+    let server = Server::start(Runtime::new()).await;
+    let mut stream = server.connect().await;
+    let (head, body) = ask(&mut stream, &trigger_request("POST", "/body", "", b"hello")).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        json!({
+            "before": {"lower": 5, "upper": 5, "end": false, "debug": "RequestBody"},
+            "read": 5,
+        })
+    );
+    let (_, body) = ask(&mut stream, &trigger_request("GET", "/body", "", b"")).await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap(),
+        json!({
+            "before": {"lower": 0, "upper": 0, "end": true, "debug": "RequestBody"},
+            "read": 0,
+        })
+    );
+}
+
+/// Kills `>` -> `>=` in `HttpApp::call`: a body that declares exactly the limit is the service's.
+async fn a_declared_body_of_exactly_the_limit_reaches_the_service() {
+    let server = Server::start(Runtime::new().max_body_bytes(5)).await;
+    let mut stream = server.connect().await;
+    let (head, body) = ask(&mut stream, &trigger_request("POST", "/echo", "", b"hello")).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, b"hello");
 }

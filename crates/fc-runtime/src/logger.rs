@@ -704,8 +704,10 @@ mod tests {
 
     #[test]
     fn a_log_line_is_cut_at_1_mib_and_says_so() {
+        // 1 MiB as documented, not MAX_LINE_BYTES (kills `*` -> `+` and `/` in it).
+        const MIB: usize = 1024 * 1024;
         let mut line = Vec::new();
-        let huge = "é".repeat(MAX_LINE_BYTES);
+        let huge = "é".repeat(MIB);
         format_line(
             &mut line,
             UNIX_EPOCH,
@@ -714,8 +716,8 @@ mod tests {
             &format_args!("greeting {huge}"),
         );
         let line = String::from_utf8(line).unwrap();
-        assert!(line.len() <= MAX_LINE_BYTES + 64, "{}", line.len());
-        let room = MAX_LINE_BYTES - "1970-01-01T00:00:00.000Z req-1 [INFO] greeting ".len();
+        assert!(line.len() <= MIB + 64, "{}", line.len());
+        let room = MIB - "1970-01-01T00:00:00.000Z req-1 [INFO] greeting ".len();
         // Cut on a character boundary: whole `é`s (2 bytes) only.
         let cut = huge.len() - (room - room % 2);
         let end = format!("é... ({cut} more bytes not logged)");
@@ -854,8 +856,27 @@ mod tests {
             got.push(line.into_bytes());
         }
         assert_eq!(got, lines[..sent]);
+        // A batch without drops says nothing of them (kills `>` -> `>=` in write_batch, which
+        // adds "dropped 0 log lines"): the next line is the one written next.
+        std::io::Write::write_all(&mut &out, b"end\n").unwrap();
+        let mut next = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut next).unwrap();
+        assert_eq!(next, "end\n");
         let state = queue.state();
         assert_eq!((state.taken, state.written), (sent as u64, sent as u64));
+    }
+
+    /// Kills `+` -> `-` and `>` -> `>=` in `LineQueue::push_locked`: a line that fills the queue
+    /// to its limit is taken, the next one is dropped and counted.
+    #[test]
+    fn the_queue_takes_lines_up_to_its_limit() {
+        let queue = LineQueue::new(250);
+        queue.push(&[b'a'; 100]);
+        queue.push(&[b'b'; 150]);
+        queue.push(b"c");
+        let state = queue.state();
+        assert_eq!(state.pending.len(), 250);
+        assert_eq!((state.taken, state.pending_lines, state.dropped), (2, 2, 1));
     }
 
     #[tokio::test]

@@ -771,3 +771,39 @@ async fn discard(mut body: Incoming, busy: Option<Arc<Busy>>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Runtime;
+
+    /// Kills `delete !` in `reap` (the frozen time skipped only when there is none): a reaper
+    /// tick that comes more than a second late keeps that time off the clock.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_tick_after_a_freeze_keeps_the_frozen_time_off_the_clock() {
+        let settings = Runtime::new()
+            .idle_timeout(Duration::from_millis(40))
+            .settings();
+        let connections = Arc::new(Connections::new(settings));
+        let reaper = reap(Arc::clone(&connections));
+        tokio::pin!(reaper);
+        let skipped = || connections.clock.frozen_ms.load(Ordering::Relaxed);
+        let frozen = async {
+            // The reaper has noted the time and waits for its 10 ms tick (it is polled first);
+            // then the process stops: this thread blocks, as a frozen instance does not run.
+            std::thread::sleep(Duration::from_millis(1500));
+            tokio::time::timeout(Duration::from_secs(5), async {
+                while skipped() == 0 {
+                    tokio::task::yield_now().await;
+                }
+            })
+            .await
+        };
+        tokio::select! {
+            biased;
+            () = &mut reaper => unreachable!("the reaper runs forever"),
+            waited = frozen => waited.expect("the reaper's next tick skipped the frozen time"),
+        }
+        assert!(skipped() >= 1000, "skipped {} ms", skipped());
+    }
+}

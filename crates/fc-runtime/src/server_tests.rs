@@ -29,6 +29,8 @@ on_both_runtime_flavours!(
     an_unread_answer_keeps_its_body_memory_until_it_is_dropped,
     a_client_that_half_closes_after_its_request_gets_the_answer,
     a_head_up_to_32_kib_is_served_and_a_larger_one_refused,
+    bodies_that_fit_in_the_body_memory_together_are_read_together,
+    an_answer_written_out_gives_its_body_memory_back,
 );
 
 /// A request head the client never finishes.
@@ -413,6 +415,8 @@ fn a_late_tick_counts_as_frozen_time_only_beyond_a_second() {
         frozen_for(tick, Duration::from_millis(1500)),
         Duration::ZERO
     );
+    // Late by exactly the threshold is still only late (kills `>` -> `>=` in frozen_for).
+    assert_eq!(frozen_for(tick, Duration::from_secs(2)), Duration::ZERO);
     assert_eq!(
         frozen_for(tick, Duration::from_secs(600)),
         Duration::from_secs(599)
@@ -517,11 +521,20 @@ async fn a_large_body_waits_for_body_memory_but_a_small_one_does_not() {
     )
     .await;
     // 600 KiB declared, all but one byte sent: the body holds 600 of the 1000 KiB until its
-    // read timeout closes it.
+    // read timeout closes it. The server takes the share when it first asks for the body, which
+    // is when it sends `100 Continue`: the body is sent once that has come.
     let mut stalled = server.connect().await;
-    stalled.write_all(&body_head(600 * KIB)).await.unwrap();
+    let head = format!(
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-body\r\n\
+         expect: 100-continue\r\ncontent-length: {}\r\n\r\n",
+        600 * KIB
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let continued = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut interim = vec![0; continued.len()];
+    stalled.read_exact(&mut interim).await.unwrap();
+    assert_eq!(interim, continued, "{}", String::from_utf8_lossy(&interim));
     stalled.write_all(&vec![b' '; 600 * KIB - 1]).await.unwrap();
-    tokio::time::sleep(timeout / 5).await;
     let started = Instant::now();
     // A small invocation is answered meanwhile.
     let mut small = server.connect().await;
@@ -667,4 +680,64 @@ fn body_memory_is_a_quarter_of_the_instance_memory() {
         .max_body_bytes(2 * MIB)
         .settings();
     assert_eq!(settings.body_memory_bytes, 2 * MIB);
+}
+
+/// Kills `kib -> 1` (every body's share one permit out of one: each large body would wait for
+/// the one before it): a body whose share fits beside another's is read while that one is held.
+async fn bodies_that_fit_in_the_body_memory_together_are_read_together() {
+    const KIB: usize = 1024;
+    let mut server = Server::start(
+        Runtime::new()
+            .max_body_bytes(64 * KIB)
+            .max_body_memory(100 * KIB),
+    )
+    .await;
+    // A 40 KiB body whose handler holds its share (41 of the 100 KiB) for a minute.
+    let mut holding = server.connect().await;
+    holding
+        .write_all(&invoke_request(
+            &json!({"sleep_ms": 60_000, "pad": "x".repeat(40 * KIB)}),
+        ))
+        .await
+        .unwrap();
+    server.invocations_started(1).await;
+    // A second 40 KiB body fits beside it and is answered meanwhile.
+    let mut beside = server.connect().await;
+    beside
+        .write_all(&invoke_request(&json!({"pad": "y".repeat(40 * KIB)})))
+        .await
+        .unwrap();
+    let (head, body) = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut beside))
+        .await
+        .expect("the second body was read while the first held its share");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body.len(), 40 * KIB + r#"{"pad":""}"#.len());
+    drop(holding);
+}
+
+/// Kills `<impl AsyncWrite for Watched>::poll_flush` -> `Poll::from(Ok(()))` (the answer's share
+/// of the body memory then stays held until its connection closes): once an answer is written
+/// out, its share is free although its keep-alive connection stays open.
+async fn an_answer_written_out_gives_its_body_memory_back() {
+    let request = invoke_request(&json!({ "pad": "x".repeat(100 * 1024) }));
+    // The body memory holds this request's body once, not twice.
+    let memory = request.len();
+    let server = Server::start(
+        Runtime::new()
+            .max_body_bytes(memory)
+            .max_body_memory(memory),
+    )
+    .await;
+    let mut first = server.connect().await;
+    first.write_all(&request).await.unwrap();
+    let (head, _) = read_answer(&mut first).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // The first connection stays open, idle; the same body on another one is read.
+    let mut second = server.connect().await;
+    second.write_all(&request).await.unwrap();
+    let (head, _) = tokio::time::timeout(Duration::from_secs(5), read_answer(&mut second))
+        .await
+        .expect("the second body got the memory the first answer gave back");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    drop(first);
 }

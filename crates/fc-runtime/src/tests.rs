@@ -156,6 +156,40 @@ async fn oversized_bodies_get_413_naming_the_limit() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
+/// Kills `>` -> `>=` in read_body: a body that declares exactly the limit is read.
+#[tokio::test]
+async fn a_body_of_exactly_the_limit_is_read() {
+    let body = r#"{"items":[{"count":7}],"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+    assert_eq!(body.len(), 64);
+    let mut request = invoke(body);
+    request
+        .headers_mut()
+        .insert("content-length", body.len().into());
+    let (status, _, answer) = answer(app().handle(request).await).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["total"], 7);
+}
+
+/// Kills the match guard `error.is::<LengthLimitError>()` -> true in read_body: a body that
+/// fails while it is read (the client went away) is no oversized body.
+#[tokio::test]
+async fn a_body_that_fails_while_read_is_a_body_read_error() {
+    let (mut sender, body) = http_body_util::Channel::<Bytes, std::io::Error>::new(1);
+    sender.send_data(Bytes::from_static(b"{")).await.unwrap();
+    sender.abort(std::io::Error::other("the client went away"));
+    let request = Request::post("/invoke")
+        .header("x-fc-request-id", "req-1")
+        .body(body)
+        .unwrap();
+    let (status, fc_status, body) = answer(app().handle(request).await).await;
+    assert_eq!((status, fc_status.as_str()), (StatusCode::NOT_FOUND, "404"));
+    assert_eq!(body["errorType"], "BodyReadError");
+    assert_eq!(
+        body["errorMessage"],
+        "cannot read the request body: the client went away"
+    );
+}
+
 #[tokio::test]
 async fn routing_answers_404_and_405() {
     let app = app();
@@ -352,6 +386,10 @@ pub(crate) fn fake_env(
 /// bidi override.
 const FORGED_PANIC: &str = "a\nFC Invoke End RequestId: real-1\r\u{202e}b";
 
+/// The length of the line the child process logs for a `long` body: more than one atomic write
+/// to a pipe, so it goes through the log thread.
+const LONG_LINE: usize = 5000;
+
 /// Set for the child process of `a_panic_is_one_log_line_and_the_instance_keeps_serving`.
 const PANIC_CHILD: &str = "FC_RUNTIME_TEST_PANIC_CHILD";
 
@@ -359,6 +397,9 @@ const PANIC_CHILD: &str = "FC_RUNTIME_TEST_PANIC_CHILD";
 async fn panicking(event: Event<Bytes>) -> Result<&'static str, std::convert::Infallible> {
     if event.payload == "panic" {
         panic!("{FORGED_PANIC}");
+    }
+    if event.payload == "long" {
+        log::info!("{}", "l".repeat(LONG_LINE));
     }
     Ok("served")
 }
@@ -375,7 +416,30 @@ fn panicking_function() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(Runtime::new().run(panicking)).unwrap();
+    // A body that stalls is given up after 300 ms (see a_stalled_body_still_writes_its_end_line).
+    let function = Runtime::new().body_read_timeout(Duration::from_millis(300));
+    // With `http`, HTTP-trigger requests are answered `page` (see
+    // an_http_invocation_writes_its_end_line).
+    #[cfg(feature = "http")]
+    if std::env::var_os(PANIC_CHILD).is_some_and(|mode| mode == "http") {
+        let page = tower::service_fn(|_: Request<crate::RequestBody>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"page"))))
+        });
+        runtime
+            .block_on(function.run_with(panicking, page))
+            .unwrap();
+        return;
+    }
+    // `http-only`: the same service without an event handler (an_http_only_function_...).
+    #[cfg(feature = "http")]
+    if std::env::var_os(PANIC_CHILD).is_some_and(|mode| mode == "http-only") {
+        let page = tower::service_fn(|_: Request<crate::RequestBody>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from_static(b"page"))))
+        });
+        runtime.block_on(function.run_http(page)).unwrap();
+        return;
+    }
+    runtime.block_on(function.run(panicking)).unwrap();
 }
 
 /// A running [`panicking_function`], with the lines of its stdout and stderr in one channel
@@ -392,6 +456,11 @@ impl PanickingFunction {
     /// Starts this test binary as [`panicking_function`] on a free port, and waits for its
     /// `listening on` line; tries another port if one was taken meanwhile.
     fn start() -> Self {
+        Self::start_as("1")
+    }
+
+    /// [`Self::start`], with `mode` (`http`: the function also serves HTTP-trigger requests).
+    fn start_as(mode: &str) -> Self {
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -401,7 +470,7 @@ impl PanickingFunction {
             let mut child = std::process::Command::new(std::env::current_exe().unwrap())
                 .args(["--exact", "tests::panicking_function", "--ignored"])
                 .args(["--nocapture", "--test-threads=1", "-q"])
-                .env(PANIC_CHILD, "1")
+                .env(PANIC_CHILD, mode)
                 .env("FC_CUSTOM_LISTEN_PORT", port.to_string())
                 .env_remove("FC_SERVER_PORT")
                 .env_remove("FC_LOG_LEVEL")
@@ -542,4 +611,90 @@ fn a_panic_is_one_log_line_and_the_instance_keeps_serving() {
             .all(|line| !line.contains(['\r', '\u{202e}']) && line != "b"),
         "{lines:#?}"
     );
+}
+
+/// Kills `<impl Drop for EndLine>::drop` -> `()`: an invocation dropped before its answer was
+/// ready (its body stalled, so its connection was closed under it) still writes its End line.
+#[test]
+fn a_stalled_body_still_writes_its_end_line() {
+    use std::io::Write;
+    let mut function = PanickingFunction::start();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", function.port)).unwrap();
+    write!(
+        stream,
+        "POST /invoke HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-stalled\r\n\
+         content-length: 10\r\n\r\nab"
+    )
+    .unwrap();
+    assert!(function.wait_for(|line| line == "FC Invoke Start RequestId: req-stalled"));
+    assert!(function.wait_for(|line| line.ends_with(
+        "req-stalled [ERROR] Invoke failed: the connection closed before the answer was ready"
+    )));
+    assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-stalled"));
+    drop(stream);
+}
+
+/// Kills `<impl Drop for InvokeEnd>::drop` -> `()`: an HTTP-trigger invocation writes its End
+/// line once its answer is out.
+#[cfg(feature = "http")]
+#[test]
+fn an_http_invocation_writes_its_end_line() {
+    use std::io::{Read, Write};
+    let mut function = PanickingFunction::start_as("http");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", function.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /page HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-page\r\n\
+         x-fc-control-path: /http-invoke\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("page"), "{answer}");
+    assert!(function.wait_for(|line| line == "FC Invoke Start RequestId: req-page"));
+    assert!(function.wait_for(|line| line == "FC Invoke End RequestId: req-page"));
+}
+
+/// Kills `Runtime::run_http` -> `Ok(())` (runtime.rs): a function started with `run_http` serves
+/// HTTP-trigger requests, and an event fails with `NoEventHandler`.
+#[cfg(feature = "http")]
+#[test]
+fn an_http_only_function_serves_pages_and_fails_events() {
+    use std::io::{Read, Write};
+    let function = PanickingFunction::start_as("http-only");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", function.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /page HTTP/1.1\r\nhost: fc\r\nx-fc-request-id: req-page\r\n\
+         x-fc-control-path: /http-invoke\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("page"), "{answer}");
+    let answer = function.invoke("req-event", "{}");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer.contains(r#""errorType":"NoEventHandler""#),
+        "{answer}"
+    );
+}
+
+/// Kills `LineQueue::write_forever` -> `()` (logger.rs): a line too long to be written at once
+/// is queued, and the log thread writes it.
+#[test]
+fn a_line_longer_than_an_atomic_write_reaches_stdout() {
+    let mut function = PanickingFunction::start();
+    let answer = function.invoke("req-long", "long");
+    assert!(answer.ends_with(r#""served""#), "{answer}");
+    let long = "l".repeat(LONG_LINE);
+    assert!(function.wait_for(|line| line.ends_with(&format!("req-long [INFO] {long}"))));
 }
