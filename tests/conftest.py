@@ -8,6 +8,7 @@ import json
 import os
 import runpy
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,19 @@ ACCOUNT_ID = "123456789"
 REGION = "cn-hangzhou"
 CALLER_IDENTITY = offline.CALLER_IDENTITY
 FAKE_TOKEN = "test-token-not-real"  # noqa: S105 - a fake value, the point of the tests
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the processes the tests start Ctrl-C back when pytest itself was started without it.
+
+    A shell without job control starts a background job (`make test &`) with SIGINT ignored,
+    and an ignored signal stays ignored across exec: the tests that interrupt a build, a
+    scaffold or the stress harness with SIGINT would then interrupt nothing. A handler, unlike
+    SIG_IGN, is reset to the default at exec.
+    """
+    del config
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class ContractViolationError(AssertionError):
